@@ -1,0 +1,389 @@
+package apply
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/state"
+)
+
+// ErrStale is wrapped when a saved plan no longer matches the state
+// repository or the config.
+var ErrStale = errors.New("stale plan")
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	StepStart EventKind = iota
+	StepDone
+	Info
+)
+
+// Event is progress reported while applying; the CLI renders it.
+type Event struct {
+	Kind    EventKind
+	Target  string
+	Address string
+	Action  string
+	Outcome string
+	Elapsed time.Duration
+	Err     error
+	Message string
+}
+
+// Options configure Run.
+type Options struct {
+	Config      *config.Config
+	Store       state.Store
+	Snapshot    state.Snapshot // tip of the state repository, read once by the caller
+	Plan        *plan.Plan
+	Saved       bool // the plan came from a file: check it is not stale
+	Parallelism int
+	DryRun      bool
+	Actor       string
+	Now         func() time.Time
+	Getenv      func(string) string
+	Redactor    *redact.Redactor
+	Events      func(Event)
+	Lease       time.Duration // how long an in-flight mark holds (default 30m)
+}
+
+// Result is what an apply did.
+type Result struct {
+	Commit  string
+	Records map[string]string // target -> record id
+	Failed  []string          // targets whose apply failed
+}
+
+type run struct {
+	o         Options
+	states    map[string]*state.TargetState
+	insts     map[string]any               // provider name -> instance
+	secrets   map[string]map[string]string // target -> env key -> resolved value
+	planID    string
+	recordIDs map[string]string
+	started   time.Time
+	mu        sync.Mutex
+}
+
+// Run executes o.Plan: preflight, the in-flight commit, the changes of
+// each target in order (targets concurrently), and the commit of records
+// and new target state. Nothing is mutated when preflight fails.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Parallelism < 1 {
+		o.Parallelism = 4
+	}
+	if o.Lease == 0 {
+		o.Lease = 30 * time.Minute
+	}
+	if o.Events == nil {
+		o.Events = func(Event) {}
+	}
+	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
+	targets := o.Plan.Targets()
+	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
+		// Checked even for a plan without changes: it was made for
+		// another config.
+		return nil, fmt.Errorf("the config changed since the plan was made (%s, plan has %s): %w", short(o.Config.Digest), short(o.Plan.Base.ConfigDigest), ErrStale)
+	}
+	if len(targets) == 0 {
+		return &Result{Records: map[string]string{}}, nil
+	}
+	only := map[string]bool{}
+	for _, t := range targets {
+		only[t] = true
+	}
+	_, states, err := Recorded(o.Snapshot, only)
+	if err != nil {
+		return nil, err
+	}
+	r.states = states
+	sum := sha256.Sum256(mustJSON(o.Plan.Changes))
+	r.planID = hex.EncodeToString(sum[:6])
+
+	if err := r.preflight(ctx, targets); err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		o.Events(Event{Kind: Info, Message: fmt.Sprintf("dry run: preflight passed for %d target(s); nothing was changed", len(targets))})
+		return &Result{Records: map[string]string{}}, nil
+	}
+	for _, t := range targets {
+		r.recordIDs[t] = state.NewRecordID("deployment", t, r.started)
+	}
+	base, err := r.markInFlight(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+
+	results := make(map[string]*targetResult, len(targets))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.Parallelism)
+	for _, t := range targets {
+		wg.Add(1)
+		go func(t string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res := r.applyTarget(ctx, t)
+			r.mu.Lock()
+			results[t] = res
+			r.mu.Unlock()
+		}(t)
+	}
+	wg.Wait()
+	return r.finish(ctx, base, targets, results)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// preflight checks everything before any mutation: staleness, in-flight
+// marks, providers and their roles, secrets.
+func (r *run) preflight(ctx context.Context, targets []string) error {
+	o := r.o
+	if o.Saved {
+		if o.Snapshot.Commit() != o.Plan.Base.StateCommit {
+			baseSnap, err := o.Store.SnapshotAt(ctx, o.Plan.Base.StateCommit)
+			if err != nil {
+				return fmt.Errorf("the plan's state commit %s: %v: %w", short(o.Plan.Base.StateCommit), err, ErrStale)
+			}
+			for _, t := range targets {
+				if changed(baseSnap, o.Snapshot, t) {
+					return fmt.Errorf("the state of %s changed since the plan was made (state commit %s, now %s): %w", t, short(o.Plan.Base.StateCommit), short(o.Snapshot.Commit()), ErrStale)
+				}
+			}
+		}
+	}
+	now := o.Now()
+	for _, t := range targets {
+		if ts := r.states[t]; ts != nil && ts.InFlight != nil && now.Before(ts.InFlight.Expires) {
+			return fmt.Errorf("%s is being applied by %s since %s (record %s, held until %s): %w", t, ts.InFlight.Actor,
+				ts.InFlight.Started.Format(time.RFC3339), ts.InFlight.Record, ts.InFlight.Expires.Format(time.RFC3339), state.ErrConflict)
+		}
+	}
+	var errs []error
+	for _, c := range o.Plan.Changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		inst, err := r.provider(c.Provider)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Address, err))
+			continue
+		}
+		if err := roleCheck(c, inst); err != nil {
+			errs = append(errs, err)
+		}
+		if c.Kind == plan.KindApp && c.Action != plan.Delete {
+			if err := r.resolveSecrets(c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func short(s string) string {
+	s = strings.TrimPrefix(s, "sha256:")
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// changed reports whether a target's file or records differ between two
+// snapshots. Records are append-only, so their names are enough.
+func changed(a, b state.Snapshot, key string) bool {
+	fa, ea := a.ReadFile(state.TargetPath(key))
+	fb, eb := b.ReadFile(state.TargetPath(key))
+	if (ea == nil) != (eb == nil) || string(fa) != string(fb) {
+		return true
+	}
+	la, _ := a.ListDir(state.RecordsDir(key))
+	lb, _ := b.ListDir(state.RecordsDir(key))
+	return strings.Join(la, ",") != strings.Join(lb, ",")
+}
+
+func (r *run) provider(name string) (any, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if inst, ok := r.insts[name]; ok {
+		return inst, nil
+	}
+	p := r.o.Config.Provider(name)
+	if p == nil {
+		return nil, fmt.Errorf("provider %s is not in the config", name)
+	}
+	inst, err := providers.Open(p.Type, providers.Config{Name: name, Raw: p.Config, ConfigDir: r.o.Config.Dir})
+	if err != nil {
+		return nil, err
+	}
+	r.insts[name] = inst
+	return inst, nil
+}
+
+func roleCheck(c plan.Change, inst any) error {
+	var ok bool
+	role := ""
+	switch c.Kind {
+	case plan.KindApp:
+		_, ok = inst.(providers.Deployer)
+		role = "deploy"
+	case plan.KindRoute:
+		_, ok = inst.(providers.Ingress)
+		role = "route"
+	case plan.KindHealth:
+		ok, role = true, "health"
+	case plan.KindBackup:
+		_, ok = inst.(providers.Backups)
+		role = "take backups"
+	case plan.KindPostDeploy:
+		_, ok = inst.(providers.Jobs)
+		role = "run jobs"
+	default:
+		return fmt.Errorf("%s: unknown kind %s", c.Address, c.Kind)
+	}
+	if !ok {
+		return fmt.Errorf("%s: provider %s cannot %s", c.Address, c.Provider, role)
+	}
+	return nil
+}
+
+// resolveSecrets reads the app's secret references; values are registered
+// with the redactor before anything can print them.
+func (r *run) resolveSecrets(c plan.Change) error {
+	refs, _ := c.After["secrets"].(map[string]any)
+	vals := map[string]string{}
+	var errs []error
+	for _, k := range sortedKeys(refs) {
+		ref, _ := refs[k].(map[string]any)
+		if env, ok := ref["fromEnv"].(string); ok {
+			v := r.o.Getenv(env)
+			if v == "" {
+				errs = append(errs, fmt.Errorf("%s: secret %s: environment variable %s is not set", c.Target, k, env))
+				continue
+			}
+			vals[k] = v
+			continue
+		}
+		if file, ok := ref["fromFile"].(string); ok {
+			p := file
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(r.o.Config.Dir, p)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: secret %s: cannot read %s: %v", c.Target, k, file, unwrapPath(err)))
+				continue
+			}
+			vals[k] = strings.TrimRight(string(b), "\r\n")
+		}
+	}
+	for _, v := range vals {
+		r.o.Redactor.Add(v)
+	}
+	r.mu.Lock()
+	r.secrets[c.Target] = vals
+	r.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *run) author() state.Signature {
+	return state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: r.o.Now()}
+}
+
+func (r *run) trailers(targets []string) []state.Trailer {
+	var recs []string
+	for _, t := range targets {
+		recs = append(recs, r.recordIDs[t])
+	}
+	return []state.Trailer{
+		{Key: "Launchplane-Plan", Value: r.planID},
+		{Key: "Launchplane-Actor", Value: r.o.Actor},
+		{Key: "Launchplane-Records", Value: strings.Join(recs, ", ")},
+	}
+}
+
+func scopes(targets []string) []string {
+	var out []string
+	for _, t := range targets {
+		out = append(out, state.TargetPath(t), state.RecordsDir(t))
+	}
+	return out
+}
+
+// markInFlight commits the in-flight marks before any provider mutation.
+func (r *run) markInFlight(ctx context.Context, targets []string) (string, error) {
+	now := r.o.Now()
+	var changes []state.Change
+	for _, t := range targets {
+		ts := r.states[t]
+		if ts == nil {
+			ts = &state.TargetState{FormatVersion: state.FormatVersion, Target: t, Status: state.StatusUnknown, Resources: []state.Resource{}}
+		} else {
+			cp := *ts
+			ts = &cp
+		}
+		ts.InFlight = &state.InFlight{Record: r.recordIDs[t], Plan: r.planID, Actor: r.o.Actor, Started: now, Expires: now.Add(r.o.Lease)}
+		ts.UpdatedAt = now
+		changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(ts)})
+	}
+	sha, err := r.o.Store.Commit(ctx, state.Write{
+		Base:     r.o.Snapshot.Commit(),
+		Changes:  changes,
+		Scopes:   scopes(targets),
+		Message:  "launchplane: start apply of " + strings.Join(targets, ", "),
+		Trailers: r.trailers(targets),
+		Author:   r.author(),
+	})
+	if err != nil {
+		return "", fmt.Errorf("mark targets in flight: %w", err)
+	}
+	return sha, nil
+}
+
+func encode(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return append(b, '\n')
+}

@@ -1,0 +1,123 @@
+// Package apply plans and executes: it expands config through drivers
+// into desired state, reads recorded state from the state repository,
+// executes a plan through providers and records the outcome.
+package apply
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/drivers"
+	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/state"
+)
+
+// Desired expands every target of cfg through its product's driver. With
+// only non-empty, just those target keys are expanded.
+func Desired(cfg *config.Config, only map[string]bool) (plan.Desired, error) {
+	d := plan.Desired{Targets: map[string]*plan.DesiredTarget{}}
+	var errs []error
+	for _, t := range cfg.Targets {
+		if len(only) > 0 && !only[t.Key()] {
+			continue
+		}
+		p := cfg.Product(t.Spec.Product)
+		drv, ok := drivers.Lookup(p.Spec.Driver)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: driver %s is not built into this binary", t.Key(), p.Spec.Driver))
+			continue
+		}
+		dt, err := drv.Expand(cfg, t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		d.Targets[t.Key()] = dt
+	}
+	return d, errors.Join(errs...)
+}
+
+// Recorded reads every target file of the snapshot. With only non-empty,
+// just those keys are read.
+func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[string]*state.TargetState, error) {
+	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
+	states := map[string]*state.TargetState{}
+	products, err := snap.ListDir("targets")
+	if err != nil {
+		return rec, nil, err
+	}
+	for _, pdir := range products {
+		if !strings.HasSuffix(pdir, "/") {
+			continue
+		}
+		product := strings.TrimSuffix(pdir, "/")
+		lanes, err := snap.ListDir("targets/" + product)
+		if err != nil {
+			return rec, nil, err
+		}
+		for _, f := range lanes {
+			lane, ok := strings.CutSuffix(f, ".json")
+			if !ok {
+				continue
+			}
+			key := product + "/" + lane
+			if len(only) > 0 && !only[key] {
+				continue
+			}
+			ts, err := ReadTarget(snap, key)
+			if err != nil {
+				return rec, nil, err
+			}
+			if ts == nil {
+				continue
+			}
+			states[key] = ts
+			for _, r := range ts.Resources {
+				rec.Targets[key] = append(rec.Targets[key], plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
+			}
+			if rec.Targets[key] == nil {
+				rec.Targets[key] = []plan.Resource{}
+			}
+		}
+	}
+	return rec, states, nil
+}
+
+// ReadTarget reads one target file; nil when it does not exist.
+func ReadTarget(snap state.Snapshot, key string) (*state.TargetState, error) {
+	b, err := snap.ReadFile(state.TargetPath(key))
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ts state.TargetState
+	if err := json.Unmarshal(b, &ts); err != nil {
+		return nil, fmt.Errorf("state %s: %w", state.TargetPath(key), err)
+	}
+	return &ts, nil
+}
+
+// Plan computes the plan of cfg against snap. only restricts it to the
+// given target keys (--target).
+func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.Plan, map[string]*state.TargetState, error) {
+	desired, err := Desired(cfg, only)
+	if err != nil {
+		return nil, nil, err
+	}
+	recorded, states, err := Recorded(snap, only)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	for key, ts := range states {
+		if ts.InFlight != nil {
+			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
+		}
+	}
+	return p, states, nil
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/render"
+	"github.com/launchplane/launchplane/state"
+)
+
+func newApplyCmd(e *env) *cobra.Command {
+	var (
+		dir, stateLocFlag string
+		parallelism       int
+		dryRun            bool
+	)
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Make the platforms match the config and record what was done",
+		Long: `Apply executes a plan: a saved one (PLANFILE, from 'plan --out'), or a plan
+made now. Before any change it checks everything it can (providers, secrets,
+that a saved plan is not stale, that no other apply holds a target); then it
+marks the targets in flight in the state repository, applies each target's
+changes in order (targets concurrently, --parallelism), checks health, rolls
+back to the previous healthy image when health fails, and commits redacted
+records of every outcome.
+
+An apply interrupted midway is finished by the next one, which observes the
+providers and does not repeat changes already made.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, ok := loadConfig(e, dir)
+			if !ok {
+				return silent(exitError)
+			}
+			store, snap, err := openState(ctx, e, stateLocFlag)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			defer store.Close()
+			var p *plan.Plan
+			saved := len(args) == 1
+			if saved {
+				b, err := os.ReadFile(args[0])
+				if err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
+				if p, err = render.FromJSON(b); err != nil {
+					return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", args[0], err)}
+				}
+			} else if p, _, err = apply.Plan(cfg, snap, nil); err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			render.Human(e.stdout, p, colour(e))
+			if !p.HasChanges() && !saved {
+				return nil
+			}
+			red := redact.New()
+			res, err := apply.Run(ctx, apply.Options{
+				Config: cfg, Store: store, Snapshot: snap, Plan: p, Saved: saved,
+				Parallelism: parallelism, DryRun: dryRun, Actor: actor(e), Now: now(e),
+				Getenv: e.getenv, Redactor: red, Events: progress(e, red),
+			})
+			if err != nil {
+				err = red.Error(err)
+				if errors.Is(err, apply.ErrStale) || errors.Is(err, state.ErrConflict) {
+					return &exitErr{code: exitConflict, err: err}
+				}
+				return &exitErr{code: exitError, err: err}
+			}
+			if dryRun || !p.HasChanges() {
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "\nApply finished: %d target(s), %d failed. State commit %s.\n", len(res.Records), len(res.Failed), short(res.Commit))
+			for _, t := range sortedTargets(res.Records) {
+				fmt.Fprintf(e.stdout, "  %s: record %s\n", t, res.Records[t])
+			}
+			if len(res.Failed) > 0 {
+				return &exitErr{code: exitError, err: fmt.Errorf("apply failed for %s; see the records", strings.Join(res.Failed, ", "))}
+			}
+			return nil
+		},
+	}
+	configFlag(cmd, &dir)
+	stateFlag(cmd, &stateLocFlag)
+	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
+	return cmd
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}

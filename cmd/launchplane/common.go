@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/state"
+	"github.com/launchplane/launchplane/state/gitstore"
+)
+
+// stateFlag registers --state with its default from LAUNCHPLANE_STATE.
+func stateFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVarP(dst, "state", "s", "", "state repository: a local path or a git URL (env LAUNCHPLANE_STATE, default .launchplane/state)")
+}
+
+func stateLoc(e *env, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := e.getenv("LAUNCHPLANE_STATE"); v != "" {
+		return v
+	}
+	return ".launchplane/state"
+}
+
+func openState(ctx context.Context, e *env, flag string) (*gitstore.Store, state.Snapshot, error) {
+	loc := stateLoc(e, flag)
+	st, err := gitstore.Open(ctx, loc, gitstore.Options{Token: e.getenv("LAUNCHPLANE_STATE_TOKEN")})
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := st.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, snap, nil
+}
+
+// now is the clock: LAUNCHPLANE_NOW (RFC 3339) fixes it for tests.
+func now(e *env) func() time.Time {
+	if v := e.getenv("LAUNCHPLANE_NOW"); v != "" {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return func() time.Time { return t }
+		}
+	}
+	return func() time.Time { return time.Now().UTC() }
+}
+
+// actor names who applies: LAUNCHPLANE_ACTOR, else the GitHub Actions run,
+// else the local user.
+func actor(e *env) string {
+	if v := e.getenv("LAUNCHPLANE_ACTOR"); v != "" {
+		return v
+	}
+	if e.getenv("GITHUB_ACTIONS") == "true" {
+		return fmt.Sprintf("github:%s@%s:%s", e.getenv("GITHUB_ACTOR"), e.getenv("GITHUB_REPOSITORY"), e.getenv("GITHUB_REF"))
+	}
+	u := e.getenv("USER")
+	if u == "" {
+		u = "unknown"
+	}
+	h, _ := os.Hostname()
+	return "local:" + u + "@" + h
+}
+
+// colour reports whether stdout is a terminal and NO_COLOR is unset.
+func colour(e *env) bool {
+	if e.getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := e.stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress renders apply events on stderr, one line a step, redacted.
+func progress(e *env, red *redact.Redactor) func(apply.Event) {
+	return func(ev apply.Event) {
+		var line string
+		switch ev.Kind {
+		case apply.StepStart:
+			line = fmt.Sprintf("%s: %s...", ev.Address, ev.Action)
+		case apply.StepDone:
+			line = fmt.Sprintf("%s: %s %s [%s]", ev.Address, ev.Action, ev.Outcome, ev.Elapsed.Round(time.Millisecond))
+			if ev.Err != nil {
+				line += ": " + ev.Err.Error()
+			}
+		case apply.Info:
+			line = ev.Message
+		}
+		fmt.Fprintln(e.stderr, red.String(line))
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/launchplane/launchplane/state"
+)
+
+func newHistoryCmd(e *env) *cobra.Command {
+	var stateLocFlag, output string
+	var n int
+	cmd := &cobra.Command{
+		Use:   "history PRODUCT [LANE]",
+		Short: "List a product's records, newest first",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, "human", "json"); err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			_, snap, err := openState(cmd.Context(), e, stateLocFlag)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			lanes := args[1:]
+			if len(lanes) == 0 {
+				dirs, _ := snap.ListDir("records/" + args[0])
+				for _, d := range dirs {
+					lanes = append(lanes, strings.TrimSuffix(d, "/"))
+				}
+			}
+			var recs []state.Record
+			for _, lane := range lanes {
+				key := args[0] + "/" + lane
+				names, err := snap.ListDir(state.RecordsDir(key))
+				if err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
+				for _, name := range names {
+					b, err := snap.ReadFile(state.RecordsDir(key) + name)
+					if err != nil {
+						return &exitErr{code: exitError, err: err}
+					}
+					var r state.Record
+					if err := json.Unmarshal(b, &r); err != nil {
+						return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", name, err)}
+					}
+					recs = append(recs, r)
+				}
+			}
+			state.SortRecords(recs)
+			if n > 0 && len(recs) > n {
+				recs = recs[:n]
+			}
+			if output == "json" {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if recs == nil {
+					recs = []state.Record{}
+				}
+				return enc.Encode(struct {
+					FormatVersion string         `json:"format_version"`
+					Records       []state.Record `json:"records"`
+				}{"1", recs})
+			}
+			if len(recs) == 0 {
+				fmt.Fprintf(e.stdout, "No records for %s.\n", strings.Join(args, "/"))
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RECORD\tTARGET\tOUTCOME\tIMAGE\tACTOR")
+			for _, r := range recs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Target, r.Outcome, shortImage(r.Image), r.Actor)
+			}
+			return tw.Flush()
+		},
+	}
+	stateFlag(cmd, &stateLocFlag)
+	outputFlag(cmd, &output, "human", "json")
+	cmd.Flags().IntVarP(&n, "n", "n", 20, "show at most N records (0: all)")
+	return cmd
+}

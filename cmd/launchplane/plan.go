@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/render"
+	"github.com/launchplane/launchplane/state"
+)
+
+func newPlanCmd(e *env) *cobra.Command {
+	var (
+		dir, stateLocFlag, out, output string
+		detailed, refresh, comment     bool
+		targets                        []string
+	)
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change, comparing config with the state repository",
+		Long: `Plan compares the desired state (config, expanded by each product's driver)
+with the state recorded in the state repository and prints the changes:
++ create, ~ update, -/+ replace, - delete, > run (steps such as health checks).
+
+--out saves the plan as JSON for 'launchplane apply PLANFILE'; that apply
+refuses (exit 3) if the state of a planned target or the config changed since.
+--detailed-exitcode exits 2 when there are changes.`,
+		Args: noArgsConfig,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output, "human", "json", "markdown"); err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			if refresh || comment {
+				return &exitErr{code: exitError, err: fmt.Errorf("--refresh and --comment are not implemented in this build yet")}
+			}
+			cfg, ok := loadConfig(e, dir)
+			if !ok {
+				return silent(exitError)
+			}
+			_, snap, err := openState(cmd.Context(), e, stateLocFlag)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			only, err := targetFilter(cfg, snap, targets)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			p, _, err := apply.Plan(cfg, snap, only)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			if out != "" {
+				var b bytes.Buffer
+				if err := render.WriteJSON(&b, p); err != nil {
+					return err
+				}
+				if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
+			}
+			for _, d := range p.Diagnostics {
+				fmt.Fprintln(e.stderr, "warning: "+d)
+			}
+			showPlan(e, p, output, dir)
+			if out != "" && output == "human" {
+				fmt.Fprintf(e.stdout, "\nSaved the plan to %s: run 'launchplane apply %s' to apply exactly these changes.\n", out, out)
+			}
+			if detailed && p.HasChanges() {
+				return silent(exitChanges)
+			}
+			return nil
+		},
+	}
+	configFlag(cmd, &dir)
+	stateFlag(cmd, &stateLocFlag)
+	outputFlag(cmd, &output, "human", "json", "markdown")
+	cmd.Flags().StringVar(&out, "out", "", "save the plan as JSON to this file")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "ask providers for what really runs and plan drift corrections")
+	cmd.Flags().BoolVar(&comment, "comment", false, "post the plan as a pull request comment")
+	cmd.Flags().StringArrayVar(&targets, "target", nil, "plan only this target key (product/lane); repeatable")
+	return cmd
+}
+
+func showPlan(e *env, p *plan.Plan, output, title string) {
+	switch output {
+	case "json":
+		render.WriteJSON(e.stdout, p)
+	case "markdown":
+		render.Markdown(e.stdout, p, "Launchplane plan: "+title)
+	default:
+		render.Human(e.stdout, p, colour(e))
+	}
+}
+
+// targetFilter turns --target keys into a set, refusing keys that are
+// neither in the config nor in the state repository.
+func targetFilter(cfg *config.Config, snap state.Snapshot, keys []string) (map[string]bool, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	_, states, err := apply.Recorded(snap, nil)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, t := range cfg.Targets {
+		known[t.Key()] = true
+	}
+	for k := range states {
+		known[k] = true
+	}
+	only := map[string]bool{}
+	for _, k := range keys {
+		if !known[k] {
+			var all []string
+			for k := range known {
+				all = append(all, k)
+			}
+			sort.Strings(all)
+			return nil, fmt.Errorf("--target %s: no such target (known: %s)", k, strings.Join(all, ", "))
+		}
+		only[k] = true
+	}
+	return only, nil
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"launchplane": func() { os.Exit(Main()) },
+	})
+}
+
+// TestScripts runs the golden CLI tests in testdata/script. Set
+// LAUNCHPLANE_UPDATE=1 to rewrite their expected output.
+func TestScripts(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join(root, "testdata", "script"),
+		UpdateScripts:       os.Getenv("LAUNCHPLANE_UPDATE") == "1",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkfile":       cmdMkfile,
+			"concurrently": cmdConcurrently,
+			"exits":        cmdExits,
+			"jsonset":      cmdJSONSet,
+		},
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
+			e.Setenv("EXAMPLES", filepath.Join(root, "examples"))
+			e.Setenv("LAUNCHPLANE_NOW", "2026-11-23T12:00:00Z")
+			e.Setenv("NO_COLOR", "1")
+			e.Setenv("GITHUB_ACTIONS", "")
+			return nil
+		},
+	})
+}
+
+// cmdMkfile writes a file of SIZE bytes made of LINE repeated:
+// mkfile PATH SIZE LINE. It builds fixtures too large to keep in a txtar.
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: mkfile PATH SIZE LINE")
+	}
+	size, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("mkfile: size: %v", err)
+	}
+	line := []byte(args[2] + "\n")
+	data := bytes.Repeat(line, size/len(line)+1)[:size]
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+}
+
+// launchplaneCmd is the launchplane binary of the script with the
+// script's environment.
+func launchplaneCmd(ts *testscript.TestScript, args []string) *exec.Cmd {
+	bin := ""
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(dir, "launchplane")); err == nil {
+			bin = filepath.Join(dir, "launchplane")
+			break
+		}
+	}
+	if bin == "" {
+		ts.Fatalf("launchplane is not on the script's PATH")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = ts.MkAbs(".")
+	env := os.Environ()
+	for _, k := range []string{"HOME", "PATH", "WORK", "LAUNCHPLANE_NOW", "LAUNCHPLANE_STATE", "NO_COLOR", "GITHUB_ACTIONS", "SHOP_DB_URL"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	cmd.Env = env
+	return cmd
+}
+
+func exitCode(err error) int {
+	var xe *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &xe):
+		return xe.ExitCode()
+	}
+	return -1
+}
+
+// cmdExits runs launchplane and fails unless it exits with code N:
+// exits 3 apply plan.json. Its output is what stdout and stderr then check.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	cmd := launchplaneCmd(ts, args[1:])
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	got := exitCode(cmd.Run())
+	ts.Stdout().Write(stdout.Bytes())
+	ts.Stderr().Write(stderr.Bytes())
+	if got != want {
+		ts.Fatalf("launchplane %s: exit code %d, want %d\n%s", strings.Join(args[1:], " "), got, want, stderr.String())
+	}
+}
+
+// cmdConcurrently runs launchplane commands at the same time, separated by
+// "--": concurrently apply a.json -- apply b.json. Each one's output goes
+// to run<N>.out in the work dir; stdout gets the sorted exit codes
+// ("exit codes: 0 3"), so a script can assert who won without timing.
+func cmdConcurrently(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("concurrently does not fail")
+	}
+	var cmds [][]string
+	cur := []string{}
+	for _, a := range append(args, "--") {
+		if a == "--" {
+			if len(cur) > 0 {
+				cmds = append(cmds, cur)
+			}
+			cur = []string{}
+			continue
+		}
+		cur = append(cur, a)
+	}
+	codes := make([]int, len(cmds))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range cmds {
+		cmd := launchplaneCmd(ts, c)
+		out, err := os.Create(ts.MkAbs(fmt.Sprintf("run%d.out", i+1)))
+		ts.Check(err)
+		cmd.Stdout, cmd.Stderr = out, out
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer out.Close()
+			<-start
+			codes[i] = exitCode(cmd.Run())
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	sort.Ints(codes)
+	var parts []string
+	for _, c := range codes {
+		parts = append(parts, strconv.Itoa(c))
+	}
+	fmt.Fprintf(ts.Stdout(), "exit codes: %s\n", strings.Join(parts, " "))
+}
+
+// cmdJSONSet sets a top-level key of a JSON object file to a JSON value:
+// jsonset w.json unhealthy '["shop/prod"]'. Scripts inject faults into a
+// live fake world with it.
+func cmdJSONSet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: jsonset FILE KEY JSON")
+	}
+	path := ts.MkAbs(args[0])
+	obj := map[string]json.RawMessage{}
+	if b, err := os.ReadFile(path); err == nil {
+		ts.Check(json.Unmarshal(b, &obj))
+	}
+	if !json.Valid([]byte(args[2])) {
+		ts.Fatalf("jsonset: %s is not JSON", args[2])
+	}
+	obj[args[1]] = json.RawMessage(args[2])
+	b, err := json.MarshalIndent(obj, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, b, 0o644))
+}

@@ -1,0 +1,129 @@
+// Package drivers holds the Driver interface, driver descriptors and their
+// registry. A descriptor is the one source of truth for a driver: the
+// `launchplane drivers` output, the Product schema's driver block and the
+// dispatch table are all derived from it.
+package drivers
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/plan"
+)
+
+// Safety says how much an action can hurt.
+type Safety string
+
+const (
+	SafetyRead        Safety = "read"
+	SafetySafeWrite   Safety = "safe_write"
+	SafetyMutation    Safety = "mutation"
+	SafetyDestructive Safety = "destructive"
+)
+
+// Action is something a driver can do to a target.
+type Action struct {
+	Name   string `json:"name"`
+	Safety Safety `json:"safety"`
+	Doc    string `json:"doc"`
+}
+
+// Descriptor describes a driver completely: a driver built on a base lists
+// the base's capabilities and actions as well as its own.
+type Descriptor struct {
+	ID           string   `json:"id"`
+	Base         string   `json:"base,omitempty"`
+	Doc          string   `json:"doc"`
+	Capabilities []string `json:"capabilities"`
+	Actions      []Action `json:"actions"`
+	// SettingsKey names the Product spec block that holds the driver's
+	// settings (spec.odoo); empty when the driver has none.
+	SettingsKey string `json:"settings_key,omitempty"`
+	// Settings is the JSON Schema of that block. It may use the Product
+	// schema's "#/$defs/…" definitions.
+	Settings json.RawMessage `json:"settings_schema,omitempty"`
+}
+
+// HasCapability reports whether the driver has capability c.
+func (d Descriptor) HasCapability(c string) bool {
+	for _, x := range d.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Capabilities drivers may declare; configuration checks key off these.
+const (
+	CapApp      = "app"
+	CapRoutes   = "routes"
+	CapHealth   = "health"
+	CapPreviews = "previews"
+	CapBackup   = "backup-gate"
+)
+
+// Driver is a product behaviour: its descriptor, and the expansion of a
+// Product and one of its Targets into desired resources and steps.
+type Driver interface {
+	Descriptor() Descriptor
+	Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarget, error)
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Driver{}
+)
+
+// Register adds a driver. It panics on an empty or duplicate id, an
+// unknown base, or a settings schema without a settings key (or the other
+// way round).
+func Register(d Driver) {
+	desc := d.Descriptor()
+	if desc.ID == "" {
+		panic("drivers: empty id")
+	}
+	if (desc.SettingsKey == "") != (len(desc.Settings) == 0) {
+		panic("drivers: " + desc.ID + ": settings key and schema go together")
+	}
+	if len(desc.Settings) > 0 {
+		var probe map[string]any
+		if err := json.Unmarshal(desc.Settings, &probe); err != nil {
+			panic(fmt.Sprintf("drivers: %s: settings schema: %v", desc.ID, err))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[desc.ID]; dup {
+		panic("drivers: duplicate registration of " + desc.ID)
+	}
+	if desc.Base != "" {
+		if _, ok := registry[desc.Base]; !ok {
+			panic("drivers: " + desc.ID + ": base " + desc.Base + " is not registered (import it first)")
+		}
+	}
+	registry[desc.ID] = d
+}
+
+// Lookup finds a driver by id.
+func Lookup(id string) (Driver, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	d, ok := registry[id]
+	return d, ok
+}
+
+// All returns every registered driver sorted by id.
+func All() []Driver {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]Driver, 0, len(registry))
+	for _, d := range registry {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Descriptor().ID < out[b].Descriptor().ID })
+	return out
+}

@@ -1,0 +1,157 @@
+// Package web is the generic-web driver: an app, its routes and a health
+// check, with previews per pull request. Other drivers are built from it
+// by supplying Hooks.
+package web
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/drivers"
+	"github.com/launchplane/launchplane/plan"
+)
+
+// ID is the driver id products name in spec.driver.
+const ID = "generic-web"
+
+// Hooks are the points where a driver built on generic-web adds its own
+// behaviour. Every hook is optional.
+type Hooks struct {
+	// AppAttrs adds driver attributes to the app resource (e.g. odoo's
+	// module list), so changing them is a change of the app.
+	AppAttrs func(p *config.Product, t *config.Target, attrs map[string]any) error
+	// ExtraSteps returns steps that run around the app (backup gates,
+	// post-deploy jobs), given the app's address.
+	ExtraSteps func(p *config.Product, t *config.Target, app plan.Resource) ([]plan.Step, error)
+}
+
+// Driver is generic-web, or a driver built on it with hooks.
+type Driver struct {
+	desc  drivers.Descriptor
+	hooks Hooks
+}
+
+// New builds a driver on generic-web's expansion with desc and hooks.
+func New(desc drivers.Descriptor, hooks Hooks) *Driver {
+	return &Driver{desc: desc, hooks: hooks}
+}
+
+// Descriptor is generic-web's descriptor; drivers built on generic-web
+// start from it.
+func Descriptor() drivers.Descriptor {
+	return drivers.Descriptor{
+		ID:           ID,
+		Doc:          "a stateless web app: image, env, routes and an HTTP health check",
+		Capabilities: []string{drivers.CapApp, drivers.CapRoutes, drivers.CapHealth, drivers.CapPreviews},
+		Actions: []drivers.Action{
+			{Name: "status", Safety: drivers.SafetyRead, Doc: "read the recorded and observed state of a target"},
+			{Name: "health", Safety: drivers.SafetyRead, Doc: "poll the target's health URL"},
+			{Name: "deploy", Safety: drivers.SafetyMutation, Doc: "deploy the target's image and env, then check health"},
+			{Name: "route", Safety: drivers.SafetyMutation, Doc: "ensure the target's domains route to the app"},
+			{Name: "rollback", Safety: drivers.SafetyMutation, Doc: "redeploy the previous healthy image"},
+			{Name: "preview", Safety: drivers.SafetyMutation, Doc: "deploy a pull request's image as a preview"},
+			{Name: "destroy", Safety: drivers.SafetyDestructive, Doc: "remove the app and its routes"},
+		},
+	}
+}
+
+func (d *Driver) Descriptor() drivers.Descriptor { return d.desc }
+
+// ObjectName is the provider object name of a target (SPEC §3).
+func ObjectName(product, lane string) string { return product + "-" + lane }
+
+// HealthURL derives a target's health URL (SPEC §3): the target's
+// health.url, else https://<first domain><health.path>. It returns "" when
+// the product has no health check.
+func HealthURL(p *config.Product, t *config.Target) (string, error) {
+	if p.Spec.Health == nil {
+		return "", nil
+	}
+	if t.Spec.Health != nil && t.Spec.Health.URL != "" {
+		return t.Spec.Health.URL, nil
+	}
+	if t.Spec.Ingress == nil || len(t.Spec.Ingress.Domains) == 0 {
+		return "", fmt.Errorf("%s: product %s has a health check but no URL can be derived: add spec.ingress.domains or spec.health.url", t.Key(), p.Name)
+	}
+	return "https://" + t.Spec.Ingress.Domains[0] + p.Spec.Health.Path, nil
+}
+
+// Expand turns a Product and one of its Targets into an app, a route per
+// domain and a health step, plus whatever the hooks add.
+func (d *Driver) Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarget, error) {
+	p := cfg.Product(t.Spec.Product)
+	if p == nil {
+		return nil, fmt.Errorf("%s: unknown product %s", t.Key(), t.Spec.Product)
+	}
+	key := t.Key()
+	env := map[string]any{}
+	for k, v := range p.Spec.Env {
+		env[k] = v
+	}
+	for k, v := range t.Spec.Env {
+		env[k] = v
+	}
+	secrets := map[string]any{}
+	for k, ref := range p.Spec.Secrets {
+		if ref.FromEnv != "" {
+			secrets[k] = map[string]any{"fromEnv": ref.FromEnv}
+		} else {
+			secrets[k] = map[string]any{"fromFile": ref.FromFile}
+		}
+	}
+	attrs := map[string]any{
+		"name":    ObjectName(p.Name, t.Spec.Lane),
+		"image":   t.Spec.Image,
+		"port":    p.Spec.Port,
+		"env":     env,
+		"secrets": secrets,
+	}
+	if d.hooks.AppAttrs != nil {
+		if err := d.hooks.AppAttrs(p, t, attrs); err != nil {
+			return nil, err
+		}
+	}
+	app := plan.Resource{Address: key + "/app", Target: key, Kind: plan.KindApp, Provider: t.Spec.Deploy.Provider, Attrs: attrs}
+	out := &plan.DesiredTarget{Key: key, Resources: []plan.Resource{app}}
+
+	if t.Spec.Ingress != nil {
+		domains := append([]string(nil), t.Spec.Ingress.Domains...)
+		sort.Strings(domains)
+		for _, dom := range domains {
+			out.Resources = append(out.Resources, plan.Resource{
+				Address:  key + "/route/" + dom,
+				Target:   key,
+				Kind:     plan.KindRoute,
+				Provider: t.Spec.Ingress.Provider,
+				Attrs:    map[string]any{"domain": dom, "upstream": ObjectName(p.Name, t.Spec.Lane), "port": p.Spec.Port},
+			})
+		}
+	}
+
+	url, err := HealthURL(p, t)
+	if err != nil {
+		return nil, err
+	}
+	if url != "" {
+		timeout := "60s"
+		if p.Spec.Health.Timeout != nil {
+			timeout = p.Spec.Health.Timeout.String()
+		}
+		out.Steps = append(out.Steps, plan.Step{
+			Resource: plan.Resource{Address: key + "/health", Target: key, Kind: plan.KindHealth, Provider: t.Spec.Deploy.Provider,
+				Attrs: map[string]any{"url": url, "timeout": timeout}},
+			Triggers: []plan.Trigger{{Address: app.Address, Reason: "app changed"}},
+		})
+	}
+	if d.hooks.ExtraSteps != nil {
+		extra, err := d.hooks.ExtraSteps(p, t, app)
+		if err != nil {
+			return nil, err
+		}
+		out.Steps = append(out.Steps, extra...)
+	}
+	return out, nil
+}
+
+func init() { drivers.Register(New(Descriptor(), Hooks{})) }

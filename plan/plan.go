@@ -1,0 +1,175 @@
+// Package plan is the typed plan: what must change to turn recorded state
+// into desired state. It is inert data and pure functions; it does no I/O.
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// FormatVersion is the version of the plan's JSON wire form.
+const FormatVersion = "1"
+
+// Action is what apply does to one resource or step.
+type Action int
+
+const (
+	NoOp Action = iota
+	Create
+	Update
+	Replace
+	Delete
+	Run
+)
+
+var actionNames = [...]string{NoOp: "noop", Create: "create", Update: "update", Replace: "replace", Delete: "delete", Run: "run"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// ParseAction is the inverse of String.
+func ParseAction(s string) (Action, error) {
+	for i, n := range actionNames {
+		if n == s {
+			return Action(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown action %q", s)
+}
+
+// IsDestructive reports whether the action removes something that exists.
+func (a Action) IsDestructive() bool { return a == Delete || a == Replace }
+
+// Mutates reports whether apply must call a provider for the action.
+func (a Action) Mutates() bool { return a != NoOp }
+
+// Kind of a resource or step.
+const (
+	KindApp        = "app"
+	KindRoute      = "route"
+	KindHealth     = "health"
+	KindBackup     = "backup"
+	KindPostDeploy = "post-deploy"
+)
+
+// IsStep reports whether kind is a step (run around resources, never
+// recorded as a resource).
+func IsStep(kind string) bool {
+	return kind == KindHealth || kind == KindBackup || kind == KindPostDeploy
+}
+
+// Resource is one desired or recorded resource or step of a target.
+// Attrs is JSON-like data (map[string]any, []any, string, float64, bool,
+// nil) and never holds a secret value, only secret references.
+type Resource struct {
+	Address  string         `json:"address"` // <product>/<lane>/<kind>[/<name>]
+	Target   string         `json:"target"`  // <product>/<lane>
+	Kind     string         `json:"kind"`
+	Provider string         `json:"provider"`
+	Attrs    map[string]any `json:"attrs"`
+	// ReplaceOn lists attrs whose change forces replace instead of update.
+	ReplaceOn []string `json:"-"`
+}
+
+// FieldDiff is one changed attribute, at a dotted path.
+type FieldDiff struct {
+	Path   string `json:"path"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// Change is one planned action.
+type Change struct {
+	Address        string
+	Target         string
+	Kind           string
+	Action         Action
+	Reason         string // explains; apply never branches on it
+	Provider       string
+	Before         map[string]any
+	After          map[string]any
+	Diff           []FieldDiff
+	DependsOn      []string
+	IdempotencyKey string
+}
+
+// Base is what a plan was computed against.
+type Base struct {
+	StateCommit  string
+	ConfigDigest string
+}
+
+// Plan is an ordered list of changes.
+type Plan struct {
+	Base        Base
+	Changes     []Change
+	Diagnostics []string
+}
+
+// Summary counts changes by action.
+type Summary map[Action]int
+
+// Summary counts the plan's changes by action.
+func (p *Plan) Summary() Summary {
+	s := Summary{}
+	for _, c := range p.Changes {
+		s[c.Action]++
+	}
+	return s
+}
+
+// HasChanges reports whether applying the plan would do anything.
+func (p *Plan) HasChanges() bool {
+	for _, c := range p.Changes {
+		if c.Action != NoOp {
+			return true
+		}
+	}
+	return false
+}
+
+// Targets returns the keys of targets with at least one change, sorted.
+func (p *Plan) Targets() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range p.Changes {
+		if c.Action != NoOp && !seen[c.Target] {
+			seen[c.Target] = true
+			out = append(out, c.Target)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IdempotencyKey is sha256 over the target key, the action and the
+// canonical JSON of after (SPEC §3).
+func IdempotencyKey(target string, a Action, after map[string]any) string {
+	h := sha256.New()
+	h.Write([]byte(target))
+	h.Write([]byte{0})
+	h.Write([]byte(a.String()))
+	h.Write([]byte{0})
+	h.Write(Canonical(after))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Canonical is JSON with sorted keys and no HTML escaping; encoding/json
+// already sorts map keys, so equal values always give equal bytes.
+func Canonical(v any) []byte {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("plan: canonical JSON: %v", err)) // attrs are JSON-like by construction
+	}
+	return []byte(strings.TrimSuffix(b.String(), "\n"))
+}

@@ -1,0 +1,430 @@
+package fake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/launchplane/launchplane/providers"
+)
+
+// World is the fake's whole state and its injected faults: the JSON file
+// named by the Provider's fake.path. Tests edit it to inject faults and
+// read it to see what happened.
+type World struct {
+	Apps    map[string]*App     `json:"apps"`   // by target key
+	Routes  map[string]*Route   `json:"routes"` // by domain
+	Backups map[string][]Backup `json:"backups,omitempty"`
+	Jobs    []JobRun            `json:"jobs,omitempty"`
+	// Log lists every mutation in order: "deploy shop/prod <image>".
+	Log []string `json:"log"`
+	// Faults fail operations; each use decrements Times.
+	Faults []*Fault `json:"faults,omitempty"`
+	// Unhealthy targets fail their health checks.
+	Unhealthy []string `json:"unhealthy,omitempty"`
+	// Latency is added to every call ("50ms"), to measure parallelism.
+	Latency  string            `json:"latency,omitempty"`
+	Comments map[string]string `json:"comments,omitempty"` // "<pr>/<marker>" -> body
+	Statuses map[string]string `json:"statuses,omitempty"` // "<sha>/<context>" -> state
+}
+
+// App is a deployed app.
+type App struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	Image          string            `json:"image"`
+	Port           int               `json:"port"`
+	Env            map[string]string `json:"env"`         // non-secret values only
+	SecretKeys     []string          `json:"secret_keys"` // names only, never values
+	SecretsSHA256  string            `json:"secrets_sha256,omitempty"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	Deployments    int               `json:"deployments"`
+}
+
+// Route is a routed domain.
+type Route struct {
+	Target         string `json:"target"`
+	Upstream       string `json:"upstream"`
+	Port           int    `json:"port"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// Backup is a taken backup.
+type Backup struct {
+	ID       string    `json:"id"`
+	Database string    `json:"database"`
+	Location string    `json:"location"`
+	Size     int64     `json:"size"`
+	Checksum string    `json:"checksum"`
+	Taken    time.Time `json:"taken"`
+}
+
+// JobRun is a job that ran.
+type JobRun struct {
+	Target  string   `json:"target"`
+	Name    string   `json:"name"`
+	Command []string `json:"command"`
+	EnvKeys []string `json:"env_keys"`
+}
+
+// Fault fails Op on Target (empty: any target) the next Times calls with
+// Error. With Crash the process exits instead, as a killed runner would.
+type Fault struct {
+	Op     string `json:"op"`
+	Target string `json:"target,omitempty"`
+	Times  int    `json:"times"`
+	Error  string `json:"error,omitempty"`
+	Crash  bool   `json:"crash,omitempty"`
+}
+
+// Provider is the fake.
+type Provider struct {
+	name string
+	path string
+}
+
+type config struct {
+	Path string `json:"path"`
+}
+
+func newProvider(cfg providers.Config) (any, error) {
+	var c config
+	if err := json.Unmarshal(cfg.Raw, &c); err != nil {
+		return nil, err
+	}
+	p := c.Path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(cfg.ConfigDir, p)
+	}
+	return &Provider{name: cfg.Name, path: p}, nil
+}
+
+// update runs fn on the world under an exclusive lock, and saves it when fn
+// returns nil or a fault error. op and target select faults.
+func (p *Provider) update(ctx context.Context, op, target string, mutate bool, fn func(w *World) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fake %s: %s %s: %w", p.name, op, target, err)
+	}
+	// Latency stands for the network: it is spent before taking the lock,
+	// so concurrent calls overlap as they would against a real API. The
+	// file is replaced atomically, so an unlocked read sees a whole world.
+	if w, err := p.load(); err == nil {
+		if d, err := time.ParseDuration(w.Latency); err == nil && d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("fake %s: %s %s: %w", p.name, op, target, ctx.Err())
+			case <-t.C:
+			}
+		}
+	}
+	lock, err := os.OpenFile(p.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("fake %s: %w", p.name, err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("fake %s: lock: %w", p.name, err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+
+	w, err := p.load()
+	if err != nil {
+		return err
+	}
+	if f := w.fault(op, target); f != nil {
+		f.Times--
+		if f.Crash {
+			_ = p.save(w)
+			fmt.Fprintf(os.Stderr, "fake %s: injected crash during %s %s\n", p.name, op, target)
+			os.Exit(137)
+		}
+		msg := f.Error
+		if msg == "" {
+			msg = "injected fault"
+		}
+		if err := p.save(w); err != nil {
+			return err
+		}
+		return fmt.Errorf("fake %s: %s %s: %s", p.name, op, target, msg)
+	}
+	if err := fn(w); err != nil {
+		return fmt.Errorf("fake %s: %s %s: %w", p.name, op, target, err)
+	}
+	if !mutate {
+		return nil
+	}
+	return p.save(w)
+}
+
+func (w *World) fault(op, target string) *Fault {
+	for _, f := range w.Faults {
+		if f.Times > 0 && f.Op == op && (f.Target == "" || f.Target == target) {
+			return f
+		}
+	}
+	return nil
+}
+
+func (p *Provider) load() (*World, error) {
+	w := &World{}
+	b, err := os.ReadFile(p.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("fake %s: %w", p.name, err)
+	default:
+		if err := json.Unmarshal(b, w); err != nil {
+			return nil, fmt.Errorf("fake %s: %s: %w", p.name, p.path, err)
+		}
+	}
+	if w.Apps == nil {
+		w.Apps = map[string]*App{}
+	}
+	if w.Routes == nil {
+		w.Routes = map[string]*Route{}
+	}
+	return w, nil
+}
+
+// save writes atomically: a temp file renamed over the old one.
+func (p *Provider) save(w *World) error {
+	var kept []*Fault
+	for _, f := range w.Faults {
+		if f.Times > 0 {
+			kept = append(kept, f)
+		}
+	}
+	w.Faults = kept
+	b, err := json.MarshalIndent(w, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := p.path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("fake %s: %w", p.name, err)
+	}
+	return os.Rename(tmp, p.path)
+}
+
+func appID(target string) string {
+	h := sha256.Sum256([]byte(target))
+	return "app-" + hex.EncodeToString(h[:4])
+}
+
+// Observe reports the app of target.
+func (p *Provider) Observe(ctx context.Context, target, name string) (providers.AppStatus, error) {
+	var st providers.AppStatus
+	err := p.update(ctx, "observe", target, false, func(w *World) error {
+		a := w.Apps[target]
+		if a == nil {
+			return nil
+		}
+		st = providers.AppStatus{Exists: true, ID: a.ID, Image: a.Image, Env: a.Env, SecretKeys: a.SecretKeys, IdempotencyKey: a.IdempotencyKey}
+		return nil
+	})
+	return st, err
+}
+
+// Deploy records the app. Secret values are reduced to a hash over the
+// sorted key=value pairs, so a changed secret is still a change.
+func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.Evidence, error) {
+	id := appID(app.Target)
+	var ev providers.Evidence
+	err := p.update(ctx, "deploy", app.Target, true, func(w *World) error {
+		secret := map[string]bool{}
+		for _, k := range app.SecretKeys {
+			secret[k] = true
+		}
+		env := map[string]string{}
+		h := sha256.New()
+		var keys []string
+		for k := range app.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if secret[k] {
+				fmt.Fprintf(h, "%s=%s\n", k, app.Env[k])
+				continue
+			}
+			env[k] = app.Env[k]
+		}
+		a := w.Apps[app.Target]
+		if a == nil {
+			a = &App{ID: id}
+			w.Apps[app.Target] = a
+		}
+		a.Name, a.Image, a.Port, a.Env = app.Name, app.Image, app.Port, env
+		a.SecretKeys = append([]string(nil), app.SecretKeys...)
+		sort.Strings(a.SecretKeys)
+		a.SecretsSHA256 = hex.EncodeToString(h.Sum(nil))
+		a.IdempotencyKey = app.IdempotencyKey
+		a.Deployments++
+		w.Log = append(w.Log, fmt.Sprintf("deploy %s %s", app.Target, app.Image))
+		ev = providers.Evidence{"deployment": a.Deployments, "app_id": a.ID}
+		return nil
+	})
+	return id, ev, err
+}
+
+// Destroy removes the app of target.
+func (p *Provider) Destroy(ctx context.Context, target, name string) error {
+	return p.update(ctx, "destroy", target, true, func(w *World) error {
+		if _, ok := w.Apps[target]; ok {
+			delete(w.Apps, target)
+			w.Log = append(w.Log, "destroy "+target)
+		}
+		return nil
+	})
+}
+
+// ListRoutes lists the routes of target, sorted by domain.
+func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.Route, error) {
+	var out []providers.Route
+	err := p.update(ctx, "list-routes", target, false, func(w *World) error {
+		for d, r := range w.Routes {
+			if r.Target == target {
+				out = append(out, providers.Route{Target: target, Domain: d, Upstream: r.Upstream, Port: r.Port, IdempotencyKey: r.IdempotencyKey})
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Domain < out[j].Domain })
+	return out, err
+}
+
+// EnsureRoute creates or updates the route of a domain. A domain routed to
+// another target is refused.
+func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
+	err := p.update(ctx, "ensure-route", r.Target, true, func(w *World) error {
+		if old := w.Routes[r.Domain]; old != nil && old.Target != r.Target {
+			return fmt.Errorf("domain %s is routed to %s", r.Domain, old.Target)
+		}
+		w.Routes[r.Domain] = &Route{Target: r.Target, Upstream: r.Upstream, Port: r.Port, IdempotencyKey: r.IdempotencyKey}
+		w.Log = append(w.Log, fmt.Sprintf("route %s %s", r.Domain, r.Upstream))
+		return nil
+	})
+	return providers.Evidence{"domain": r.Domain}, err
+}
+
+// DeleteRoute removes the route of a domain.
+func (p *Provider) DeleteRoute(ctx context.Context, target, domain string) error {
+	return p.update(ctx, "delete-route", target, true, func(w *World) error {
+		if r := w.Routes[domain]; r != nil && r.Target == target {
+			delete(w.Routes, domain)
+			w.Log = append(w.Log, "unroute "+domain)
+		}
+		return nil
+	})
+}
+
+// CheckHealth answers for the fake's own targets: healthy unless listed
+// in Unhealthy or the app is missing.
+func (p *Provider) CheckHealth(ctx context.Context, target, url string, timeout time.Duration) (providers.HealthResult, error) {
+	var res providers.HealthResult
+	err := p.update(ctx, "health", target, false, func(w *World) error {
+		res = providers.HealthResult{Healthy: true, Attempts: 1, Status: 200, Detail: "fake: " + url}
+		if w.Apps[target] == nil {
+			res = providers.HealthResult{Attempts: 1, Status: 502, Detail: "fake: no app deployed"}
+		}
+		for _, u := range w.Unhealthy {
+			if u == target {
+				res = providers.HealthResult{Attempts: 1, Status: 503, Detail: "fake: target marked unhealthy"}
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// RunJob records a job. Env values are never stored, only keys.
+func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobResult, error) {
+	err := p.update(ctx, "job", j.Target, true, func(w *World) error {
+		if w.Apps[j.Target] == nil {
+			return fmt.Errorf("no app deployed")
+		}
+		var keys []string
+		for k := range j.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		w.Jobs = append(w.Jobs, JobRun{Target: j.Target, Name: j.Name, Command: j.Command, EnvKeys: keys})
+		w.Log = append(w.Log, fmt.Sprintf("job %s %s", j.Target, strings.Join(j.Command, " ")))
+		return nil
+	})
+	return providers.JobResult{Output: "fake: ok"}, err
+}
+
+// TakeBackup records a backup.
+func (p *Provider) TakeBackup(ctx context.Context, target, database string) (providers.Backup, error) {
+	var b Backup
+	err := p.update(ctx, "backup", target, true, func(w *World) error {
+		if w.Backups == nil {
+			w.Backups = map[string][]Backup{}
+		}
+		n := len(w.Backups[target]) + 1
+		sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", target, database, n)))
+		b = Backup{ID: fmt.Sprintf("backup-%d", n), Database: database, Location: fmt.Sprintf("fake://%s/%s-%d.dump", target, database, n),
+			Size: 1024 * int64(n), Checksum: "sha256:" + hex.EncodeToString(sum[:]), Taken: time.Now().UTC()}
+		w.Backups[target] = append(w.Backups[target], b)
+		w.Log = append(w.Log, fmt.Sprintf("backup %s %s", target, b.ID))
+		return nil
+	})
+	return providers.Backup{ID: b.ID, Location: b.Location, Size: b.Size, Checksum: b.Checksum, Taken: b.Taken}, err
+}
+
+// RestoreBackup records a restore of a backup it took.
+func (p *Provider) RestoreBackup(ctx context.Context, target, database string, b providers.Backup) error {
+	return p.update(ctx, "restore", target, true, func(w *World) error {
+		for _, x := range w.Backups[target] {
+			if x.ID == b.ID {
+				w.Log = append(w.Log, fmt.Sprintf("restore %s %s", target, b.ID))
+				return nil
+			}
+		}
+		return fmt.Errorf("backup %s: %w", b.ID, providers.ErrNotFound)
+	})
+}
+
+// UpsertComment keeps one comment per PR and marker.
+func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body string) error {
+	return p.update(ctx, "comment", "", true, func(w *World) error {
+		if w.Comments == nil {
+			w.Comments = map[string]string{}
+		}
+		w.Comments[fmt.Sprintf("%d/%s", pr, marker)] = body
+		return nil
+	})
+}
+
+// SetStatus records a commit status.
+func (p *Provider) SetStatus(ctx context.Context, sha, state, context_, description, url string) error {
+	return p.update(ctx, "status", "", true, func(w *World) error {
+		if w.Statuses == nil {
+			w.Statuses = map[string]string{}
+		}
+		w.Statuses[sha+"/"+context_] = state
+		return nil
+	})
+}
+
+var (
+	_ providers.Deployer      = (*Provider)(nil)
+	_ providers.Ingress       = (*Provider)(nil)
+	_ providers.HealthChecker = (*Provider)(nil)
+	_ providers.Jobs          = (*Provider)(nil)
+	_ providers.Backups       = (*Provider)(nil)
+	_ providers.Feedback      = (*Provider)(nil)
+)

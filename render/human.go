@@ -1,0 +1,142 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/launchplane/launchplane/plan"
+)
+
+// Symbol is the terraform-like marker of an action.
+func Symbol(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return "+"
+	case plan.Update:
+		return "~"
+	case plan.Replace:
+		return "-/+"
+	case plan.Delete:
+		return "-"
+	case plan.Run:
+		return ">"
+	}
+	return " "
+}
+
+const (
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	red    = "\x1b[31m"
+	cyan   = "\x1b[36m"
+	bold   = "\x1b[1m"
+	reset  = "\x1b[0m"
+)
+
+func color(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return green
+	case plan.Update:
+		return yellow
+	case plan.Replace, plan.Delete:
+		return red
+	case plan.Run:
+		return cyan
+	}
+	return ""
+}
+
+// Human writes the plan for a terminal. Colour only when colour is true
+// (the caller decides: a TTY and no NO_COLOR).
+func Human(w io.Writer, p *plan.Plan, colour bool) {
+	paint := func(c, s string) string {
+		if !colour || c == "" {
+			return s
+		}
+		return c + s + reset
+	}
+	if !p.HasChanges() {
+		fmt.Fprintln(w, "No changes. The state repository matches the config.")
+		return
+	}
+	fmt.Fprintln(w, "Launchplane will perform these actions:")
+	target := ""
+	for _, c := range p.Changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		if c.Target != target {
+			target = c.Target
+			fmt.Fprintf(w, "\n%s\n", paint(bold, target))
+		}
+		sym := fmt.Sprintf("%-3s", Symbol(c.Action))
+		fmt.Fprintf(w, "  %s %-11s %s  (%s)\n", paint(color(c.Action), sym), c.Kind, c.Address, c.Reason)
+		for _, d := range c.Diff {
+			fmt.Fprintf(w, "        %s: %s -> %s\n", d.Path, value(d.Before), value(d.After))
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
+}
+
+// SummaryLine is "Plan: 1 to create, 2 to update, ...".
+func SummaryLine(p *plan.Plan) string {
+	s := p.Summary()
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete, %d to run, %d unchanged.",
+		s[plan.Create], s[plan.Update], s[plan.Replace], s[plan.Delete], s[plan.Run], s[plan.NoOp])
+}
+
+func value(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case map[string]any:
+		return string(plan.Canonical(x))
+	case []any:
+		return string(plan.Canonical(x))
+	}
+	return fmt.Sprint(v)
+}
+
+// Markdown renders the plan for a PR comment: a summary line, a table per
+// target, diffs collapsed.
+func Markdown(w io.Writer, p *plan.Plan, title string) {
+	fmt.Fprintf(w, "### %s\n\n", title)
+	if !p.HasChanges() {
+		fmt.Fprintln(w, "No changes. The state repository matches the config.")
+		return
+	}
+	fmt.Fprintf(w, "**%s**\n", strings.TrimSuffix(SummaryLine(p), "."))
+	target := ""
+	for _, c := range p.Changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		if c.Target != target {
+			target = c.Target
+			fmt.Fprintf(w, "\n#### `%s`\n\n| | resource | action | reason |\n|---|---|---|---|\n", target)
+		}
+		fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", Symbol(c.Action), c.Address, c.Action, escapeCell(c.Reason))
+	}
+	var diffs []plan.Change
+	for _, c := range p.Changes {
+		if len(c.Diff) > 0 {
+			diffs = append(diffs, c)
+		}
+	}
+	if len(diffs) > 0 {
+		fmt.Fprintf(w, "\n<details><summary>Field changes</summary>\n\n```diff\n")
+		for _, c := range diffs {
+			fmt.Fprintf(w, "# %s\n", c.Address)
+			for _, d := range c.Diff {
+				fmt.Fprintf(w, "- %s: %s\n+ %s: %s\n", d.Path, value(d.Before), d.Path, value(d.After))
+			}
+		}
+		fmt.Fprintf(w, "```\n\n</details>\n")
+	}
+}
+
+func escapeCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

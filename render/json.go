@@ -1,0 +1,144 @@
+// Package render shows plans: the versioned JSON wire form, terraform-like
+// human output and markdown for PR comments. In-memory plan types and their
+// JSON form are separate: renaming a Go constant never changes the JSON.
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/launchplane/launchplane/plan"
+)
+
+// PlanJSON is the wire form of a plan (SPEC §4).
+type PlanJSON struct {
+	FormatVersion string       `json:"format_version"`
+	Base          BaseJSON     `json:"base"`
+	Changes       []ChangeJSON `json:"changes"`
+	Summary       SummaryJSON  `json:"summary"`
+	Diagnostics   []string     `json:"diagnostics"`
+}
+
+// BaseJSON is what the plan was computed against.
+type BaseJSON struct {
+	StateCommit  string `json:"state_commit"`
+	ConfigDigest string `json:"config_digest"`
+}
+
+// ChangeJSON is one change.
+type ChangeJSON struct {
+	Address        string           `json:"address"`
+	Target         string           `json:"target"`
+	Kind           string           `json:"kind"`
+	Action         string           `json:"action"`
+	Reason         string           `json:"reason"`
+	Provider       string           `json:"provider"`
+	Before         map[string]any   `json:"before"`
+	After          map[string]any   `json:"after"`
+	Diff           []plan.FieldDiff `json:"diff"`
+	DependsOn      []string         `json:"depends_on"`
+	IdempotencyKey string           `json:"idempotency_key"`
+}
+
+// SummaryJSON counts changes by action, in a fixed key order.
+type SummaryJSON struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Replace int `json:"replace"`
+	Delete  int `json:"delete"`
+	Run     int `json:"run"`
+	Noop    int `json:"noop"`
+}
+
+// ToJSON converts a plan to its wire form.
+func ToJSON(p *plan.Plan) PlanJSON {
+	s := p.Summary()
+	out := PlanJSON{
+		FormatVersion: plan.FormatVersion,
+		Base:          BaseJSON{StateCommit: p.Base.StateCommit, ConfigDigest: p.Base.ConfigDigest},
+		Changes:       []ChangeJSON{},
+		Summary:       SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp]},
+		Diagnostics:   append([]string{}, p.Diagnostics...),
+	}
+	for _, c := range p.Changes {
+		diff := c.Diff
+		if diff == nil {
+			diff = []plan.FieldDiff{}
+		}
+		deps := c.DependsOn
+		if deps == nil {
+			deps = []string{}
+		}
+		out.Changes = append(out.Changes, ChangeJSON{
+			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: c.Action.String(), Reason: c.Reason,
+			Provider: c.Provider, Before: c.Before, After: c.After, Diff: diff, DependsOn: deps, IdempotencyKey: c.IdempotencyKey,
+		})
+	}
+	return out
+}
+
+// FromJSON reads a saved plan back.
+func FromJSON(data []byte) (*plan.Plan, error) {
+	var pj PlanJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&pj); err != nil {
+		return nil, fmt.Errorf("not a launchplane plan: %w", err)
+	}
+	if pj.FormatVersion != plan.FormatVersion {
+		return nil, fmt.Errorf("plan format_version %q is not supported (this launchplane reads %q)", pj.FormatVersion, plan.FormatVersion)
+	}
+	p := &plan.Plan{Base: plan.Base{StateCommit: pj.Base.StateCommit, ConfigDigest: pj.Base.ConfigDigest}, Diagnostics: pj.Diagnostics}
+	for _, c := range pj.Changes {
+		a, err := plan.ParseAction(c.Action)
+		if err != nil {
+			return nil, fmt.Errorf("change %s: %w", c.Address, err)
+		}
+		p.Changes = append(p.Changes, plan.Change{
+			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: a, Reason: c.Reason, Provider: c.Provider,
+			Before: numbers(c.Before), After: numbers(c.After), Diff: c.Diff, DependsOn: c.DependsOn, IdempotencyKey: c.IdempotencyKey,
+		})
+	}
+	return p, nil
+}
+
+// numbers turns json.Number back into float64 (or int when whole), so a
+// loaded plan compares equal to the one that was saved.
+func numbers(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return fix(m).(map[string]any)
+}
+
+func fix(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fix(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = fix(e)
+		}
+		return x
+	}
+	return v
+}
+
+// WriteJSON writes the plan's wire form, indented, with a final newline.
+func WriteJSON(w io.Writer, p *plan.Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ToJSON(p))
+}

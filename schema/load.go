@@ -1,0 +1,517 @@
+// Package schema loads a config directory: it reads every YAML document,
+// validates it against the embedded JSON Schemas (composed with the
+// registered drivers and providers), decodes it into typed structs and
+// checks the semantic rules of SPEC §2. Every problem is a diagnostic that
+// names path:line:col and the field.
+package schema
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/diag"
+)
+
+// MaxFileSize is the largest config file read (1 MiB).
+const MaxFileSize = 1 << 20
+
+// source is one config file's bytes.
+type source struct {
+	rel  string // relative to the config dir, slash-separated
+	data []byte
+}
+
+// Load reads, validates and decodes the config directory dir. The Config
+// is nil when dir cannot be read at all; otherwise it holds every document
+// that validated, and the diagnostics say what did not.
+func Load(dir string) (*config.Config, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	srcs, ok := readDir(dir, &ds)
+	if !ok {
+		ds.Sort()
+		return nil, ds
+	}
+	// Files refused unread (too large, a symlink leaving the directory)
+	// might define anything the others refer to.
+	refused := ds.HasErrors()
+	if len(srcs) == 0 && !refused {
+		ds.Add(diag.Pos{}, "", "no config files (*.yaml, *.yml) in %s", dir)
+	}
+	cfg := loadSources(dir, srcs, refused, &ds)
+	if len(srcs) > 0 && !ds.HasErrors() && len(cfg.Products)+len(cfg.Targets)+len(cfg.Providers) == 0 {
+		ds.Add(diag.Pos{}, "", "no config documents in %s: every file is empty", dir)
+	}
+	ds.Sort()
+	return cfg, ds
+}
+
+// readDir collects the YAML files under dir. Hidden files and directories
+// (.git, .github) are skipped; symlinks are followed only when they stay
+// inside dir. It reports false when dir itself is unusable.
+func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		ds.Add(diag.Pos{}, "", "config directory %s does not exist (set --config)", dir)
+		return nil, false
+	case err != nil:
+		ds.Add(diag.Pos{}, "", "config directory %s: %v", dir, err)
+		return nil, false
+	case !info.IsDir():
+		ds.Add(diag.Pos{}, "", "config directory %s is not a directory", dir)
+		return nil, false
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		ds.Add(diag.Pos{}, "", "config directory %s: %v", dir, err)
+		return nil, false
+	}
+	var srcs []source
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		pos := diag.Pos{File: rel}
+		if err != nil {
+			ds.Add(pos, "", "%v", err)
+			return nil
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		isYAML := isConfigFile(d.Name())
+		if !isYAML {
+			return nil // never read, wherever it points
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			real, err := filepath.EvalSymlinks(path)
+			if err != nil {
+				target, _ := os.Readlink(path)
+				ds.Add(pos, "", "broken symlink to %s: %v", target, unwrapPathError(err))
+				return nil
+			}
+			if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+				target, _ := os.Readlink(path)
+				ds.Add(pos, "", "symlink leaves the config directory (points to %s)", target)
+				return nil
+			}
+			st, err := os.Stat(real)
+			if err != nil || st.IsDir() {
+				return nil // a directory inside the config dir is walked where it really is
+			}
+		}
+		data, err := readLimited(path)
+		if err != nil {
+			ds.Add(pos, "", "%v", err)
+			return nil
+		}
+		srcs = append(srcs, source{rel: rel, data: data})
+		return nil
+	})
+	if err != nil {
+		ds.Add(diag.Pos{}, "", "reading config directory %s: %v", dir, err)
+	}
+	return srcs, true
+}
+
+func isConfigFile(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// readLimited reads at most MaxFileSize bytes and refuses larger files
+// without reading them whole.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("file is larger than 1 MiB; config files must be smaller")
+	}
+	return data, nil
+}
+
+// loader carries the state of one Load.
+type loader struct {
+	ds  *diag.Diagnostics
+	cfg *config.Config
+	// incomplete: some config could not be read (a refused file, a syntax
+	// error, a document of unknown kind), so it might define what others
+	// refer to: checks that a name or lane exists are skipped, the rest run.
+	incomplete bool
+	names      map[string]map[string]pos // kind -> name -> first definition (valid or not)
+	targets    []*config.Target          // in load order, for "first defined at" messages
+	docs       map[any]*doc              // typed object -> its document, for positions
+}
+
+type pos = diag.Pos
+
+// fileResult is everything one file yields, computed independently of
+// every other file so files are processed concurrently.
+type fileResult struct {
+	ds       diag.Diagnostics
+	parseErr bool
+	docs     []docResult
+}
+
+// docResult is one document: its kind and name, and the typed object when
+// it passed its schema (nil otherwise).
+type docResult struct {
+	d        *doc
+	kind     string
+	name     string
+	product  *config.Product
+	target   *config.Target
+	provider *config.Provider
+}
+
+// loadSources does everything after reading: parse, validate, decode,
+// semantic checks. It does no I/O, so tests and the fuzzer call it.
+// incomplete says config files were refused unread.
+func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostics) *config.Config {
+	l := &loader{
+		ds:         ds,
+		incomplete: incomplete,
+		cfg:        &config.Config{Dir: dir},
+		names:      map[string]map[string]pos{},
+		docs:       map[any]*doc{},
+	}
+	results := make([]fileResult, len(srcs))
+	workers := min(runtime.GOMAXPROCS(0), len(srcs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(srcs) {
+					return
+				}
+				results[i] = processFile(srcs[i])
+			}
+		}()
+	}
+	wg.Wait()
+
+	h := sha256.New()
+	for i, s := range srcs {
+		l.cfg.Files = append(l.cfg.Files, s.rel)
+		fmt.Fprintf(h, "%s\x00%d\x00", s.rel, len(s.data))
+		h.Write(s.data)
+		r := &results[i]
+		*l.ds = append(*l.ds, r.ds...)
+		l.incomplete = l.incomplete || r.parseErr
+		for _, dr := range r.docs {
+			l.collect(dr)
+		}
+	}
+	l.cfg.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	sort.Slice(l.cfg.Products, func(i, j int) bool { return l.cfg.Products[i].Name < l.cfg.Products[j].Name })
+	sort.Slice(l.cfg.Providers, func(i, j int) bool { return l.cfg.Providers[i].Name < l.cfg.Providers[j].Name })
+	sort.SliceStable(l.cfg.Targets, func(i, j int) bool { return l.cfg.Targets[i].Key() < l.cfg.Targets[j].Key() })
+	l.semantic()
+	return l.cfg
+}
+
+// collect registers a document's name, in file order, and keeps its typed
+// object unless the name is a duplicate.
+func (l *loader) collect(dr docResult) {
+	if dr.name != "" {
+		if first, dup := l.names[dr.kind][dr.name]; dup {
+			l.ds.Add(dr.d.pos("/metadata/name"), "metadata.name", "duplicate %s %q (first defined at %s)", dr.kind, dr.name, first)
+			return
+		}
+		if l.names[dr.kind] == nil {
+			l.names[dr.kind] = map[string]pos{}
+		}
+		l.names[dr.kind][dr.name] = dr.d.pos("/metadata/name")
+	}
+	switch {
+	case dr.product != nil:
+		l.cfg.Products = append(l.cfg.Products, dr.product)
+		l.docs[dr.product] = dr.d
+	case dr.target != nil:
+		l.cfg.Targets = append(l.cfg.Targets, dr.target)
+		l.targets = append(l.targets, dr.target)
+		l.docs[dr.target] = dr.d
+	case dr.provider != nil:
+		l.cfg.Providers = append(l.cfg.Providers, dr.provider)
+		l.docs[dr.provider] = dr.d
+	}
+}
+
+func processFile(s source) fileResult {
+	var r fileResult
+	docs, ok := parse(s, &r.ds)
+	r.parseErr = !ok
+	for _, d := range docs {
+		dr, ok := document(d, &r.ds)
+		if !ok {
+			r.parseErr = true
+		}
+		if dr.kind != "" {
+			r.docs = append(r.docs, dr)
+		}
+	}
+	return r
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parse splits a file into documents. A syntax error ends the file: the
+// documents after it cannot be trusted. It reports false on such an error.
+func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a config file
+		// must never take the process down.
+		if r := recover(); r != nil {
+			ok = false
+			ds.Add(diag.Pos{File: s.rel, Line: 1, Col: 1}, "", "invalid YAML: parser failed: %v", r)
+			docs = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(s.data))
+	for i := 0; ; i++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err == io.EOF {
+			return docs, true
+		}
+		if err != nil {
+			p := diag.Pos{File: s.rel, Line: 1, Col: 1}
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				p.Line, _ = strconv.Atoi(m[1])
+				msg = m[2]
+			}
+			ds.Add(p, "", "%s", syntaxMessage(msg))
+			return docs, false
+		}
+		if isEmptyDoc(&n) {
+			continue
+		}
+		docs = append(docs, &doc{file: s.rel, index: i, node: &n})
+	}
+}
+
+// syntaxMessage words a yaml.v3 syntax error. For parser errors ("did not
+// find expected …") yaml.v3 gives only the line before the block that
+// holds the problem, not the problem's own line, so the message says so.
+func syntaxMessage(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "did not find expected"):
+		return "invalid YAML in the block that starts below this line: " + msg + " (check the indentation)"
+	case strings.Contains(msg, "not allowed in this context"), strings.Contains(msg, "could not find expected ':'"):
+		return "invalid YAML: " + msg + " (check the indentation)"
+	}
+	return "invalid YAML: " + msg
+}
+
+func isEmptyDoc(n *yaml.Node) bool {
+	if n.Kind == 0 {
+		return true
+	}
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return true
+		}
+		c := n.Content[0]
+		return c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null"
+	}
+	return false
+}
+
+// document converts, validates and decodes one document. It reports false
+// when the document could not be read as config at all (its kind and name
+// are unknown, so it might define anything).
+func document(d *doc, ds *diag.Diagnostics) (docResult, bool) {
+	root := d.node.Content[0]
+	if root.Kind != yaml.MappingNode {
+		ds.Add(nodePos(d.file, root), "", "a document must be a mapping with apiVersion, kind, metadata and spec; got %s", gotNode(root))
+		return docResult{}, false
+	}
+	v, locs, keyErrs, err := convert(d.node)
+	d.locs = locs
+	for _, ke := range keyErrs {
+		ds.Add(nodePos(d.file, ke.node), fieldPath(ke.ptr), "%s", ke.msg)
+	}
+	if err == nil && len(keyErrs) > 0 {
+		return docResult{}, false
+	}
+	if err != nil {
+		var ce *convError
+		if errors.As(err, &ce) {
+			ds.Add(nodePos(d.file, ce.node), fieldPath(ce.ptr), "%s", ce.msg)
+		} else {
+			ds.Add(nodePos(d.file, root), "", "%v", err)
+		}
+		return docResult{}, false
+	}
+	d.value = v
+	obj := v.(map[string]any)
+
+	apiVersion, hasAPI := obj["apiVersion"].(string)
+	kind, hasKind := obj["kind"].(string)
+	_, apiGiven := obj["apiVersion"]
+	_, kindGiven := obj["kind"]
+	switch {
+	case apiGiven && !hasAPI:
+		ds.Add(d.pos("/apiVersion"), "apiVersion", "must be the string %s; got %s", APIVersion, got(d, "/apiVersion"))
+		return docResult{}, false
+	case kindGiven && !hasKind:
+		ds.Add(d.pos("/kind"), "kind", "must be one of the strings Product, Target, Provider; got %s", got(d, "/kind"))
+		return docResult{}, false
+	case !hasAPI:
+		ds.Add(d.keyPos("/apiVersion"), "apiVersion", "required field is missing (want %s)", APIVersion)
+		return docResult{}, false
+	case apiVersion != APIVersion:
+		ds.Add(d.pos("/apiVersion"), "apiVersion", "unsupported apiVersion %q (this launchplane reads %s)", apiVersion, APIVersion)
+		return docResult{}, false
+	case !hasKind:
+		ds.Add(d.keyPos("/kind"), "kind", "required field is missing (want one of Product, Target, Provider)")
+		return docResult{}, false
+	case kind == "Policy":
+		ds.Add(d.pos("/kind"), "kind", "a Policy lives in the state repository as policy.yaml, not in the config directory")
+		return docResult{}, true
+	case kind != "Product" && kind != "Target" && kind != "Provider":
+		hint := ""
+		if near := closest(kind, []string{"Product", "Target", "Provider"}); near != "" {
+			hint = fmt.Sprintf("; did you mean %s?", near)
+		}
+		ds.Add(d.pos("/kind"), "kind", "unknown kind %q (want one of Product, Target, Provider)%s", kind, hint)
+		return docResult{}, false
+	}
+
+	// The name is kept even when the document is invalid, so references
+	// to it are not reported again as unknown.
+	name, _ := lookup(v, "/metadata/name").(string)
+	dr := docResult{d: d, kind: kind, name: name}
+	if kind != "Provider" {
+		checkEnvKeys(d, ds)
+	}
+	valid, err := validateDoc(kind, d, ds)
+	if err != nil {
+		ds.Add(nodePos(d.file, root), "", "internal error: %v", err)
+		return dr, true
+	}
+	if valid {
+		if err := decode(&dr); err != nil {
+			ds.Add(nodePos(d.file, root), "", "%v", err)
+		}
+	}
+	return dr, true
+}
+
+// decode fills the typed model from a document that passed its schema.
+func decode(dr *docResult) error {
+	kind, name, d := dr.kind, dr.name, dr.d
+	specNode := d.locs["/spec"].val
+	spec := lookup(d.value, "/spec").(map[string]any)
+	switch kind {
+	case "Product":
+		p := &config.Product{Name: name, Source: config.NewSource(d.file, d.pos)}
+		if err := specNode.Decode(&p.Spec); err != nil {
+			return err
+		}
+		for key := range driverBlockKeys() {
+			if block, ok := spec[key]; ok {
+				raw, err := json.Marshal(block)
+				if err != nil {
+					return err
+				}
+				if p.Spec.Settings == nil {
+					p.Spec.Settings = map[string]json.RawMessage{}
+				}
+				p.Spec.Settings[key] = raw
+			}
+		}
+		dr.product = p
+	case "Target":
+		t := &config.Target{Name: name, Source: config.NewSource(d.file, d.pos)}
+		if err := specNode.Decode(&t.Spec); err != nil {
+			return err
+		}
+		dr.target = t
+	case "Provider":
+		p := &config.Provider{Name: name, Source: config.NewSource(d.file, d.pos), Type: spec["type"].(string)}
+		if block, ok := spec[p.Type]; ok {
+			raw, err := json.Marshal(block)
+			if err != nil {
+				return err
+			}
+			p.Config = raw
+		} else {
+			p.Config = json.RawMessage("{}")
+		}
+		dr.provider = p
+	}
+	return nil
+}
+
+func nodePos(file string, n *yaml.Node) diag.Pos {
+	return diag.Pos{File: file, Line: n.Line, Col: n.Column}
+}
+
+// pos is the position of the value at ptr, or of the nearest enclosing
+// value that exists.
+func (d *doc) pos(ptr string) diag.Pos {
+	for {
+		if l, ok := d.locs[ptr]; ok && l.val != nil {
+			return nodePos(d.file, l.val)
+		}
+		if ptr == "" {
+			if d.node != nil && len(d.node.Content) > 0 {
+				return nodePos(d.file, d.node.Content[0])
+			}
+			return diag.Pos{File: d.file, Line: 1, Col: 1}
+		}
+		ptr = ptr[:strings.LastIndexByte(ptr, '/')]
+	}
+}
+
+// keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),
+// falling back to the value.
+func (d *doc) keyPos(ptr string) diag.Pos {
+	if l, ok := d.locs[ptr]; ok && l.key != nil {
+		return nodePos(d.file, l.key)
+	}
+	return d.pos(ptr)
+}

@@ -1,0 +1,473 @@
+package gitstore
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/launchplane/launchplane/state"
+)
+
+// dirTree is a decoded tree object: its entries, in git order when sorted
+// (as every tree git accepts is).
+type dirTree struct {
+	Entries []object.TreeEntry
+	sorted  bool
+}
+
+// tree returns the decoded tree h. Trees are content-addressed, so the
+// decoded ones are kept.
+func (s *Store) tree(h plumbing.Hash) (*dirTree, error) {
+	if t, ok := s.trees[h]; ok {
+		return t, nil
+	}
+	obj, err := s.objs.EncodedObject(plumbing.TreeObject, h)
+	if err != nil {
+		return nil, err
+	}
+	t, err := decodeTree(obj)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	s.keepTree(h, t)
+	return t, nil
+}
+
+func (s *Store) keepTree(h plumbing.Hash, t *dirTree) {
+	if len(s.trees) >= maxCachedTrees {
+		clear(s.trees)
+	}
+	s.trees[h] = t
+}
+
+// decodeTree parses a tree object: per entry the octal mode, a space, the
+// name, a NUL and the binary hash. The names share one string.
+func decodeTree(obj plumbing.EncodedObject) (*dirTree, error) {
+	if obj.Type() != plumbing.TreeObject {
+		return nil, fmt.Errorf("is a %s", obj.Type())
+	}
+	r, err := obj.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	content := string(b)
+	t := &dirTree{Entries: make([]object.TreeEntry, 0, len(content)/40), sorted: true}
+	for rest := content; rest != ""; {
+		sp := strings.IndexByte(rest, ' ')
+		nul := strings.IndexByte(rest, 0)
+		if sp <= 0 || nul < sp || len(rest) < nul+1+len(plumbing.ZeroHash) {
+			return nil, errors.New("malformed tree entry")
+		}
+		mode, err := strconv.ParseUint(rest[:sp], 8, 32)
+		if err != nil {
+			return nil, fmt.Errorf("malformed tree entry mode %q", rest[:sp])
+		}
+		e := object.TreeEntry{Name: rest[sp+1 : nul], Mode: filemode.FileMode(mode)}
+		copy(e.Hash[:], rest[nul+1:])
+		if n := len(t.Entries); n > 0 && gitOrder(t.Entries[n-1], e) >= 0 {
+			t.sorted = false
+		}
+		t.Entries = append(t.Entries, e)
+		rest = rest[nul+1+len(plumbing.ZeroHash):]
+	}
+	return t, nil
+}
+
+// find returns the index of the entry called name, or -1.
+func (t *dirTree) find(name string) int {
+	if !t.sorted {
+		for i := range t.Entries {
+			if t.Entries[i].Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	// A file sorts under its name, a directory under its name plus "/".
+	for _, mode := range []filemode.FileMode{filemode.Regular, filemode.Dir} {
+		key := object.TreeEntry{Name: name, Mode: mode}
+		i, _ := slices.BinarySearchFunc(t.Entries, key, gitOrder)
+		if i < len(t.Entries) && t.Entries[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// lookup finds the entry at the clean slash path p under the tree root
+// (zero: the empty tree), reading only the trees along p.
+func (s *Store) lookup(root plumbing.Hash, p string) (object.TreeEntry, bool, error) {
+	h := root
+	for !h.IsZero() {
+		name, rest, more := strings.Cut(p, "/")
+		t, err := s.tree(h)
+		if err != nil {
+			return object.TreeEntry{}, false, err
+		}
+		i := t.find(name)
+		if i < 0 {
+			return object.TreeEntry{}, false, nil
+		}
+		e := t.Entries[i]
+		if !more {
+			return e, true, nil
+		}
+		if e.Mode != filemode.Dir {
+			return object.TreeEntry{}, false, nil
+		}
+		h, p = e.Hash, rest
+	}
+	return object.TreeEntry{}, false, nil
+}
+
+// gitOrder orders tree entries as git does: by name, a directory compared
+// as if its name ended in "/". (Executable, symlink and submodule entries
+// sort as files; a submodule is not a directory here.)
+func gitOrder(a, b object.TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 {
+		return c
+	}
+	return cmp.Compare(nextByte(a, n), nextByte(b, n))
+}
+
+func nextByte(e object.TreeEntry, n int) int {
+	switch {
+	case n < len(e.Name):
+		return int(e.Name[n])
+	case e.Mode == filemode.Dir:
+		return '/'
+	}
+	return 0
+}
+
+// firstDiff is the first path, in git order, whose content differs between
+// the trees a and b (zero: absent) under prefix. It descends only into
+// subtrees whose hashes differ.
+func (s *Store) firstDiff(a, b plumbing.Hash, prefix string) (string, error) {
+	var ea, eb []object.TreeEntry
+	if !a.IsZero() {
+		t, err := s.tree(a)
+		if err != nil {
+			return "", err
+		}
+		ea = t.Entries
+	}
+	if !b.IsZero() {
+		t, err := s.tree(b)
+		if err != nil {
+			return "", err
+		}
+		eb = t.Entries
+	}
+	for i, j := 0, 0; i < len(ea) || j < len(eb); {
+		var c int
+		switch {
+		case i == len(ea):
+			c = 1
+		case j == len(eb):
+			c = -1
+		default:
+			c = gitOrder(ea[i], eb[j])
+		}
+		switch {
+		case c < 0:
+			return s.firstFile(ea[i], prefix)
+		case c > 0:
+			return s.firstFile(eb[j], prefix)
+		case ea[i].Hash != eb[j].Hash || ea[i].Mode != eb[j].Mode:
+			if ea[i].Mode == filemode.Dir && eb[j].Mode == filemode.Dir {
+				return s.firstDiff(ea[i].Hash, eb[j].Hash, prefix+ea[i].Name+"/")
+			}
+			return prefix + ea[i].Name, nil
+		}
+		i, j = i+1, j+1
+	}
+	return strings.TrimSuffix(prefix, "/"), nil
+}
+
+// firstFile is the path of e, or of the first file under it for a directory.
+func (s *Store) firstFile(e object.TreeEntry, prefix string) (string, error) {
+	for e.Mode == filemode.Dir {
+		t, err := s.tree(e.Hash)
+		if err != nil {
+			return "", err
+		}
+		if len(t.Entries) == 0 {
+			break
+		}
+		prefix += e.Name + "/"
+		e = t.Entries[0]
+	}
+	return prefix + e.Name, nil
+}
+
+// pending holds the changes below one directory of a write.
+type pending struct {
+	files map[string]*state.Change
+	dirs  map[string]*pending
+}
+
+func newPending() *pending {
+	return &pending{files: map[string]*state.Change{}, dirs: map[string]*pending{}}
+}
+
+// add files c under its path; a later change of the same path wins.
+func (p *pending) add(c *state.Change) error {
+	rest := c.Path
+	for {
+		name, sub, more := strings.Cut(rest, "/")
+		if !more {
+			if _, ok := p.dirs[name]; ok {
+				return fmt.Errorf("%s is both a file and a directory in this write", c.Path)
+			}
+			p.files[name] = c
+			return nil
+		}
+		if _, ok := p.files[name]; ok {
+			return fmt.Errorf("%s is both a file and a directory in this write", strings.TrimSuffix(c.Path, "/"+sub))
+		}
+		next := p.dirs[name]
+		if next == nil {
+			next = newPending()
+			p.dirs[name] = next
+		}
+		p, rest = next, sub
+	}
+}
+
+// writes reports whether anything below p is written rather than deleted.
+func (p *pending) writes() bool {
+	for _, c := range p.files {
+		if !c.Delete {
+			return true
+		}
+	}
+	for _, d := range p.dirs {
+		if d.writes() {
+			return true
+		}
+	}
+	return false
+}
+
+// buildCommit writes the blobs, the trees on changed paths and the commit
+// object for w on top of parent (whose tree is root), and returns the
+// commit and every object it wrote (what a push must send).
+func (s *Store) buildCommit(parent, root plumbing.Hash, w state.Write) (plumbing.Hash, []plumbing.Hash, error) {
+	top := newPending()
+	if parent.IsZero() {
+		// The first commit marks the repository and its format.
+		if err := top.add(&state.Change{Path: state.FormatFile, Data: formatFile()}); err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+	}
+	for i := range w.Changes {
+		if err := top.add(&w.Changes[i]); err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+	}
+	var objs []plumbing.Hash
+	tree, _, err := s.writeTree(root, "", top, &objs)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	if tree.IsZero() {
+		// Everything was deleted: git's empty tree.
+		if tree, err = s.st.SetEncodedObject(encodeTree(nil)); err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+		objs = append(objs, tree)
+	}
+	who := sig(w.Author)
+	c := &object.Commit{
+		Author:    who,
+		Committer: who,
+		Message:   state.FormatMessage(w.Message, w.Trailers),
+		TreeHash:  tree,
+	}
+	if !parent.IsZero() {
+		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	h, err := s.storeObject(c)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	return h, append(objs, h), nil
+}
+
+// writeTree applies the changes p under prefix to the tree old (zero: none)
+// and returns the new tree's hash (zero when it is left empty) and whether
+// it changed. Unchanged subtrees keep their hashes and are not read.
+func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *[]plumbing.Hash) (plumbing.Hash, bool, error) {
+	base := &dirTree{sorted: true}
+	if !old.IsZero() {
+		t, err := s.tree(old)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		base = t
+	}
+	// Entries of base keep their names and order: a change replaces the
+	// hash, a deletion marks the entry gone; new entries are added apart.
+	entries := slices.Clone(base.Entries)
+	gone := make([]bool, len(entries))
+	var added []object.TreeEntry
+	changed := false
+	find := func(name string) (*object.TreeEntry, int) {
+		if i := base.find(name); i >= 0 && !gone[i] {
+			return &entries[i], i
+		}
+		for i := range added {
+			if added[i].Name == name {
+				return &added[i], -1
+			}
+		}
+		return nil, -1
+	}
+	for _, name := range sortedKeys(p.files) {
+		c := p.files[name]
+		e, i := find(name)
+		if e != nil && e.Mode == filemode.Dir {
+			return plumbing.ZeroHash, false, fmt.Errorf("%s%s is a directory", prefix, name)
+		}
+		if c.Delete {
+			if e != nil {
+				gone[i] = true // files are only added for writes, so i >= 0
+				changed = true
+			}
+			continue
+		}
+		blob := &plumbing.MemoryObject{}
+		blob.SetType(plumbing.BlobObject)
+		if _, err := blob.Write(c.Data); err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		h, err := s.st.SetEncodedObject(blob)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		*objs = append(*objs, h)
+		switch {
+		case e == nil:
+			added = append(added, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
+			changed = true
+		case e.Hash != h || (e.Mode != filemode.Regular && e.Mode != filemode.Executable):
+			mode := filemode.Regular
+			if e.Mode == filemode.Executable {
+				mode = filemode.Executable
+			}
+			e.Hash, e.Mode = h, mode
+			changed = true
+		}
+	}
+	for _, name := range sortedKeys(p.dirs) {
+		sub := p.dirs[name]
+		e, i := find(name)
+		var subOld plumbing.Hash
+		if e != nil {
+			if e.Mode != filemode.Dir {
+				if sub.writes() {
+					return plumbing.ZeroHash, false, fmt.Errorf("%s%s is a file", prefix, name)
+				}
+				continue // deleting below a file: nothing there
+			}
+			subOld = e.Hash
+		}
+		h, subChanged, err := s.writeTree(subOld, prefix+name+"/", sub, objs)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		switch {
+		case !subChanged:
+		case h.IsZero() && e != nil:
+			gone[i] = true
+			changed = true
+		case h.IsZero():
+		case e != nil:
+			e.Hash = h
+			changed = true
+		default:
+			added = append(added, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+			changed = true
+		}
+	}
+	if !changed {
+		return old, false, nil
+	}
+	out := make([]object.TreeEntry, 0, len(entries)+len(added))
+	for i, e := range entries {
+		if !gone[i] {
+			out = append(out, e)
+		}
+	}
+	out = append(out, added...)
+	if len(out) == 0 {
+		return plumbing.ZeroHash, true, nil
+	}
+	if len(added) > 0 || !base.sorted {
+		slices.SortFunc(out, gitOrder)
+	}
+	h, err := s.st.SetEncodedObject(encodeTree(out))
+	if err != nil {
+		return plumbing.ZeroHash, false, err
+	}
+	s.keepTree(h, &dirTree{Entries: out, sorted: true})
+	*objs = append(*objs, h)
+	return h, true, nil
+}
+
+// encodeTree encodes sorted entries as a git tree object: per entry the
+// octal mode, a space, the name, a NUL and the binary hash.
+func encodeTree(entries []object.TreeEntry) *plumbing.MemoryObject {
+	n := 0
+	for _, e := range entries {
+		n += len(e.Name) + 8 + len(e.Hash)
+	}
+	buf := make([]byte, 0, n)
+	for _, e := range entries {
+		buf = strconv.AppendUint(buf, uint64(e.Mode), 8)
+		buf = append(buf, ' ')
+		buf = append(buf, e.Name...)
+		buf = append(buf, 0)
+		buf = append(buf, e.Hash[:]...)
+	}
+	obj := &plumbing.MemoryObject{}
+	obj.SetType(plumbing.TreeObject)
+	obj.Write(buf)
+	return obj
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+type encoder interface {
+	Encode(plumbing.EncodedObject) error
+}
+
+func (s *Store) storeObject(o encoder) (plumbing.Hash, error) {
+	obj := s.st.NewEncodedObject()
+	if err := o.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return s.st.SetEncodedObject(obj)
+}

@@ -1,0 +1,143 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FormatVersion of target, preview and record files.
+const FormatVersion = "1"
+
+// Target statuses.
+const (
+	StatusHealthy       = "healthy"
+	StatusFailed        = "failed"
+	StatusUnknown       = "unknown" // applied, health not checked (no health check, or skipped)
+	StatusNeedsOperator = "needs-operator"
+)
+
+// TargetState is targets/<product>/<lane>.json: what was applied to a
+// target and what it runs now.
+type TargetState struct {
+	FormatVersion        string            `json:"format_version"`
+	Target               string            `json:"target"`
+	Status               string            `json:"status"`
+	Image                string            `json:"image,omitempty"`
+	HealthyImage         string            `json:"healthy_image,omitempty"`
+	PreviousHealthyImage string            `json:"previous_healthy_image,omitempty"`
+	Resources            []Resource        `json:"resources"`
+	ProviderIDs          map[string]string `json:"provider_ids,omitempty"` // address -> provider object id
+	LastRecord           string            `json:"last_record,omitempty"`
+	// Sequence is the number of the last record written for the target;
+	// each record carries the next one, so a target's records order
+	// exactly, whatever the clock says.
+	Sequence  int64     `json:"sequence,omitempty"`
+	InFlight  *InFlight `json:"in_flight,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Resource is one applied resource: the plan's after of what was applied.
+type Resource struct {
+	Address        string         `json:"address"`
+	Kind           string         `json:"kind"`
+	Provider       string         `json:"provider"`
+	Attrs          map[string]any `json:"attrs"`
+	IdempotencyKey string         `json:"idempotency_key"`
+}
+
+// InFlight marks a target an apply holds. An apply that finds an unexpired
+// mark held by another run stops with a conflict; an expired one is
+// reconciled by observing the providers.
+type InFlight struct {
+	Record  string    `json:"record"`
+	Plan    string    `json:"plan"`
+	Actor   string    `json:"actor"`
+	Started time.Time `json:"started"`
+	Expires time.Time `json:"expires"`
+}
+
+// Record is records/<product>/<lane>/<id>.json: one append-only account
+// of a deployment, rollback, backup gate, promotion or preview.
+type Record struct {
+	FormatVersion string         `json:"format_version"`
+	ID            string         `json:"id"`
+	Kind          string         `json:"kind"`
+	Target        string         `json:"target"`
+	Sequence      int64          `json:"sequence,omitempty"` // per target, see TargetState.Sequence
+	Plan          string         `json:"plan,omitempty"`
+	Actor         string         `json:"actor"`
+	Started       time.Time      `json:"started"`
+	Finished      time.Time      `json:"finished"`
+	Outcome       string         `json:"outcome"` // success | failed
+	Image         string         `json:"image,omitempty"`
+	PreviousImage string         `json:"previous_image,omitempty"`
+	Source        string         `json:"source_commit,omitempty"`
+	Changes       []RecordChange `json:"changes"`
+	Evidence      map[string]any `json:"evidence,omitempty"`
+	Error         string         `json:"error,omitempty"`
+}
+
+// RecordChange is what happened to one planned change.
+type RecordChange struct {
+	Address        string         `json:"address"`
+	Action         string         `json:"action"`
+	Reason         string         `json:"reason"`
+	IdempotencyKey string         `json:"idempotency_key,omitempty"`
+	Outcome        string         `json:"outcome"` // done | already-done | failed | skipped
+	ElapsedMS      int64          `json:"elapsed_ms"`
+	Error          string         `json:"error,omitempty"`
+	Evidence       map[string]any `json:"evidence,omitempty"`
+}
+
+// Change outcomes.
+const (
+	OutcomeDone        = "done"
+	OutcomeAlreadyDone = "already-done"
+	OutcomeFailed      = "failed"
+	OutcomeSkipped     = "skipped"
+)
+
+// SortRecords orders records newest first: by start time, then by their
+// target's sequence, then by id.
+func SortRecords(recs []Record) {
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := recs[i], recs[j]
+		if !a.Started.Equal(b.Started) {
+			return a.Started.After(b.Started)
+		}
+		if a.Sequence != b.Sequence {
+			return a.Sequence > b.Sequence
+		}
+		return a.ID > b.ID
+	})
+}
+
+// TargetPath is the file of a target key <product>/<lane>.
+func TargetPath(key string) string { return "targets/" + key + ".json" }
+
+// RecordsDir is the directory of a target's records, with a trailing /.
+func RecordsDir(key string) string { return "records/" + key + "/" }
+
+// RecordPath is the file of one record.
+func RecordPath(key, id string) string { return RecordsDir(key) + id + ".json" }
+
+// SplitKey splits <product>/<lane>.
+func SplitKey(key string) (product, lane string) {
+	product, lane, _ = strings.Cut(key, "/")
+	return product, lane
+}
+
+// NewRecordID is <kind>-<UTC yyyymmddThhmmssZ>-<product>-<lane>-<6 hex
+// random> (SPEC §3). Ids of one target sort by time.
+func NewRecordID(kind, key string, now time.Time) string {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("state: random: %v", err))
+	}
+	product, lane := SplitKey(key)
+	return fmt.Sprintf("%s-%s-%s-%s-%s", kind, now.UTC().Format("20060102T150405Z"), product, lane, hex.EncodeToString(b[:]))
+}
