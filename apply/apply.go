@@ -235,7 +235,7 @@ func (r *run) provider(name string) (any, error) {
 	if p == nil {
 		return nil, fmt.Errorf("provider %s is not in the config", name)
 	}
-	inst, err := providers.Open(p.Type, providers.Config{Name: name, Raw: p.Config, ConfigDir: r.o.Config.Dir})
+	inst, err := providers.Open(p.Type, providers.Config{Name: name, Raw: p.Config, ConfigDir: r.o.Config.Dir, Resolve: r.resolve, Redactor: r.o.Redactor})
 	if err != nil {
 		return nil, err
 	}
@@ -277,36 +277,50 @@ func (r *run) resolveSecrets(c plan.Change) error {
 	vals := map[string]string{}
 	var errs []error
 	for _, k := range sortedKeys(refs) {
-		ref, _ := refs[k].(map[string]any)
-		if env, ok := ref["fromEnv"].(string); ok {
-			v := r.o.Getenv(env)
-			if v == "" {
-				errs = append(errs, fmt.Errorf("%s: secret %s: environment variable %s is not set", c.Target, k, env))
-				continue
-			}
-			vals[k] = v
+		m, _ := refs[k].(map[string]any)
+		ref := providers.SecretRef{FromEnv: str(m, "fromEnv"), FromFile: str(m, "fromFile")}
+		v, err := r.resolve(ref)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: secret %s: %w", c.Target, k, err))
 			continue
 		}
-		if file, ok := ref["fromFile"].(string); ok {
-			p := file
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(r.o.Config.Dir, p)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: secret %s: cannot read %s: %v", c.Target, k, file, unwrapPath(err)))
-				continue
-			}
-			vals[k] = strings.TrimRight(string(b), "\r\n")
-		}
-	}
-	for _, v := range vals {
-		r.o.Redactor.Add(v)
+		vals[k] = v
 	}
 	r.mu.Lock()
 	r.secrets[c.Target] = vals
 	r.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// resolve reads a secret reference, from the environment or from a file
+// relative to the config dir, and registers the value with the redactor
+// before anyone can print it.
+func (r *run) resolve(ref providers.SecretRef) (string, error) {
+	var v string
+	switch {
+	case ref.FromEnv != "":
+		v = r.o.Getenv(ref.FromEnv)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", ref.FromEnv)
+		}
+	case ref.FromFile != "":
+		p := ref.FromFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(r.o.Config.Dir, p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("cannot read %s: %v", ref.FromFile, unwrapPath(err))
+		}
+		v = strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("file %s is empty", ref.FromFile)
+		}
+	default:
+		return "", fmt.Errorf("empty secret reference")
+	}
+	r.o.Redactor.Add(v)
+	return v, nil
 }
 
 func unwrapPath(err error) error {

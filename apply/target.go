@@ -44,6 +44,10 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 	ts := &state.TargetState{FormatVersion: state.FormatVersion, Target: target, Status: state.StatusUnknown}
 	if old != nil {
 		cp := *old
+		cp.ProviderIDs = nil
+		for k, v := range old.ProviderIDs {
+			cp.ProviderIDs = withID(cp.ProviderIDs, k, v)
+		}
 		ts = &cp
 		for _, res := range old.Resources {
 			resources[res.Address] = res
@@ -91,9 +95,13 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 		}
 		if c.Action == plan.Delete {
 			delete(resources, c.Address)
+			delete(ts.ProviderIDs, c.Address)
 			continue
 		}
 		resources[c.Address] = state.Resource{Address: c.Address, Kind: c.Kind, Provider: c.Provider, Attrs: c.After, IdempotencyKey: c.IdempotencyKey}
+		if id, ok := ev["app_id"].(string); ok && id != "" {
+			ts.ProviderIDs = withID(ts.ProviderIDs, c.Address, id)
+		}
 		if c.Kind == plan.KindApp {
 			lastApp = &c
 		}
@@ -186,31 +194,31 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		return nil, "", err
 	}
 	wrap := func(op string, err error) error {
-		if err == nil {
-			return nil
-		}
-		return fmt.Errorf("%s %s via %s: %w", op, c.Address, c.Provider, err)
+		return providers.Wrap(c.Provider, op, c.Target, err)
 	}
 	switch c.Kind {
 	case plan.KindApp:
 		dep := inst.(providers.Deployer)
-		name := str(c.After, "name")
+		ref := providers.AppRef{Target: c.Target, Name: str(c.After, "name"), ID: r.providerID(c.Target, c.Address)}
 		if c.Action == plan.Delete {
-			return nil, state.OutcomeDone, wrap("destroy", dep.Destroy(ctx, c.Target, str(c.Before, "name")))
+			ref.Name = str(c.Before, "name")
+			return nil, state.OutcomeDone, wrap("destroy", dep.Destroy(ctx, ref))
 		}
-		st, err := dep.Observe(ctx, c.Target, name)
+		st, err := dep.Observe(ctx, ref)
 		if err != nil {
 			return nil, "", wrap("observe", err)
 		}
 		if st.Exists && st.IdempotencyKey == c.IdempotencyKey {
 			return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
 		}
-		app, ev := r.appOf(c)
+		app, ev := r.appOf(c, ref)
 		id, pev, err := dep.Deploy(ctx, app)
 		for k, v := range pev {
 			ev[k] = v
 		}
-		ev["app_id"] = id
+		if id != "" {
+			ev["app_id"] = id
+		}
 		return ev, state.OutcomeDone, wrap("deploy", err)
 	case plan.KindRoute:
 		ing := inst.(providers.Ingress)
@@ -233,6 +241,11 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		if timeout == 0 {
 			timeout = time.Minute
 		}
+		if l, ok := inst.(providers.Limited); ok {
+			if why := l.Limitation(ctx); why != "" {
+				return providers.Evidence{"url": str(c.After, "url"), "skipped": why}, state.OutcomeSkipped, nil
+			}
+		}
 		var res providers.HealthResult
 		if hc, ok := inst.(providers.HealthChecker); ok {
 			res, err = hc.CheckHealth(ctx, c.Target, str(c.After, "url"), timeout)
@@ -250,6 +263,7 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		return ev, state.OutcomeDone, wrap("backup", err)
 	case plan.KindPostDeploy:
 		res, err := inst.(providers.Jobs).RunJob(ctx, providers.Job{Target: c.Target, Name: "post-deploy", Command: strings.Fields(str(c.After, "command"))})
+		err = r.o.Redactor.Error(err)
 		return providers.Evidence{"command": str(c.After, "command"), "exit_code": res.ExitCode}, state.OutcomeDone, wrap("post-deploy", err)
 	}
 	return nil, "", fmt.Errorf("%s: unknown kind %s", c.Address, c.Kind)
@@ -258,7 +272,7 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 // appOf builds the provider's App with resolved secrets, and the evidence
 // that may be recorded of it: key names, counts and a hash over sorted
 // key names, never values.
-func (r *run) appOf(c plan.Change) (providers.App, providers.Evidence) {
+func (r *run) appOf(c plan.Change, ref providers.AppRef) (providers.App, providers.Evidence) {
 	env := map[string]string{}
 	if e, ok := c.After["env"].(map[string]any); ok {
 		for k, v := range e {
@@ -276,13 +290,29 @@ func (r *run) appOf(c plan.Change) (providers.App, providers.Evidence) {
 	sort.Strings(keys)
 	h := sha256.Sum256([]byte(strings.Join(keys, "\n")))
 	envKeys := sortedKeys(env)
-	return providers.App{Target: c.Target, Name: str(c.After, "name"), Image: str(c.After, "image"), Port: num(c.After, "port"),
-			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey},
+	return providers.App{AppRef: ref, Image: str(c.After, "image"), Port: num(c.After, "port"),
+			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
 		providers.Evidence{
 			"image":   str(c.After, "image"),
 			"env":     map[string]any{"keys": envKeys, "count": len(envKeys)},
 			"secrets": map[string]any{"keys": keys, "count": len(keys), "keys_sha256": hex.EncodeToString(h[:])},
 		}
+}
+
+func withID(m map[string]string, address, id string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[address] = id
+	return m
+}
+
+// providerID is the provider object id recorded for address, or "".
+func (r *run) providerID(target, address string) string {
+	if ts := r.states[target]; ts != nil {
+		return ts.ProviderIDs[address]
+	}
+	return ""
 }
 
 func str(m map[string]any, k string) string {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/launchplane/launchplane/redact"
 )
 
 // Role is what a provider can do for a target.
@@ -41,11 +43,54 @@ type Factory func(cfg Config) (any, error)
 
 // Config is what a factory receives: the Provider's name, the raw JSON of
 // its spec.<type> block (already schema-validated) and the config dir,
-// against which relative paths in the block resolve.
+// against which relative paths in the block resolve. A factory does no
+// I/O and reads no secret: it keeps the references and resolves them
+// with Resolve on first use, which happens only when the run needs the
+// provider (apply, or plan --refresh).
 type Config struct {
 	Name      string
 	Raw       json.RawMessage
 	ConfigDir string
+	// Resolve reads a secret reference and registers its value with
+	// Redactor before returning it. Nil means secrets cannot be read in
+	// this run (plan without --refresh): an adapter then fails the call
+	// that needs one.
+	Resolve func(SecretRef) (string, error)
+	// Redactor removes secrets from what an adapter returns: wrap API
+	// bodies with it before they reach an error. Never nil when built by
+	// Open's callers; adapters treat nil as redact.New().
+	Redactor *redact.Redactor
+}
+
+// SecretRef is a secret reference of a provider block:
+// {fromEnv: NAME} or {fromFile: PATH}.
+type SecretRef struct {
+	FromEnv  string `json:"fromEnv,omitempty"`
+	FromFile string `json:"fromFile,omitempty"`
+}
+
+// String names the reference, never its value.
+func (r SecretRef) String() string {
+	if r.FromEnv != "" {
+		return "env " + r.FromEnv
+	}
+	return "file " + r.FromFile
+}
+
+// Secret resolves ref through c.Resolve.
+func (c Config) Secret(ref SecretRef) (string, error) {
+	if c.Resolve == nil {
+		return "", fmt.Errorf("provider %s: secret from %s is only read at apply", c.Name, ref)
+	}
+	return c.Resolve(ref)
+}
+
+// Redact returns c.Redactor, or a shape-only redactor when it is nil.
+func (c Config) Redact() *redact.Redactor {
+	if c.Redactor == nil {
+		return redact.New()
+	}
+	return c.Redactor
 }
 
 // Info describes one provider type.

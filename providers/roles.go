@@ -5,17 +5,29 @@ import (
 	"time"
 )
 
+// AppRef names one target's app at a provider. ID is the provider object
+// id recorded in the state repository; it may be empty (never recorded)
+// or stale (the object was removed behind Launchplane's back), so an
+// adapter falls back to finding the object by Name.
+type AppRef struct {
+	Target string // target key <product>/<lane> or <product>/preview/pr-<N>
+	Name   string // provider object name <product>-<lane> (SPEC §3)
+	ID     string
+}
+
 // App is what a Deployer deploys: one target's app. Env holds resolved
 // values, secret ones included; SecretKeys names those so an adapter never
-// logs or records them.
+// logs, records or returns them.
 type App struct {
-	Target         string // target key <product>/<lane>
-	Name           string // provider object name <product>-<lane>
-	Image          string
+	AppRef
+	Image          string // repo@sha256:<digest>
 	Port           int
 	Env            map[string]string
-	SecretKeys     []string
+	SecretKeys     []string // sorted
 	IdempotencyKey string
+	// Title is unique to this deploy (record id); adapters whose platform
+	// keeps a deployment history label the deployment with it.
+	Title string
 }
 
 // AppStatus is what a Deployer observes of an app.
@@ -24,8 +36,8 @@ type AppStatus struct {
 	ID             string // provider object id
 	Image          string
 	Env            map[string]string // non-secret values only
-	SecretKeys     []string
-	IdempotencyKey string // of the last deploy that completed
+	SecretKeys     []string          // sorted names of secret env entries
+	IdempotencyKey string            // of the last deploy that completed, "" when unknown
 }
 
 // Evidence is what an adapter reports of an operation for the record. It
@@ -34,12 +46,15 @@ type Evidence map[string]any
 
 // Deployer observes, deploys and destroys apps.
 type Deployer interface {
-	Observe(ctx context.Context, target, name string) (AppStatus, error)
-	// Deploy makes the app run App's image and env and waits for the
-	// platform to report a new deployment finished.
+	// Observe reports the app; a missing app is Exists false, not an
+	// error.
+	Observe(ctx context.Context, ref AppRef) (AppStatus, error)
+	// Deploy finds or creates the app by name, makes it run App's image
+	// and env, and waits until the platform reports this deploy finished.
+	// Deploying the same App twice leaves one app.
 	Deploy(ctx context.Context, app App) (id string, ev Evidence, err error)
 	// Destroy removes the app; a missing app is not an error.
-	Destroy(ctx context.Context, target, name string) error
+	Destroy(ctx context.Context, ref AppRef) error
 }
 
 // Route sends a domain to a target's app.
@@ -48,12 +63,15 @@ type Route struct {
 	Domain         string
 	Upstream       string // provider object name of the app
 	Port           int
-	IdempotencyKey string
+	IdempotencyKey string // "" when the ingress cannot store it
 }
 
 // Ingress lists, ensures and deletes routes.
 type Ingress interface {
+	// ListRoutes returns the routes of target, sorted by domain.
 	ListRoutes(ctx context.Context, target string) ([]Route, error)
+	// EnsureRoute creates or updates the route of r.Domain; it is
+	// idempotent.
 	EnsureRoute(ctx context.Context, r Route) (Evidence, error)
 	// DeleteRoute removes a route; a missing route is not an error.
 	DeleteRoute(ctx context.Context, target, domain string) error
@@ -74,23 +92,43 @@ type HealthChecker interface {
 	CheckHealth(ctx context.Context, target, url string, timeout time.Duration) (HealthResult, error)
 }
 
+// Limited is optional: a deployer working in a reduced mode (compose
+// without a docker engine renders files only) says why. Health checks of
+// its targets are then skipped, never passed, and the plan and the
+// evidence carry the note. "" means no limitation.
+type Limited interface {
+	Limitation(ctx context.Context) string
+}
+
 // Job is a one-off command in a target's runtime.
 type Job struct {
 	Target  string
-	Name    string
+	AppName string // provider object name of the app whose runtime runs it
+	Name    string // what the job is for: "post-deploy", "sanitize"
 	Command []string
-	Env     map[string]string
+	// Env is passed to the job's environment, never its command line;
+	// SecretKeys names the entries whose values are secret.
+	Env        map[string]string
+	SecretKeys []string
 }
 
 // JobResult is a finished job.
 type JobResult struct {
+	ID       string // provider's id of the run, when it has one
 	ExitCode int
-	Output   string // redacted by the caller before it is recorded
+	Output   string // tail of the output; the caller redacts it before recording
 }
 
-// Jobs runs one-off commands.
+// Jobs runs one-off commands. RunJob waits for the job; a job that ran
+// and failed returns its result and an error wrapping ErrJobFailed.
 type Jobs interface {
 	RunJob(ctx context.Context, j Job) (JobResult, error)
+}
+
+// JobLister is optional: it lists a target's jobs still running, so a
+// second job is refused while one runs.
+type JobLister interface {
+	RunningJobs(ctx context.Context, target string) ([]string, error)
 }
 
 // Backup is a taken backup.
@@ -100,16 +138,28 @@ type Backup struct {
 	Size     int64
 	Checksum string
 	Taken    time.Time
+	Duration time.Duration
 }
 
-// Backups takes and restores backups of a target's data.
+// Backups takes backups of a target's database.
 type Backups interface {
 	TakeBackup(ctx context.Context, target, database string) (Backup, error)
+}
+
+// Restorer is optional: a Backups provider that can also restore. A
+// provider without it cannot make a rollback after a schema change safe.
+type Restorer interface {
+	// RestoreBackup restores b, which this provider took; an unknown
+	// backup is an error wrapping ErrNotFound.
 	RestoreBackup(ctx context.Context, target, database string, b Backup) error
 }
 
 // Feedback posts results where reviewers look.
 type Feedback interface {
+	// UpsertComment keeps one comment per pull request and marker: it
+	// creates it, or updates the comment whose body holds marker.
 	UpsertComment(ctx context.Context, pr int, marker, body string) error
+	// SetStatus sets a commit status (state: pending, success, failure,
+	// error).
 	SetStatus(ctx context.Context, sha, state, context, description, url string) error
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/redact"
 )
 
 // World is the fake's whole state and its injected faults: the JSON file
@@ -91,6 +92,7 @@ type Fault struct {
 type Provider struct {
 	name string
 	path string
+	red  *redact.Redactor
 }
 
 type config struct {
@@ -106,14 +108,14 @@ func newProvider(cfg providers.Config) (any, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(cfg.ConfigDir, p)
 	}
-	return &Provider{name: cfg.Name, path: p}, nil
+	return &Provider{name: cfg.Name, path: p, red: cfg.Redact()}, nil
 }
 
 // update runs fn on the world under an exclusive lock, and saves it when fn
 // returns nil or a fault error. op and target select faults.
 func (p *Provider) update(ctx context.Context, op, target string, mutate bool, fn func(w *World) error) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("fake %s: %s %s: %w", p.name, op, target, err)
+		return p.fail(op, target, err)
 	}
 	// Latency stands for the network: it is spent before taking the lock,
 	// so concurrent calls overlap as they would against a real API. The
@@ -124,24 +126,24 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return fmt.Errorf("fake %s: %s %s: %w", p.name, op, target, ctx.Err())
+				return p.fail(op, target, ctx.Err())
 			case <-t.C:
 			}
 		}
 	}
 	lock, err := os.OpenFile(p.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return fmt.Errorf("fake %s: %w", p.name, err)
+		return p.fail(op, target, err)
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("fake %s: lock: %w", p.name, err)
+		return p.fail(op, target, fmt.Errorf("lock: %w", err))
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 
 	w, err := p.load()
 	if err != nil {
-		return err
+		return p.fail(op, target, err)
 	}
 	if f := w.fault(op, target); f != nil {
 		f.Times--
@@ -155,17 +157,32 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 			msg = "injected fault"
 		}
 		if err := p.save(w); err != nil {
-			return err
+			return p.fail(op, target, err)
 		}
-		return fmt.Errorf("fake %s: %s %s: %s", p.name, op, target, msg)
+		return p.fail(op, target, errors.New(msg))
 	}
 	if err := fn(w); err != nil {
-		return fmt.Errorf("fake %s: %s %s: %w", p.name, op, target, err)
+		return p.fail(op, target, err)
 	}
 	if !mutate {
 		return nil
 	}
-	return p.save(w)
+	return p.fail(op, target, p.save(w))
+}
+
+// opNames are the operation names errors use, by fault op.
+var opNames = map[string]string{"list-routes": "list routes", "ensure-route": "route", "delete-route": "delete route", "health": "health check"}
+
+// fail is err as the provider's error for op on target, redacted.
+func (p *Provider) fail(op, target string, err error) error {
+	if err == nil {
+		return nil
+	}
+	name := op
+	if n, ok := opNames[op]; ok {
+		name = n
+	}
+	return providers.Wrap(p.name, name, target, p.red.Error(err))
 }
 
 func (w *World) fault(op, target string) *Fault {
@@ -183,10 +200,10 @@ func (p *Provider) load() (*World, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("fake %s: %w", p.name, err)
+		return nil, err
 	default:
 		if err := json.Unmarshal(b, w); err != nil {
-			return nil, fmt.Errorf("fake %s: %s: %w", p.name, p.path, err)
+			return nil, fmt.Errorf("%s: %w", p.path, err)
 		}
 	}
 	if w.Apps == nil {
@@ -213,7 +230,7 @@ func (p *Provider) save(w *World) error {
 	}
 	tmp := p.path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("fake %s: %w", p.name, err)
+		return err
 	}
 	return os.Rename(tmp, p.path)
 }
@@ -224,10 +241,10 @@ func appID(target string) string {
 }
 
 // Observe reports the app of target.
-func (p *Provider) Observe(ctx context.Context, target, name string) (providers.AppStatus, error) {
+func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers.AppStatus, error) {
 	var st providers.AppStatus
-	err := p.update(ctx, "observe", target, false, func(w *World) error {
-		a := w.Apps[target]
+	err := p.update(ctx, "observe", ref.Target, false, func(w *World) error {
+		a := w.Apps[ref.Target]
 		if a == nil {
 			return nil
 		}
@@ -242,11 +259,12 @@ func (p *Provider) Observe(ctx context.Context, target, name string) (providers.
 func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.Evidence, error) {
 	id := appID(app.Target)
 	var ev providers.Evidence
+	secret := map[string]bool{}
+	for _, k := range app.SecretKeys {
+		secret[k] = true
+		p.red.Add(app.Env[k])
+	}
 	err := p.update(ctx, "deploy", app.Target, true, func(w *World) error {
-		secret := map[string]bool{}
-		for _, k := range app.SecretKeys {
-			secret[k] = true
-		}
 		env := map[string]string{}
 		h := sha256.New()
 		var keys []string
@@ -280,11 +298,11 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 }
 
 // Destroy removes the app of target.
-func (p *Provider) Destroy(ctx context.Context, target, name string) error {
-	return p.update(ctx, "destroy", target, true, func(w *World) error {
-		if _, ok := w.Apps[target]; ok {
-			delete(w.Apps, target)
-			w.Log = append(w.Log, "destroy "+target)
+func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
+	return p.update(ctx, "destroy", ref.Target, true, func(w *World) error {
+		if _, ok := w.Apps[ref.Target]; ok {
+			delete(w.Apps, ref.Target)
+			w.Log = append(w.Log, "destroy "+ref.Target)
 		}
 		return nil
 	})
@@ -351,6 +369,9 @@ func (p *Provider) CheckHealth(ctx context.Context, target, url string, timeout 
 
 // RunJob records a job. Env values are never stored, only keys.
 func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobResult, error) {
+	for _, k := range j.SecretKeys {
+		p.red.Add(j.Env[k])
+	}
 	err := p.update(ctx, "job", j.Target, true, func(w *World) error {
 		if w.Apps[j.Target] == nil {
 			return fmt.Errorf("no app deployed")
@@ -382,7 +403,7 @@ func (p *Provider) TakeBackup(ctx context.Context, target, database string) (pro
 		w.Log = append(w.Log, fmt.Sprintf("backup %s %s", target, b.ID))
 		return nil
 	})
-	return providers.Backup{ID: b.ID, Location: b.Location, Size: b.Size, Checksum: b.Checksum, Taken: b.Taken}, err
+	return providers.Backup{ID: b.ID, Location: b.Location, Size: b.Size, Checksum: b.Checksum, Taken: b.Taken, Duration: time.Millisecond}, err
 }
 
 // RestoreBackup records a restore of a backup it took.
@@ -426,5 +447,6 @@ var (
 	_ providers.HealthChecker = (*Provider)(nil)
 	_ providers.Jobs          = (*Provider)(nil)
 	_ providers.Backups       = (*Provider)(nil)
+	_ providers.Restorer      = (*Provider)(nil)
 	_ providers.Feedback      = (*Provider)(nil)
 )
