@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/launchplane/launchplane/redact"
@@ -177,4 +178,15 @@ func Open(typ string, cfg Config) (any, error) {
 		return nil, fmt.Errorf("provider %s (%s): %w", cfg.Name, typ, err)
 	}
 	return p, nil
+}
+
+// ObjectName is the provider object name of a target key (SPEC §3):
+// "<product>/<lane>" is "<product>-<lane>", "<product>/preview/pr-<N>" is
+// "<product>-pr-<N>". Adapters that get only a target key derive the
+// name of its objects with it.
+func ObjectName(target string) string {
+	if product, pr, ok := strings.Cut(target, "/preview/"); ok {
+		return product + "-" + pr
+	}
+	return strings.ReplaceAll(target, "/", "-")
 }
