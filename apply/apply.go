@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/redact"
@@ -183,6 +184,11 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 		}
 	}
 	var errs []error
+	for _, t := range targets {
+		if ts := r.states[t]; ts != nil && ts.Status == state.StatusNeedsOperator {
+			errs = append(errs, fmt.Errorf("%s needs an operator: %s; when it is fixed, run 'launchplane release %s --reason TEXT'", t, ts.NeedsOperator, strings.Replace(t, "/", " ", 1)))
+		}
+	}
 	for _, c := range o.Plan.Changes {
 		if c.Action == plan.NoOp {
 			continue
@@ -201,7 +207,34 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 			}
 		}
 	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, t := range targets {
+		tr := r.newTargetRun(t)
+		if err := tr.drv.Preflight(tr, tr.changes); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// driverOf is the driver of a target's product; a target no longer in the
+// config is torn down by generic-web.
+func (r *run) driverOf(target string) drivers.Driver {
+	product, lane := state.SplitKey(target)
+	if t := r.o.Config.Target(product, lane); t != nil {
+		if p := r.o.Config.Product(t.Spec.Product); p != nil {
+			if d, ok := drivers.Lookup(p.Spec.Driver); ok {
+				return d
+			}
+		}
+	}
+	d, ok := drivers.Lookup("generic-web")
+	if !ok {
+		panic("apply: the generic-web driver is not registered")
+	}
+	return d
 }
 
 func short(s string) string {
@@ -255,14 +288,8 @@ func roleCheck(c plan.Change, inst any) error {
 		role = "route"
 	case plan.KindHealth:
 		ok, role = true, "health"
-	case plan.KindBackup:
-		_, ok = inst.(providers.Backups)
-		role = "take backups"
-	case plan.KindPostDeploy:
-		_, ok = inst.(providers.Jobs)
-		role = "run jobs"
 	default:
-		return fmt.Errorf("%s: unknown kind %s", c.Address, c.Kind)
+		return nil // a driver's step: the driver's preflight checks its provider
 	}
 	if !ok {
 		return fmt.Errorf("%s: provider %s cannot %s", c.Address, c.Provider, role)

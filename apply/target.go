@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/state"
@@ -20,6 +21,7 @@ import (
 type targetResult struct {
 	ts     *state.TargetState // nil: the target file is removed
 	record *state.Record
+	extra  []*state.Record // records written beside the deployment (backup gates)
 	failed bool
 }
 
@@ -33,41 +35,118 @@ func (r *run) changesOf(target string) []plan.Change {
 	return out
 }
 
-// applyTarget runs one target's changes in order; after a failure the
-// rest are skipped. A failed health check rolls the app back to the
-// previous healthy image.
-func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
+// targetRun is one target's apply; it is the drivers.Runtime its
+// driver's hooks see.
+type targetRun struct {
+	r         *run
+	key       string
+	drv       drivers.Driver
+	old       *state.TargetState // before this apply; nil for a new target
+	ts        *state.TargetState // being built
+	rec       *state.Record
+	extra     []*state.Record
+	changes   []plan.Change
+	resources map[string]state.Resource
+	notes     map[string]bool
+}
+
+func (r *run) newTargetRun(target string) *targetRun {
 	old := r.states[target]
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: r.recordIDs[target], Kind: "deployment", Target: target,
-		Plan: r.planID, Actor: r.o.Actor, Started: r.o.Now(), Changes: []state.RecordChange{}}
-	resources := map[string]state.Resource{}
-	ts := &state.TargetState{FormatVersion: state.FormatVersion, Target: target, Status: state.StatusUnknown}
+	t := &targetRun{r: r, key: target, old: old, changes: r.changesOf(target), resources: map[string]state.Resource{}, notes: map[string]bool{},
+		rec: &state.Record{FormatVersion: state.FormatVersion, ID: r.recordIDs[target], Kind: "deployment", Target: target,
+			Plan: r.planID, Actor: r.o.Actor, Started: r.o.Now(), Changes: []state.RecordChange{}},
+		ts: &state.TargetState{FormatVersion: state.FormatVersion, Target: target, Status: state.StatusUnknown}}
+	t.drv = r.driverOf(target)
 	if old != nil {
 		cp := *old
 		cp.ProviderIDs = nil
 		for k, v := range old.ProviderIDs {
 			cp.ProviderIDs = withID(cp.ProviderIDs, k, v)
 		}
-		ts = &cp
-		for _, res := range old.Resources {
-			resources[res.Address] = res
+		if old.Gate != nil {
+			g := *old.Gate
+			cp.Gate = &g
 		}
-		rec.PreviousImage = old.Image
+		t.ts = &cp
+		for _, res := range old.Resources {
+			t.resources[res.Address] = res
+		}
+		t.rec.PreviousImage = old.Image
 	}
+	return t
+}
+
+func (t *targetRun) Target() string                    { return t.key }
+func (t *targetRun) Record() string                    { return t.rec.ID }
+func (t *targetRun) Now() time.Time                    { return t.r.o.Now() }
+func (t *targetRun) Recorded() *state.TargetState      { return t.old }
+func (t *targetRun) Provider(name string) (any, error) { return t.r.provider(name) }
+func (t *targetRun) Resolve(ref providers.SecretRef) (string, error) {
+	return t.r.resolve(ref)
+}
+func (t *targetRun) Gate() *state.Gate { return t.ts.Gate }
+func (t *targetRun) Note(key string)   { t.notes[key] = true }
+func (t *targetRun) Noted(key string) bool {
+	return t.notes[key]
+}
+
+func (t *targetRun) Change(address string) *plan.Change {
+	for i := range t.changes {
+		if t.changes[i].Address == address {
+			return &t.changes[i]
+		}
+	}
+	return nil
+}
+
+func (t *targetRun) SetGate(g *state.Gate, rec *state.Record) {
+	t.ts.Gate = g
+	if rec != nil {
+		t.extra = append(t.extra, rec)
+	}
+}
+
+// Step runs a sub-step with progress events and records it.
+func (t *targetRun) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (providers.Evidence, error)) error {
+	rc := state.RecordChange{Address: address, Action: action, Reason: reason}
+	t.r.o.Events(Event{Kind: StepStart, Target: t.key, Address: address, Action: action})
+	start := time.Now()
+	ev, err := fn(ctx)
+	elapsed := time.Since(start)
+	rc.ElapsedMS = elapsed.Milliseconds()
+	rc.Outcome = state.OutcomeDone
+	if ev != nil {
+		rc.Evidence = t.r.o.Redactor.Value(map[string]any(ev)).(map[string]any)
+	}
+	if err != nil {
+		err = t.r.o.Redactor.Error(err)
+		rc.Outcome, rc.Error = state.OutcomeFailed, err.Error()
+	}
+	t.r.o.Events(Event{Kind: StepDone, Target: t.key, Address: address, Action: action, Outcome: rc.Outcome, Elapsed: elapsed, Err: err})
+	t.rec.Changes = append(t.rec.Changes, rc)
+	return err
+}
+
+// applyTarget runs one target's changes in order; after a failure the
+// rest are skipped. When health or a post-deploy step fails after the app
+// changed, the driver's rollback hook decides whether the app goes back
+// to the previous healthy image.
+func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
+	t := r.newTargetRun(target)
 	failed := false
-	healthRan, healthy := false, false
+	healthRan, healthy, skippedHealth := false, false, false
 	var lastApp *plan.Change
-	for _, c := range r.changesOf(target) {
+	for _, c := range t.changes {
 		c := c
 		rc := state.RecordChange{Address: c.Address, Action: c.Action.String(), Reason: c.Reason, IdempotencyKey: c.IdempotencyKey}
 		if failed {
 			rc.Outcome = state.OutcomeSkipped
-			rec.Changes = append(rec.Changes, rc)
+			t.rec.Changes = append(t.rec.Changes, rc)
 			continue
 		}
 		r.o.Events(Event{Kind: StepStart, Target: target, Address: c.Address, Action: c.Action.String()})
 		start := time.Now()
-		ev, outcome, err := r.execute(ctx, c)
+		ev, outcome, err := t.execute(ctx, c)
 		elapsed := time.Since(start)
 		rc.ElapsedMS = elapsed.Milliseconds()
 		rc.Outcome = outcome
@@ -79,79 +158,110 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 			rc.Outcome = state.OutcomeFailed
 			rc.Error = err.Error()
 			failed = true
-			rec.Error = err.Error()
+			t.rec.Error = err.Error()
 		}
 		r.o.Events(Event{Kind: StepDone, Target: target, Address: c.Address, Action: c.Action.String(), Outcome: rc.Outcome, Elapsed: elapsed, Err: err})
-		rec.Changes = append(rec.Changes, rc)
+		t.rec.Changes = append(t.rec.Changes, rc)
 		if c.Kind == plan.KindHealth {
-			healthRan, healthy = true, err == nil
-			if err != nil && lastApp != nil {
-				rec.Changes = append(rec.Changes, r.rollback(ctx, target, old, lastApp, resources))
-			}
+			healthRan, healthy = err == nil && outcome != state.OutcomeSkipped, err == nil
+			skippedHealth = outcome == state.OutcomeSkipped
+		}
+		if err != nil && lastApp != nil && (c.Kind == plan.KindHealth || (plan.IsStep(c.Kind) && c.Kind != plan.KindBackup)) {
+			t.rollback(ctx, lastApp)
 			continue
 		}
 		if err != nil || plan.IsStep(c.Kind) {
 			continue
 		}
 		if c.Action == plan.Delete {
-			delete(resources, c.Address)
-			delete(ts.ProviderIDs, c.Address)
+			delete(t.resources, c.Address)
+			delete(t.ts.ProviderIDs, c.Address)
 			continue
 		}
-		resources[c.Address] = state.Resource{Address: c.Address, Kind: c.Kind, Provider: c.Provider, Attrs: c.After, IdempotencyKey: c.IdempotencyKey}
+		t.resources[c.Address] = state.Resource{Address: c.Address, Kind: c.Kind, Provider: c.Provider, Attrs: c.After, IdempotencyKey: c.IdempotencyKey}
 		if id, ok := ev["app_id"].(string); ok && id != "" {
-			ts.ProviderIDs = withID(ts.ProviderIDs, c.Address, id)
+			t.ts.ProviderIDs = withID(t.ts.ProviderIDs, c.Address, id)
 		}
 		if c.Kind == plan.KindApp {
 			lastApp = &c
 		}
 	}
-	rec.Finished = r.o.Now()
+	return t.finish(failed, healthRan && healthy, skippedHealth, lastApp != nil)
+}
+
+// finish builds the target's new state and records.
+func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targetResult {
+	ts, rec := t.ts, t.rec
+	rec.Finished = t.r.o.Now()
 	rec.Outcome = "success"
 	if failed {
 		rec.Outcome = "failed"
 	}
-	ts.Resources = make([]state.Resource, 0, len(resources))
-	for _, a := range sortedKeys(resources) {
-		ts.Resources = append(ts.Resources, resources[a])
+	ts.Resources = make([]state.Resource, 0, len(t.resources))
+	for _, a := range sortedKeys(t.resources) {
+		ts.Resources = append(ts.Resources, t.resources[a])
 	}
 	ts.Image = ""
-	if app, ok := resources[target+"/app"]; ok {
+	if app, ok := t.resources[t.key+"/app"]; ok {
 		ts.Image, _ = app.Attrs["image"].(string)
 	}
 	rec.Image = ts.Image
-	if healthRan && healthy && ts.HealthyImage != ts.Image {
+	if healthy && ts.HealthyImage != ts.Image {
 		ts.PreviousHealthyImage = ts.HealthyImage
 		ts.HealthyImage = ts.Image
 	}
 	switch {
+	case ts.Status == state.StatusNeedsOperator && ts.NeedsOperator != "":
+		// set by a rollback that could not be done safely
 	case failed:
 		ts.Status = state.StatusFailed
-	case healthRan && healthy:
+	case healthy:
 		ts.Status = state.StatusHealthy
-	case lastApp != nil:
-		ts.Status = state.StatusUnknown // deployed without a health check
+	case deployed || skippedHealth:
+		ts.Status = state.StatusUnknown // deployed without a passing health check
+	}
+	if skippedHealth {
+		rec.Evidence = map[string]any{"health": "skipped"}
+	}
+	for _, x := range t.extra {
+		ts.Sequence++
+		x.Sequence = ts.Sequence
 	}
 	ts.Sequence++
 	rec.Sequence = ts.Sequence
 	ts.LastRecord = rec.ID
 	ts.InFlight = nil
-	ts.UpdatedAt = r.o.Now()
-	res := &targetResult{ts: ts, record: rec, failed: failed}
-	if len(resources) == 0 && !failed {
+	ts.UpdatedAt = t.r.o.Now()
+	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
+	if len(t.resources) == 0 && !failed && ts.Gate == nil {
 		res.ts = nil // everything was removed: so is the target file
 	}
 	return res
 }
 
-// rollback redeploys the previous healthy image after a failed health
-// check, with the same env, and returns what happened as a record change.
-func (r *run) rollback(ctx context.Context, target string, old *state.TargetState, app *plan.Change, resources map[string]state.Resource) state.RecordChange {
-	rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "health check failed"}
+// rollback runs after a failure that followed the app change: the driver
+// decides whether the previous healthy image may be redeployed (odoo
+// restores the gate's backup first, or hands the target to an operator).
+func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
+	v := t.drv.OnRollback(ctx, t)
+	if !v.Proceed {
+		rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "step after the app change failed", Outcome: state.OutcomeSkipped, Error: v.Reason}
+		if v.Evidence != nil {
+			rc.Evidence = t.r.o.Redactor.Value(map[string]any(v.Evidence)).(map[string]any)
+		}
+		t.rec.Changes = append(t.rec.Changes, rc)
+		if v.Status != "" {
+			t.ts.Status = v.Status
+			t.ts.NeedsOperator = v.Reason
+		}
+		t.r.o.Events(Event{Kind: Info, Target: t.key, Message: fmt.Sprintf("%s: not rolled back: %s", t.key, t.r.o.Redactor.String(v.Reason))})
+		return
+	}
+	old := t.old
 	if old == nil || old.HealthyImage == "" {
-		rc.Outcome = state.OutcomeSkipped
-		rc.Error = "no previous healthy image to roll back to"
-		return rc
+		t.rec.Changes = append(t.rec.Changes, state.RecordChange{Address: app.Address, Action: "rollback", Reason: "step after the app change failed",
+			Outcome: state.OutcomeSkipped, Error: "no previous healthy image to roll back to"})
+		return
 	}
 	after := map[string]any{}
 	for k, v := range app.After {
@@ -161,28 +271,58 @@ func (r *run) rollback(ctx context.Context, target string, old *state.TargetStat
 	c := *app
 	c.Action = plan.Update
 	c.After = after
-	c.IdempotencyKey = plan.IdempotencyKey(target, plan.Update, after)
-	rc.IdempotencyKey = c.IdempotencyKey
-	r.o.Events(Event{Kind: StepStart, Target: target, Address: c.Address, Action: "rollback"})
+	c.IdempotencyKey = plan.IdempotencyKey(t.key, plan.Update, after)
+	rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "health check failed", IdempotencyKey: c.IdempotencyKey}
+	if t.failedKind() != plan.KindHealth {
+		rc.Reason = t.failedKind() + " failed"
+	}
+	t.r.o.Events(Event{Kind: StepStart, Target: t.key, Address: c.Address, Action: "rollback"})
 	start := time.Now()
-	ev, outcome, err := r.execute(ctx, c)
+	ev, outcome, err := t.execute(ctx, c)
 	elapsed := time.Since(start)
 	rc.ElapsedMS = elapsed.Milliseconds()
 	rc.Outcome = outcome
 	rc.Evidence = map[string]any{"image": old.HealthyImage}
 	if ev != nil {
-		for k, v := range r.o.Redactor.Value(map[string]any(ev)).(map[string]any) {
+		for k, v := range t.r.o.Redactor.Value(map[string]any(ev)).(map[string]any) {
 			rc.Evidence[k] = v
 		}
 	}
 	if err != nil {
-		err = r.o.Redactor.Error(err)
+		err = t.r.o.Redactor.Error(err)
 		rc.Outcome, rc.Error = state.OutcomeFailed, err.Error()
 	} else {
-		resources[c.Address] = state.Resource{Address: c.Address, Kind: c.Kind, Provider: c.Provider, Attrs: after, IdempotencyKey: c.IdempotencyKey}
+		t.resources[c.Address] = state.Resource{Address: c.Address, Kind: c.Kind, Provider: c.Provider, Attrs: after, IdempotencyKey: c.IdempotencyKey}
 	}
-	r.o.Events(Event{Kind: StepDone, Target: target, Address: c.Address, Action: "rollback", Outcome: rc.Outcome, Elapsed: elapsed, Err: err})
-	return rc
+	t.r.o.Events(Event{Kind: StepDone, Target: t.key, Address: c.Address, Action: "rollback", Outcome: rc.Outcome, Elapsed: elapsed, Err: err})
+	t.rec.Changes = append(t.rec.Changes, rc)
+}
+
+// failedKind is the kind of the change whose failure stopped the target.
+func (t *targetRun) failedKind() string {
+	for i := len(t.rec.Changes) - 1; i >= 0; i-- {
+		rc := t.rec.Changes[i]
+		if rc.Outcome == state.OutcomeFailed {
+			if c := t.Change(rc.Address); c != nil {
+				return c.Kind
+			}
+		}
+	}
+	return ""
+}
+
+// execute runs a change: app, route and health changes through apply's
+// own code, every other step through the driver's dispatch table.
+func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evidence, string, error) {
+	switch c.Kind {
+	case plan.KindApp, plan.KindRoute, plan.KindHealth:
+		return t.r.execute(ctx, c)
+	}
+	step := t.drv.Steps()[c.Kind]
+	if step == nil {
+		return nil, "", fmt.Errorf("%s: driver %s has no step %s", c.Address, t.drv.Descriptor().ID, c.Kind)
+	}
+	return step(ctx, t, c)
 }
 
 // execute performs one change through its provider. Creates and updates
@@ -257,14 +397,6 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 		}
 		return ev, state.OutcomeDone, wrap("health check", err)
-	case plan.KindBackup:
-		b, err := inst.(providers.Backups).TakeBackup(ctx, c.Target, str(c.After, "database"))
-		ev := providers.Evidence{"backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum}
-		return ev, state.OutcomeDone, wrap("backup", err)
-	case plan.KindPostDeploy:
-		res, err := inst.(providers.Jobs).RunJob(ctx, providers.Job{Target: c.Target, Name: "post-deploy", Command: strings.Fields(str(c.After, "command"))})
-		err = r.o.Redactor.Error(err)
-		return providers.Evidence{"command": str(c.After, "command"), "exit_code": res.ExitCode}, state.OutcomeDone, wrap("post-deploy", err)
 	}
 	return nil, "", fmt.Errorf("%s: unknown kind %s", c.Address, c.Kind)
 }
@@ -389,6 +521,9 @@ func (r *run) finish(ctx context.Context, base string, targets []string, results
 			bad++
 		} else {
 			ok++
+		}
+		for _, x := range res.extra {
+			changes = append(changes, state.Change{Path: state.RecordPath(t, x.ID), Data: encode(x)})
 		}
 		changes = append(changes, state.Change{Path: state.RecordPath(t, res.record.ID), Data: encode(res.record)})
 		if res.ts == nil {

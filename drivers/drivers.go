@@ -5,6 +5,7 @@
 package drivers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -29,6 +30,10 @@ type Action struct {
 	Name   string `json:"name"`
 	Safety Safety `json:"safety"`
 	Doc    string `json:"doc"`
+	// Step is the plan step kind that performs the action during apply
+	// ("backup", "post-deploy"), when one does; the driver dispatches
+	// steps of that kind, and registration fails if it cannot.
+	Step string `json:"step,omitempty"`
 }
 
 // Descriptor describes a driver completely: a driver built on a base lists
@@ -57,6 +62,15 @@ func (d Descriptor) HasCapability(c string) bool {
 	return false
 }
 
+func (d Descriptor) declaresStep(kind string) bool {
+	for _, a := range d.Actions {
+		if a.Step == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // Capabilities drivers may declare; configuration checks key off these.
 const (
 	CapApp      = "app"
@@ -66,11 +80,22 @@ const (
 	CapBackup   = "backup-gate"
 )
 
-// Driver is a product behaviour: its descriptor, and the expansion of a
-// Product and one of its Targets into desired resources and steps.
+// Driver is a product behaviour: its descriptor, the expansion of a
+// Product and one of its Targets into desired resources and steps, and
+// the hooks apply calls.
 type Driver interface {
 	Descriptor() Descriptor
 	Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarget, error)
+	// Steps is the dispatch table: the executors of the step kinds the
+	// driver adds to plans. Health, app and route changes are apply's own.
+	Steps() map[string]StepFunc
+	// Preflight checks a target's planned changes before any mutation
+	// (a backup gate that can be honoured).
+	Preflight(rt Runtime, changes []plan.Change) error
+	// OnRollback runs when a step after the app change failed, before
+	// apply redeploys the previous healthy image: it may restore data
+	// first, or stop the rollback and hand the target to an operator.
+	OnRollback(ctx context.Context, rt Runtime) Verdict
 }
 
 var (
@@ -93,6 +118,17 @@ func Register(d Driver) {
 		var probe map[string]any
 		if err := json.Unmarshal(desc.Settings, &probe); err != nil {
 			panic(fmt.Sprintf("drivers: %s: settings schema: %v", desc.ID, err))
+		}
+	}
+	steps := d.Steps()
+	for _, a := range desc.Actions {
+		if a.Step != "" && a.Step != plan.KindHealth && steps[a.Step] == nil {
+			panic("drivers: " + desc.ID + ": action " + a.Name + " runs as step " + a.Step + ", which the driver does not dispatch")
+		}
+	}
+	for kind := range steps {
+		if !desc.declaresStep(kind) {
+			panic("drivers: " + desc.ID + ": step " + kind + " is dispatched but no action of the descriptor declares it")
 		}
 	}
 	mu.Lock()

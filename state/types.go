@@ -32,6 +32,11 @@ type TargetState struct {
 	Resources            []Resource        `json:"resources"`
 	ProviderIDs          map[string]string `json:"provider_ids,omitempty"` // address -> provider object id
 	LastRecord           string            `json:"last_record,omitempty"`
+	// Gate is the backup that authorises the next deployment (odoo prod).
+	Gate *Gate `json:"gate,omitempty"`
+	// NeedsOperator explains a needs-operator status: what a person must
+	// do before Launchplane deploys the target again.
+	NeedsOperator string `json:"needs_operator,omitempty"`
 	// Sequence is the number of the last record written for the target;
 	// each record carries the next one, so a target's records order
 	// exactly, whatever the clock says.
@@ -47,6 +52,28 @@ type Resource struct {
 	Provider       string         `json:"provider"`
 	Attrs          map[string]any `json:"attrs"`
 	IdempotencyKey string         `json:"idempotency_key"`
+}
+
+// Gate is a backup gate: a backup taken for a target, which authorises
+// exactly one deployment of it.
+type Gate struct {
+	Record   string        `json:"record"` // the backup-gate record
+	Provider string        `json:"provider"`
+	Database string        `json:"database"`
+	BackupID string        `json:"backup_id"`
+	Location string        `json:"location"`
+	Size     int64         `json:"size,omitempty"`
+	Checksum string        `json:"checksum,omitempty"`
+	Taken    time.Time     `json:"taken"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	// UsedBy is the deployment record the gate authorised; "" while the
+	// gate is unused.
+	UsedBy string `json:"used_by,omitempty"`
+}
+
+// Fresh reports whether the gate is unused and younger than maxAge at now.
+func (g *Gate) Fresh(now time.Time, maxAge time.Duration) bool {
+	return g != nil && g.UsedBy == "" && !now.Before(g.Taken) && now.Sub(g.Taken) <= maxAge
 }
 
 // InFlight marks a target an apply holds. An apply that finds an unexpired

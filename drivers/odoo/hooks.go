@@ -1,13 +1,22 @@
 package odoo
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/state"
 )
 
 // Settings is the decoded spec.odoo block.
@@ -20,7 +29,11 @@ type Settings struct {
 	} `json:"backup"`
 }
 
-// settingsOf decodes a product's spec.odoo block.
+// moduleName is what Odoo accepts as a module (addon directory) name.
+var moduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
+
+// settingsOf decodes a product's spec.odoo block and checks what the
+// schema cannot: module names again (they reach a command line).
 func settingsOf(p *config.Product) (*Settings, error) {
 	raw, ok := p.Spec.Settings[SettingsKey]
 	if !ok {
@@ -30,12 +43,38 @@ func settingsOf(p *config.Product) (*Settings, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, fmt.Errorf("product %s: spec.odoo: %w", p.Name, err)
 	}
+	for _, m := range s.Modules {
+		if !moduleName.MatchString(m) {
+			return nil, fmt.Errorf("product %s: spec.odoo.modules: %q is not an Odoo module name", p.Name, m)
+		}
+	}
 	sort.Strings(s.Modules)
 	return &s, nil
 }
 
-// appAttrs puts the database and module list on the app, so a module list
-// change is a change of the app that triggers the post-deploy job.
+// settingEnv is the env var that carries an Odoo setting into the
+// runtime: LP_SETTING_ and the key upper-cased, other characters as "_".
+func settingEnv(key string) string {
+	var b strings.Builder
+	b.WriteString("LP_SETTING_")
+	for _, r := range key {
+		switch {
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// appAttrs puts the database, module list and settings on the app, so
+// changing them is a change of the app that triggers the post-deploy job.
+// Settings also reach the runtime's environment as LP_SETTING_* entries
+// (secret ones as secret references), because some platforms (Dokploy)
+// run jobs inside the app's container with the app's environment only.
 func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 	s, err := settingsOf(p)
 	if err != nil {
@@ -45,41 +84,410 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 	for i, m := range s.Modules {
 		mods[i] = m
 	}
-	attrs["odoo"] = map[string]any{"database": s.Database, "modules": mods}
+	env, _ := attrs["env"].(map[string]any)
+	secrets, _ := attrs["secrets"].(map[string]any)
+	settings := map[string]any{}
+	owner := map[string]string{}
+	for _, k := range sortedKeys(s.Settings) {
+		name := settingEnv(k)
+		if other, dup := owner[name]; dup {
+			return fmt.Errorf("product %s: spec.odoo.settings: %q and %q both map to env %s", p.Name, other, k, name)
+		}
+		owner[name] = k
+		if _, taken := env[name]; taken {
+			return fmt.Errorf("product %s: spec.odoo.settings: %q maps to env %s, which spec.env already sets", p.Name, k, name)
+		}
+		if _, taken := secrets[name]; taken {
+			return fmt.Errorf("product %s: spec.odoo.settings: %q maps to env %s, which spec.secrets already sets", p.Name, k, name)
+		}
+		var lit string
+		if json.Unmarshal(s.Settings[k], &lit) == nil {
+			settings[k] = lit
+			env[name] = lit
+			continue
+		}
+		var ref map[string]any
+		if err := json.Unmarshal(s.Settings[k], &ref); err != nil {
+			return fmt.Errorf("product %s: spec.odoo.settings.%s: %w", p.Name, k, err)
+		}
+		settings[k] = ref
+		secrets[name] = ref
+	}
+	attrs["odoo"] = map[string]any{"database": s.Database, "modules": mods, "settings": settings}
 	return nil
 }
 
+// maxAgeOf is the gate's maxAge (default 24h).
+func maxAgeOf(t *config.Target) string {
+	if t.Spec.Gates.Backup.MaxAge != nil {
+		return t.Spec.Gates.Backup.MaxAge.String()
+	}
+	return "24h"
+}
+
 // extraSteps adds the backup gate before any app change on prod targets
-// that require it, and the module update after an image or module change.
+// that require it, and the post-deploy step (module update, then
+// settings) after an image, module or settings change.
 func extraSteps(p *config.Product, t *config.Target, app plan.Resource) ([]plan.Step, error) {
 	s, err := settingsOf(p)
 	if err != nil {
 		return nil, err
 	}
 	key := t.Key()
+	root := ""
+	if s.Backup != nil {
+		root = s.Backup.Root
+	}
 	var steps []plan.Step
 	gate := t.Spec.Gates != nil && t.Spec.Gates.Backup != nil && t.Spec.Gates.Backup.Required
 	if t.Spec.Lane == "prod" && gate {
-		maxAge := "24h"
-		if t.Spec.Gates.Backup.MaxAge != nil {
-			maxAge = t.Spec.Gates.Backup.MaxAge.String()
-		}
 		steps = append(steps, plan.Step{
 			Resource: plan.Resource{Address: key + "/backup", Target: key, Kind: plan.KindBackup, Provider: t.Spec.Deploy.Provider,
-				Attrs: map[string]any{"database": s.Database, "max_age": maxAge}},
+				Attrs: map[string]any{"database": s.Database, "max_age": maxAgeOf(t), "root": root}},
 			Triggers: []plan.Trigger{{Address: app.Address, Reason: "gate required before an app change"}},
 		})
 	}
-	if len(s.Modules) > 0 {
-		cmd := fmt.Sprintf("odoo -d %s -u %s --stop-after-init", s.Database, strings.Join(s.Modules, ","))
+	if len(s.Modules) > 0 || len(s.Settings) > 0 {
+		attrs := map[string]any{"database": s.Database, "app": app.Attrs["name"]}
+		if len(s.Modules) > 0 {
+			attrs["command"] = strings.Join(updateCommand(s.Database, s.Modules), " ")
+		}
+		keys := sortedKeys(s.Settings)
+		if len(keys) > 0 {
+			ks := make([]any, len(keys))
+			for i, k := range keys {
+				ks[i] = k
+			}
+			attrs["settings"] = ks
+		}
 		steps = append(steps, plan.Step{
-			Resource: plan.Resource{Address: key + "/post-deploy", Target: key, Kind: plan.KindPostDeploy, Provider: t.Spec.Deploy.Provider,
-				Attrs: map[string]any{"command": cmd, "database": s.Database}},
+			Resource: plan.Resource{Address: key + "/post-deploy", Target: key, Kind: plan.KindPostDeploy, Provider: t.Spec.Deploy.Provider, Attrs: attrs},
 			Triggers: []plan.Trigger{
 				{Address: app.Address, Fields: []string{"image"}, Reason: "image changed"},
-				{Address: app.Address, Fields: []string{"odoo"}, Reason: "module list changed"},
+				{Address: app.Address, Fields: []string{"odoo"}, Reason: "modules or settings changed"},
 			},
 		})
 	}
 	return steps, nil
+}
+
+// updateCommand is the module update: odoo -d DB -u a,b --stop-after-init.
+func updateCommand(db string, modules []string) []string {
+	return []string{"odoo", "-d", db, "-u", strings.Join(modules, ","), "--stop-after-init"}
+}
+
+// settingsScript sets ir.config_parameter from the LP_SETTING_* env the
+// job receives; LP_SETTING_KEYS maps env names to parameter keys. Values
+// never appear on the command line.
+const settingsScript = `import json, os, sys
+import odoo
+from odoo import api, SUPERUSER_ID
+odoo.tools.config.parse_config([])
+keys = json.loads(os.environ["LP_SETTING_KEYS"])
+with odoo.registry(sys.argv[1]).cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    for var in sorted(keys):
+        env["ir.config_parameter"].sudo().set_param(keys[var], os.environ[var])
+`
+
+// Notes passed between hooks of one apply.
+const (
+	noteModuleUpdate = "odoo:module-update-started"
+)
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// preflight refuses, before any mutation, a gated deploy whose gate
+// cannot be honoured: no fresh unused gate and no way to take one.
+func preflight(rt drivers.Runtime, changes []plan.Change) error {
+	for _, c := range changes {
+		if c.Kind != plan.KindBackup {
+			continue
+		}
+		maxAge, err := time.ParseDuration(str(c.After, "max_age"))
+		if err != nil {
+			return fmt.Errorf("%s: max_age: %w", c.Address, err)
+		}
+		if rt.Gate().Fresh(rt.Now(), maxAge) {
+			continue
+		}
+		inst, err := rt.Provider(c.Provider)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Address, err)
+		}
+		if _, ok := inst.(providers.Backups); ok {
+			continue
+		}
+		if _, ok := inst.(providers.Jobs); ok && str(c.After, "root") != "" {
+			continue
+		}
+		return fmt.Errorf("%s: backup gate required (gates.backup) but %s, and provider %s cannot take backups (no backups role, and no jobs role with spec.odoo.backup.root)",
+			c.Target, gateProblem(rt.Gate(), rt.Now(), maxAge), c.Provider)
+	}
+	return nil
+}
+
+// gateProblem says why the current gate cannot authorise a deployment.
+func gateProblem(g *state.Gate, now time.Time, maxAge time.Duration) string {
+	switch {
+	case g == nil:
+		return "no backup gate was ever taken"
+	case g.UsedBy != "":
+		return fmt.Sprintf("gate %s was already used by deployment %s (a gate authorises one deployment)", g.Record, g.UsedBy)
+	default:
+		return fmt.Sprintf("gate %s was taken %s ago, more than maxAge %s", g.Record, now.Sub(g.Taken).Round(time.Second), maxAge)
+	}
+}
+
+// backupStep claims a fresh unused gate for this deployment, or takes a
+// new backup through the provider's Backups role, or through a pg_dump
+// job when the provider only runs jobs. Either way the gate is then
+// used: it authorises this deployment and no other.
+func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+	maxAge, err := time.ParseDuration(str(c.After, "max_age"))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: max_age: %w", c.Address, err)
+	}
+	now := rt.Now()
+	if g := rt.Gate(); g.Fresh(now, maxAge) {
+		cp := *g
+		cp.UsedBy = rt.Record()
+		rt.SetGate(&cp, nil)
+		return providers.Evidence{"gate": g.Record, "reused": true, "backup_id": g.BackupID, "location": g.Location,
+			"taken": g.Taken.UTC().Format(time.RFC3339), "age": now.Sub(g.Taken).Round(time.Second).String()}, state.OutcomeDone, nil
+	}
+	inst, err := rt.Provider(c.Provider)
+	if err != nil {
+		return nil, "", err
+	}
+	db := str(c.After, "database")
+	start := time.Now()
+	var b providers.Backup
+	method := "backups"
+	switch p := inst.(type) {
+	case providers.Backups:
+		b, err = p.TakeBackup(ctx, rt.Target(), db)
+	case providers.Jobs:
+		method = "jobs"
+		b, err = dumpJob(ctx, p, rt.Target(), str(c.After, "root"), db, now)
+	default:
+		err = fmt.Errorf("provider %s cannot take backups", c.Provider)
+	}
+	if err != nil {
+		return nil, "", providers.Wrap(c.Provider, "backup", rt.Target(), err)
+	}
+	if b.Duration == 0 {
+		b.Duration = time.Since(start)
+	}
+	if b.Taken.IsZero() {
+		b.Taken = now
+	}
+	id := state.NewRecordID("backup-gate", rt.Target(), now)
+	g := &state.Gate{Record: id, Provider: c.Provider, Database: db, BackupID: b.ID, Location: b.Location, Size: b.Size,
+		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: rt.Record()}
+	ev := providers.Evidence{"gate": id, "backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum,
+		"duration_ms": b.Duration.Milliseconds(), "method": method, "database": db}
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: "backup-gate", Target: rt.Target(), Started: now, Finished: now,
+		Outcome: "success", Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
+	rt.SetGate(g, rec)
+	return ev, state.OutcomeDone, nil
+}
+
+// dumpJob takes a backup with pg_dump in the target's runtime, under
+// root, and reads location, size and checksum from the job's output.
+func dumpJob(ctx context.Context, j providers.Jobs, target, root, db string, now time.Time) (providers.Backup, error) {
+	file := fmt.Sprintf("%s/%s-%s.dump", strings.TrimRight(root, "/"), db, now.UTC().Format("20060102T150405Z"))
+	script := `set -e; pg_dump -Fc -d "$1" -f "$2"; echo "size=$(stat -c %s "$2")"; echo "sha256=$(sha256sum "$2" | cut -d' ' -f1)"`
+	res, err := j.RunJob(ctx, providers.Job{Target: target, Name: "backup", Command: []string{"sh", "-c", script, "sh", db, file}})
+	if err != nil {
+		return providers.Backup{}, err
+	}
+	b := providers.Backup{ID: file, Location: file}
+	for _, line := range strings.Split(res.Output, "\n") {
+		if v, ok := strings.CutPrefix(line, "size="); ok {
+			b.Size, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "sha256="); ok {
+			b.Checksum = "sha256:" + strings.TrimSpace(v)
+		}
+	}
+	return b, nil
+}
+
+// postDeploy runs the module update after an image or module-list change
+// (refused while another job runs on the target), then applies the
+// settings. Secret setting values reach the job's environment only.
+func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+	inst, err := rt.Provider(c.Provider)
+	if err != nil {
+		return nil, "", err
+	}
+	jobs, ok := inst.(providers.Jobs)
+	if !ok {
+		return nil, "", fmt.Errorf("provider %s cannot run jobs: the odoo post-deploy step needs the jobs role", c.Provider)
+	}
+	if l, ok := inst.(providers.JobLister); ok {
+		running, err := l.RunningJobs(ctx, rt.Target())
+		if err != nil {
+			return nil, "", err
+		}
+		if len(running) > 0 {
+			return nil, "", fmt.Errorf("refused: job(s) %s still running on %s; the module update waits for them", strings.Join(running, ", "), rt.Target())
+		}
+	}
+	app := rt.Change(rt.Target() + "/app")
+	ev := providers.Evidence{}
+	appName := str(c.After, "app")
+	db := str(c.After, "database")
+	odooAttrs := map[string]any{}
+	if app != nil {
+		odooAttrs, _ = app.After["odoo"].(map[string]any)
+	}
+	if needsUpdate(app) && c.After["command"] != nil {
+		mods := stringsOf(odooAttrs["modules"])
+		cmd := updateCommand(db, mods)
+		rt.Note(noteModuleUpdate)
+		res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "module-update", Command: cmd})
+		ev["module_update"] = map[string]any{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
+		if err != nil {
+			return ev, "", fmt.Errorf("module update: %w", err)
+		}
+	} else {
+		ev["module_update"] = "not needed: image and modules unchanged"
+	}
+	settings, _ := odooAttrs["settings"].(map[string]any)
+	if len(settings) == 0 {
+		return ev, state.OutcomeDone, nil
+	}
+	env := map[string]string{}
+	keys := map[string]string{}
+	var secretKeys, names []string
+	for _, k := range sortedKeys(settings) {
+		name := settingEnv(k)
+		keys[name] = k
+		names = append(names, k)
+		switch v := settings[k].(type) {
+		case string:
+			env[name] = v
+		case map[string]any:
+			ref := providers.SecretRef{FromEnv: str(v, "fromEnv"), FromFile: str(v, "fromFile")}
+			val, err := rt.Resolve(ref)
+			if err != nil {
+				return ev, "", fmt.Errorf("setting %s: %w", k, err)
+			}
+			env[name] = val
+			secretKeys = append(secretKeys, name)
+		}
+	}
+	kb, _ := json.Marshal(keys)
+	env["LP_SETTING_KEYS"] = string(kb)
+	h := sha256.Sum256([]byte(strings.Join(names, "\n")))
+	ev["settings"] = map[string]any{"keys": names, "count": len(names), "keys_sha256": hex.EncodeToString(h[:]), "secret_count": len(secretKeys)}
+	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "settings",
+		Command: []string{"python3", "-c", settingsScript, db}, Env: env, SecretKeys: secretKeys})
+	if err != nil {
+		return ev, "", fmt.Errorf("settings: %w", err)
+	}
+	ev["settings_job"] = map[string]any{"exit_code": res.ExitCode, "job": res.ID}
+	return ev, state.OutcomeDone, nil
+}
+
+// needsUpdate reports whether the app change requires a module update: a
+// new app, or a change of its image or module list.
+func needsUpdate(app *plan.Change) bool {
+	if app == nil {
+		return false
+	}
+	switch app.Action {
+	case plan.Create, plan.Replace:
+		return true
+	}
+	for _, d := range app.Diff {
+		if d.Path == "image" || d.Path == "odoo.modules" || strings.HasPrefix(d.Path, "odoo.modules.") || strings.HasPrefix(d.Path, "odoo.modules[") {
+			return true
+		}
+	}
+	return false
+}
+
+func stringsOf(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = append(out, x...)
+	}
+	return out
+}
+
+// onRollback: when the module update started, the database may already
+// be migrated for the new image, so rolling the image back alone is
+// unsafe. Restore the gate's backup first; where the provider cannot
+// restore, stop and mark the target needs-operator.
+func onRollback(ctx context.Context, rt drivers.Runtime) drivers.Verdict {
+	if !rt.Noted(noteModuleUpdate) {
+		return drivers.Verdict{Proceed: true}
+	}
+	g := rt.Gate()
+	if g == nil || g.UsedBy != rt.Record() {
+		return needsOperator(g, "the module update ran but this deployment took no backup gate to restore")
+	}
+	inst, err := rt.Provider(g.Provider)
+	if err != nil {
+		return needsOperator(g, err.Error())
+	}
+	var restore func(context.Context) error
+	switch p := inst.(type) {
+	case providers.Restorer:
+		restore = func(ctx context.Context) error {
+			return p.RestoreBackup(ctx, rt.Target(), g.Database, providers.Backup{ID: g.BackupID, Location: g.Location, Size: g.Size, Checksum: g.Checksum, Taken: g.Taken})
+		}
+	case providers.Jobs:
+		if strings.HasPrefix(g.Location, "/") {
+			restore = func(ctx context.Context) error {
+				_, err := p.RunJob(ctx, providers.Job{Target: rt.Target(), Name: "restore",
+					Command: []string{"sh", "-c", `set -e; pg_restore --clean --if-exists -d "$1" "$2"`, "sh", g.Database, g.Location}})
+				return err
+			}
+		}
+	}
+	if restore == nil {
+		return needsOperator(g, fmt.Sprintf("the module update ran and provider %s cannot restore backups", g.Provider))
+	}
+	err = rt.Step(ctx, rt.Target()+"/backup", "restore", "module update ran: restore the gate's backup before the previous image",
+		func(ctx context.Context) (providers.Evidence, error) {
+			err := restore(ctx)
+			return providers.Evidence{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location}, providers.Wrap(g.Provider, "restore", rt.Target(), err)
+		})
+	if err != nil {
+		return needsOperator(g, "restoring the gate's backup failed: "+err.Error())
+	}
+	return drivers.Verdict{Proceed: true}
+}
+
+func needsOperator(g *state.Gate, why string) drivers.Verdict {
+	ev := providers.Evidence{}
+	reason := why + "; the database may not match the previous image, so it was not redeployed"
+	if g != nil {
+		ev["gate"], ev["location"] = g.Record, g.Location
+		reason += fmt.Sprintf(": restore backup %s (%s) by hand, then roll back", g.BackupID, g.Location)
+	}
+	return drivers.Verdict{Status: state.StatusNeedsOperator, Reason: reason, Evidence: ev}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/drivers/web"
+	"github.com/launchplane/launchplane/plan"
 )
 
 // ID is the driver id products name in spec.driver.
@@ -66,8 +67,8 @@ func Descriptor() drivers.Descriptor {
 	d.Doc = "an Odoo tenant: generic-web plus backup gates, module updates, sanitizing and safe rollback"
 	d.Capabilities = append(d.Capabilities, drivers.CapBackup, "module-update", "sanitize", "settings")
 	d.Actions = append(d.Actions,
-		drivers.Action{Name: "backup", Safety: drivers.SafetySafeWrite, Doc: "take a backup that gates the next prod deployment"},
-		drivers.Action{Name: "module-update", Safety: drivers.SafetyMutation, Doc: "run odoo -u for the product's modules, then apply settings"},
+		drivers.Action{Name: "backup", Safety: drivers.SafetySafeWrite, Doc: "take a backup that gates the next prod deployment", Step: plan.KindBackup},
+		drivers.Action{Name: "module-update", Safety: drivers.SafetyMutation, Doc: "run odoo -u for the product's modules, then apply settings", Step: plan.KindPostDeploy},
 		drivers.Action{Name: "sanitize", Safety: drivers.SafetyDestructive, Doc: "neutralize a non-prod database restored or cloned from prod"},
 		drivers.Action{Name: "restore", Safety: drivers.SafetyDestructive, Doc: "restore the gate's backup before rolling back the image"},
 	)
@@ -77,5 +78,12 @@ func Descriptor() drivers.Descriptor {
 }
 
 func init() {
-	drivers.Register(web.New(Descriptor(), web.Hooks{AppAttrs: appAttrs, ExtraSteps: extraSteps}))
+	drivers.Register(web.New(Descriptor(), web.Hooks{
+		AppAttrs:     appAttrs,
+		ExtraSteps:   extraSteps,
+		Preflight:    preflight,
+		BeforeDeploy: map[string]drivers.StepFunc{plan.KindBackup: backupStep},
+		AfterDeploy:  map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy},
+		OnRollback:   onRollback,
+	}))
 }

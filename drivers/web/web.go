@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
@@ -16,7 +17,7 @@ import (
 const ID = "generic-web"
 
 // Hooks are the points where a driver built on generic-web adds its own
-// behaviour. Every hook is optional.
+// behaviour. Every hook is optional; generic-web itself has none.
 type Hooks struct {
 	// AppAttrs adds driver attributes to the app resource (e.g. odoo's
 	// module list), so changing them is a change of the app.
@@ -24,6 +25,17 @@ type Hooks struct {
 	// ExtraSteps returns steps that run around the app (backup gates,
 	// post-deploy jobs), given the app's address.
 	ExtraSteps func(p *config.Product, t *config.Target, app plan.Resource) ([]plan.Step, error)
+	// Preflight checks a target's planned changes before any mutation.
+	Preflight func(rt drivers.Runtime, changes []plan.Change) error
+	// BeforeDeploy runs the driver's steps ordered before the app change,
+	// by step kind (odoo: "backup").
+	BeforeDeploy map[string]drivers.StepFunc
+	// AfterDeploy runs the driver's steps ordered after the app change and
+	// before health, by step kind (odoo: "post-deploy").
+	AfterDeploy map[string]drivers.StepFunc
+	// OnRollback decides whether the image may be rolled back after a
+	// failure, and may restore data first. Without it, it may.
+	OnRollback func(ctx context.Context, rt drivers.Runtime) drivers.Verdict
 }
 
 // Driver is generic-web, or a driver built on it with hooks.
@@ -46,7 +58,7 @@ func Descriptor() drivers.Descriptor {
 		Capabilities: []string{drivers.CapApp, drivers.CapRoutes, drivers.CapHealth, drivers.CapPreviews},
 		Actions: []drivers.Action{
 			{Name: "status", Safety: drivers.SafetyRead, Doc: "read the recorded and observed state of a target"},
-			{Name: "health", Safety: drivers.SafetyRead, Doc: "poll the target's health URL"},
+			{Name: "health", Safety: drivers.SafetyRead, Doc: "poll the target's health URL", Step: plan.KindHealth},
 			{Name: "deploy", Safety: drivers.SafetyMutation, Doc: "deploy the target's image and env, then check health"},
 			{Name: "route", Safety: drivers.SafetyMutation, Doc: "ensure the target's domains route to the app"},
 			{Name: "rollback", Safety: drivers.SafetyMutation, Doc: "redeploy the previous healthy image"},
@@ -57,6 +69,36 @@ func Descriptor() drivers.Descriptor {
 }
 
 func (d *Driver) Descriptor() drivers.Descriptor { return d.desc }
+
+// Steps is the dispatch table built from the before- and after-deploy
+// hooks.
+func (d *Driver) Steps() map[string]drivers.StepFunc {
+	out := map[string]drivers.StepFunc{}
+	for k, f := range d.hooks.BeforeDeploy {
+		out[k] = f
+	}
+	for k, f := range d.hooks.AfterDeploy {
+		out[k] = f
+	}
+	return out
+}
+
+// Preflight runs the Preflight hook.
+func (d *Driver) Preflight(rt drivers.Runtime, changes []plan.Change) error {
+	if d.hooks.Preflight == nil {
+		return nil
+	}
+	return d.hooks.Preflight(rt, changes)
+}
+
+// OnRollback runs the OnRollback hook; without one, rolling the image
+// back is safe.
+func (d *Driver) OnRollback(ctx context.Context, rt drivers.Runtime) drivers.Verdict {
+	if d.hooks.OnRollback == nil {
+		return drivers.Verdict{Proceed: true}
+	}
+	return d.hooks.OnRollback(ctx, rt)
+}
 
 // ObjectName is the provider object name of a target (SPEC §3).
 func ObjectName(product, lane string) string { return product + "-" + lane }
