@@ -62,6 +62,11 @@ type Options struct {
 	Redactor    *redact.Redactor
 	Events      func(Event)
 	Lease       time.Duration // how long an in-flight mark holds (default 30m)
+	// Kind of the records written (default "deployment"; "backup" for a
+	// standalone backup gate, "rollback" for a rollback).
+	Kind string
+	// Reason is kept in the records (rollback, release).
+	Reason string
 }
 
 // Result is what an apply did.
@@ -95,6 +100,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Events == nil {
 		o.Events = func(Event) {}
 	}
+	if o.Kind == "" {
+		o.Kind = "deployment"
+	}
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
@@ -125,7 +133,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return &Result{Records: map[string]string{}}, nil
 	}
 	for _, t := range targets {
-		r.recordIDs[t] = state.NewRecordID("deployment", t, r.started)
+		r.recordIDs[t] = state.NewRecordID(o.Kind, t, r.started)
 	}
 	base, err := r.markInFlight(ctx, targets)
 	if err != nil {
@@ -308,7 +316,7 @@ func (r *run) resolveSecrets(c plan.Change) error {
 		ref := providers.SecretRef{FromEnv: str(m, "fromEnv"), FromFile: str(m, "fromFile")}
 		v, err := r.resolve(ref)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: secret %s: %w", c.Target, k, err))
+			errs = append(errs, fmt.Errorf("%s: cannot read secret %s from %s: %w", c.Target, k, ref, err))
 			continue
 		}
 		vals[k] = v

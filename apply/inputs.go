@@ -113,11 +113,36 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 	if err != nil {
 		return nil, nil, err
 	}
+	recheckHealth(desired, states)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
 	for key, ts := range states {
+		if ts.Status == state.StatusNeedsOperator {
+			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s needs an operator: %s", key, ts.NeedsOperator))
+		}
 		if ts.InFlight != nil {
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
 		}
 	}
 	return p, states, nil
+}
+
+// recheckHealth makes the health step of a failed target run again when
+// the image it runs never passed a health check, so apply converges on a
+// verified state instead of calling a failed deploy done.
+func recheckHealth(desired plan.Desired, states map[string]*state.TargetState) {
+	for key, ts := range states {
+		dt := desired.Targets[key]
+		if dt == nil || ts.Image == "" || ts.Image == ts.HealthyImage {
+			continue
+		}
+		if ts.Status != state.StatusFailed && ts.Status != state.StatusNeedsOperator {
+			continue
+		}
+		for i := range dt.Steps {
+			if dt.Steps[i].Kind == plan.KindHealth {
+				dt.Steps[i].Force = true
+				dt.Steps[i].Reason = "the image it runs has not passed a health check"
+			}
+		}
+	}
 }

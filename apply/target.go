@@ -53,7 +53,7 @@ type targetRun struct {
 func (r *run) newTargetRun(target string) *targetRun {
 	old := r.states[target]
 	t := &targetRun{r: r, key: target, old: old, changes: r.changesOf(target), resources: map[string]state.Resource{}, notes: map[string]bool{},
-		rec: &state.Record{FormatVersion: state.FormatVersion, ID: r.recordIDs[target], Kind: "deployment", Target: target,
+		rec: &state.Record{FormatVersion: state.FormatVersion, ID: r.recordIDs[target], Kind: r.o.Kind, Target: target, Reason: r.o.Reason,
 			Plan: r.planID, Actor: r.o.Actor, Started: r.o.Now(), Changes: []state.RecordChange{}},
 		ts: &state.TargetState{FormatVersion: state.FormatVersion, Target: target, Status: state.StatusUnknown}}
 	t.drv = r.driverOf(target)
@@ -102,6 +102,12 @@ func (t *targetRun) Change(address string) *plan.Change {
 func (t *targetRun) SetGate(g *state.Gate, rec *state.Record) {
 	t.ts.Gate = g
 	if rec != nil {
+		if rec.Actor == "" {
+			rec.Actor = t.r.o.Actor
+		}
+		if rec.Plan == "" {
+			rec.Plan = t.r.planID
+		}
 		t.extra = append(t.extra, rec)
 	}
 }

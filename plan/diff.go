@@ -13,7 +13,10 @@ type Step struct {
 	Triggers []Trigger
 	// Always makes the step run whenever the target has any change.
 	Always bool
-	// Reason explains an Always step.
+	// Force makes the step run even when nothing changed (a health check
+	// of an image that never passed one).
+	Force bool
+	// Reason explains an Always or Force step.
 	Reason string
 }
 
@@ -141,7 +144,7 @@ func steps(desired []Step, changes []Change) []Change {
 	var out []Change
 	for _, s := range desired {
 		reason := ""
-		if s.Always && anyChange {
+		if s.Force || (s.Always && anyChange) {
 			reason = s.Reason
 		}
 		for _, t := range s.Triggers {

@@ -100,6 +100,7 @@ type Record struct {
 	Started       time.Time      `json:"started"`
 	Finished      time.Time      `json:"finished"`
 	Outcome       string         `json:"outcome"` // success | failed
+	Reason        string         `json:"reason,omitempty"`
 	Image         string         `json:"image,omitempty"`
 	PreviousImage string         `json:"previous_image,omitempty"`
 	Source        string         `json:"source_commit,omitempty"`

@@ -70,11 +70,7 @@ providers and does not repeat changes already made.`,
 				Getenv: e.getenv, Redactor: red, Events: progress(e, red),
 			})
 			if err != nil {
-				err = red.Error(err)
-				if errors.Is(err, apply.ErrStale) || errors.Is(err, state.ErrConflict) {
-					return &exitErr{code: exitConflict, err: err}
-				}
-				return &exitErr{code: exitError, err: err}
+				return applyErr(red, err)
 			}
 			if dryRun || !p.HasChanges() {
 				return nil
@@ -94,6 +90,16 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	return cmd
+}
+
+// applyErr is an apply failure with its exit code: 3 for a stale plan or
+// a state conflict, else 1; redacted.
+func applyErr(red *redact.Redactor, err error) error {
+	err = red.Error(err)
+	if errors.Is(err, apply.ErrStale) || errors.Is(err, state.ErrConflict) {
+		return &exitErr{code: exitConflict, err: err}
+	}
+	return &exitErr{code: exitError, err: err}
 }
 
 func short(sha string) string {

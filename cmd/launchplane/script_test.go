@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 			"concurrently": cmdConcurrently,
 			"exits":        cmdExits,
 			"jsonset":      cmdJSONSet,
+			"jsonq":        cmdJSONQ,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -83,7 +84,13 @@ func launchplaneCmd(ts *testscript.TestScript, args []string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = ts.MkAbs(".")
 	env := os.Environ()
-	for _, k := range []string{"HOME", "PATH", "WORK", "LAUNCHPLANE_NOW", "LAUNCHPLANE_STATE", "NO_COLOR", "GITHUB_ACTIONS", "SHOP_DB_URL"} {
+	// testscript cannot list a script's environment: pass the harness's
+	// variables and those the script names in PASSENV (comma-separated).
+	keys := []string{"HOME", "PATH", "WORK", "LAUNCHPLANE_NOW", "LAUNCHPLANE_STATE", "NO_COLOR", "GITHUB_ACTIONS", "SHOP_DB_URL"}
+	if extra := ts.Getenv("PASSENV"); extra != "" {
+		keys = append(keys, strings.Split(extra, ",")...)
+	}
+	for _, k := range keys {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	cmd.Env = env
@@ -109,14 +116,11 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	cmd := launchplaneCmd(ts, args[1:])
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	got := exitCode(cmd.Run())
-	ts.Stdout().Write(stdout.Bytes())
-	ts.Stderr().Write(stderr.Bytes())
+	// ts.Exec runs with the script's whole environment and saves stdout
+	// and stderr for the checks that follow.
+	got := exitCode(ts.Exec("launchplane", args[1:]...))
 	if got != want {
-		ts.Fatalf("launchplane %s: exit code %d, want %d\n%s", strings.Join(args[1:], " "), got, want, stderr.String())
+		ts.Fatalf("launchplane %s: exit code %d, want %d\n%s", strings.Join(args[1:], " "), got, want, ts.ReadFile("stderr"))
 	}
 }
 
@@ -185,4 +189,39 @@ func cmdJSONSet(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := json.MarshalIndent(obj, "", "  ")
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, b, 0o644))
+}
+
+// cmdJSONQ prints, as compact JSON on stdout, the value at PATH in a JSON
+// file: jsonq FILE PATH, PATH dot-separated object keys and array
+// indices ("jobs.0.command"; "." alone is the whole file).
+func cmdJSONQ(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsonq FILE PATH")
+	}
+	var v any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &v))
+	if args[1] != "." {
+		for _, k := range strings.Split(args[1], ".") {
+			switch x := v.(type) {
+			case map[string]any:
+				var ok bool
+				if v, ok = x[k]; !ok {
+					ts.Fatalf("jsonq: no key %q in %s", k, args[0])
+				}
+			case []any:
+				i, err := strconv.Atoi(k)
+				if err != nil || i < 0 || i >= len(x) {
+					ts.Fatalf("jsonq: no index %q in %s", k, args[0])
+				}
+				v = x[i]
+			default:
+				ts.Fatalf("jsonq: %q: not an object or array in %s", k, args[0])
+			}
+		}
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	ts.Check(enc.Encode(v))
+	ts.Stdout().Write([]byte(b.String()))
 }

@@ -261,7 +261,15 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		return nil, "", fmt.Errorf("%s: max_age: %w", c.Address, err)
 	}
 	now := rt.Now()
-	if g := rt.Gate(); g.Fresh(now, maxAge) {
+	// Without an app change this is a standalone backup (launchplane
+	// backup): it always takes a new one and leaves it unused, to gate the
+	// next deployment.
+	deploying := rt.Change(rt.Target()+"/app") != nil
+	usedBy := ""
+	if deploying {
+		usedBy = rt.Record()
+	}
+	if g := rt.Gate(); deploying && g.Fresh(now, maxAge) {
 		cp := *g
 		cp.UsedBy = rt.Record()
 		rt.SetGate(&cp, nil)
@@ -296,7 +304,7 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	}
 	id := state.NewRecordID("backup-gate", rt.Target(), now)
 	g := &state.Gate{Record: id, Provider: c.Provider, Database: db, BackupID: b.ID, Location: b.Location, Size: b.Size,
-		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: rt.Record()}
+		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: usedBy}
 	ev := providers.Evidence{"gate": id, "backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum,
 		"duration_ms": b.Duration.Milliseconds(), "method": method, "database": db}
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: "backup-gate", Target: rt.Target(), Started: now, Finished: now,
@@ -394,7 +402,7 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	kb, _ := json.Marshal(keys)
 	env["LP_SETTING_KEYS"] = string(kb)
 	h := sha256.Sum256([]byte(strings.Join(names, "\n")))
-	ev["settings"] = map[string]any{"keys": names, "count": len(names), "keys_sha256": hex.EncodeToString(h[:]), "secret_count": len(secretKeys)}
+	ev["settings"] = map[string]any{"keys": names, "count": len(names), "keys_sha256": hex.EncodeToString(h[:]), "from_secret_refs": len(secretKeys)}
 	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "settings",
 		Command: []string{"python3", "-c", settingsScript, db}, Env: env, SecretKeys: secretKeys})
 	if err != nil {

@@ -33,6 +33,9 @@ type World struct {
 	Faults []*Fault `json:"faults,omitempty"`
 	// Unhealthy targets fail their health checks.
 	Unhealthy []string `json:"unhealthy,omitempty"`
+	// Running lists jobs still running per target (set by tests): a
+	// JobLister reports them.
+	Running map[string][]string `json:"running,omitempty"`
 	// Latency is added to every call ("50ms"), to measure parallelism.
 	Latency  string            `json:"latency,omitempty"`
 	Comments map[string]string `json:"comments,omitempty"` // "<pr>/<marker>" -> body
@@ -96,7 +99,8 @@ type Provider struct {
 }
 
 type config struct {
-	Path string `json:"path"`
+	Path    string   `json:"path"`
+	Without []string `json:"without"`
 }
 
 func newProvider(cfg providers.Config) (any, error) {
@@ -108,7 +112,54 @@ func newProvider(cfg providers.Config) (any, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(cfg.ConfigDir, p)
 	}
-	return &Provider{name: cfg.Name, path: p, red: cfg.Redact()}, nil
+	without := map[string]bool{}
+	for _, w := range c.Without {
+		without[w] = true
+	}
+	return limit(&Provider{name: cfg.Name, path: p, red: cfg.Redact()}, without), nil
+}
+
+// limit returns p without the capabilities named in without ("health",
+// "backups", "restore"), so tests see how Launchplane treats a platform
+// that lacks them: the returned value simply does not implement those
+// interfaces.
+func limit(p *Provider, without map[string]bool) any {
+	type base interface {
+		providers.Deployer
+		providers.Ingress
+		providers.Jobs
+		providers.JobLister
+		providers.Feedback
+	}
+	hc, bk := !without["health"], !without["backups"]
+	rs := bk && !without["restore"]
+	switch {
+	case hc && bk && rs:
+		return p
+	case hc && bk:
+		return struct {
+			base
+			providers.HealthChecker
+			providers.Backups
+		}{p, p, p}
+	case hc:
+		return struct {
+			base
+			providers.HealthChecker
+		}{p, p}
+	case bk && rs:
+		return struct {
+			base
+			providers.Backups
+			providers.Restorer
+		}{p, p, p}
+	case bk:
+		return struct {
+			base
+			providers.Backups
+		}{p, p}
+	}
+	return struct{ base }{p}
 }
 
 // update runs fn on the world under an exclusive lock, and saves it when fn
@@ -388,6 +439,16 @@ func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobRe
 	return providers.JobResult{Output: "fake: ok"}, err
 }
 
+// RunningJobs lists the target's jobs the world says still run.
+func (p *Provider) RunningJobs(ctx context.Context, target string) ([]string, error) {
+	var out []string
+	err := p.update(ctx, "running-jobs", target, false, func(w *World) error {
+		out = append(out, w.Running[target]...)
+		return nil
+	})
+	return out, err
+}
+
 // TakeBackup records a backup.
 func (p *Provider) TakeBackup(ctx context.Context, target, database string) (providers.Backup, error) {
 	var b Backup
@@ -448,5 +509,6 @@ var (
 	_ providers.Jobs          = (*Provider)(nil)
 	_ providers.Backups       = (*Provider)(nil)
 	_ providers.Restorer      = (*Provider)(nil)
+	_ providers.JobLister     = (*Provider)(nil)
 	_ providers.Feedback      = (*Provider)(nil)
 )

@@ -14,7 +14,13 @@ const configSchema = `{
   "additionalProperties": false,
   "required": ["path"],
   "properties": {
-    "path": {"type": "string", "minLength": 1, "description": "state and fault file, relative to the config dir"}
+    "path": {"type": "string", "minLength": 1, "description": "state and fault file, relative to the config dir"},
+    "without": {
+      "type": "array",
+      "uniqueItems": true,
+      "items": {"enum": ["health", "backups", "restore"]},
+      "description": "capabilities the fake leaves out, to show how a platform without them is treated"
+    }
   }
 }`
 
