@@ -23,5 +23,6 @@ func init() {
 		Roles:        []providers.Role{providers.RoleFeedback},
 		Doc:          "one plan comment per config dir on the pull request, and commit statuses",
 		ConfigSchema: json.RawMessage(configSchema),
+		New:          newProvider,
 	})
 }

@@ -1,0 +1,329 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/redact"
+)
+
+// Limits GitHub enforces, checked before any call.
+const (
+	// MaxCommentBody is the most characters a comment body may hold;
+	// GitHub answers 422 "body is too long" beyond it.
+	MaxCommentBody = 65536
+	// MaxStatusDescription is the most characters of a commit status
+	// description; SetStatus cuts longer ones.
+	MaxStatusDescription = 140
+	// DefaultAPIURL is the REST API base used when neither the config nor
+	// $GITHUB_API_URL names one.
+	DefaultAPIURL = "https://api.github.com"
+)
+
+// States are the commit status states GitHub accepts.
+var States = []string{"pending", "success", "failure", "error"}
+
+// Options configure a Provider built without a config file, as
+// `launchplane plan --comment` does in GitHub Actions.
+type Options struct {
+	// Name is the provider name errors carry (default "github").
+	Name string
+	// Repository is owner/name (default $GITHUB_REPOSITORY).
+	Repository string
+	// APIURL is the REST API base (default $GITHUB_API_URL, else
+	// https://api.github.com); for GitHub Enterprise Server it ends in
+	// /api/v3.
+	APIURL string
+	// Token authenticates every call (Authorization: Bearer). Required.
+	// New registers it with Redactor.
+	Token string
+	// Author, when set, restricts UpsertComment to comments written by
+	// this login (for GITHUB_TOKEN: "github-actions[bot]"); others that
+	// carry the marker are never edited. Empty: any author.
+	Author string
+	// Redactor removes secrets from errors and from what is posted; nil
+	// means a fresh one.
+	Redactor *redact.Redactor
+	// HTTPClient makes the calls; nil means a client without a timeout
+	// of its own (each call is bounded by its context, 30s at most).
+	HTTPClient *http.Client
+}
+
+// Provider is the GitHub feedback adapter: it keeps one comment per pull
+// request and marker, and sets commit statuses. It is safe for
+// concurrent use, but two concurrent UpsertComment calls for the same
+// pull request and marker may both create a comment.
+type Provider struct {
+	name       string
+	repository string // owner/name, checked on first use
+	apiURL     string
+	author     string
+	red        *redact.Redactor
+	hc         *http.Client
+	token      func() (string, error)
+
+	// retryBackoff, when non-zero, replaces the first wait between tries
+	// of a read (tests).
+	retryBackoff time.Duration
+
+	mu  sync.Mutex
+	api *rest // built on first use
+}
+
+// New builds a Provider from opts. It reads $GITHUB_REPOSITORY and
+// $GITHUB_API_URL for the fields left empty, and does no I/O.
+func New(opts Options) (*Provider, error) {
+	name := opts.Name
+	if name == "" {
+		name = "github"
+	}
+	if opts.Token == "" {
+		return nil, errors.New("github: no token (set GITHUB_TOKEN)")
+	}
+	red := opts.Redactor
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(opts.Token)
+	p := &Provider{
+		name:       name,
+		repository: firstOf(opts.Repository, os.Getenv("GITHUB_REPOSITORY")),
+		apiURL:     firstOf(opts.APIURL, os.Getenv("GITHUB_API_URL"), DefaultAPIURL),
+		author:     opts.Author,
+		red:        red,
+		hc:         opts.HTTPClient,
+		token:      func() (string, error) { return opts.Token, nil },
+	}
+	if _, _, err := splitRepository(p.repository); err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	return p, nil
+}
+
+// config is the spec.github block of a Provider document.
+type config struct {
+	Repository string               `json:"repository"`
+	APIURL     string               `json:"apiUrl"`
+	Token      *providers.SecretRef `json:"token"`
+}
+
+// newProvider is the registered factory. It reads no secret: the token
+// is resolved with cfg.Secret on the first call that needs it, and a
+// missing repository is reported then too, so a plan without --refresh
+// never needs either.
+func newProvider(cfg providers.Config) (any, error) {
+	var c config
+	if len(cfg.Raw) > 0 {
+		if err := json.Unmarshal(cfg.Raw, &c); err != nil {
+			return nil, err
+		}
+	}
+	ref := providers.SecretRef{FromEnv: "GITHUB_TOKEN"}
+	if c.Token != nil && (c.Token.FromEnv != "" || c.Token.FromFile != "") {
+		ref = *c.Token
+	}
+	return &Provider{
+		name:       cfg.Name,
+		repository: firstOf(c.Repository, os.Getenv("GITHUB_REPOSITORY")),
+		apiURL:     firstOf(c.APIURL, os.Getenv("GITHUB_API_URL"), DefaultAPIURL),
+		red:        cfg.Redact(),
+		token:      func() (string, error) { return cfg.Secret(ref) },
+	}, nil
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var repoPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+func splitRepository(s string) (owner, repo string, err error) {
+	if s == "" {
+		return "", "", errors.New("no repository: set repository in the provider or $GITHUB_REPOSITORY")
+	}
+	if !repoPattern.MatchString(s) {
+		return "", "", fmt.Errorf("repository %q is not owner/name", s)
+	}
+	owner, repo, _ = strings.Cut(s, "/")
+	return owner, repo, nil
+}
+
+// client returns the REST client, resolving the token and building the
+// client on first use. A failure is not kept: the next call tries again.
+func (p *Provider) client() (*rest, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.api != nil {
+		return p.api, nil
+	}
+	owner, repo, err := splitRepository(p.repository)
+	if err != nil {
+		return nil, err
+	}
+	token, err := p.token()
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	if token == "" {
+		return nil, errors.New("token: empty")
+	}
+	p.red.Add(token)
+	api, err := newREST(p.apiURL, token, owner, repo, p.hc, p.red)
+	if err != nil {
+		return nil, err
+	}
+	if p.retryBackoff > 0 {
+		api.backoff = p.retryBackoff
+	}
+	p.api = api
+	return api, nil
+}
+
+// fail is err as the provider's error for op, redacted.
+func (p *Provider) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return providers.Wrap(p.name, op, "", p.red.Error(err))
+}
+
+// UpsertComment keeps one comment per pull request and marker.
+//
+// The body is redacted and, when it does not already hold marker, marker
+// is put on a line of its own before it; a body still over
+// MaxCommentBody characters is refused before any call.
+//
+// The pull request's conversation comments are listed 100 a page, oldest
+// first, following the Link header, until the first comment that holds
+// marker: that comment is updated (PATCH), unless its body is already
+// body, and the rest are not fetched. Later comments with the marker are
+// left as they are, so the comment keeps its place in the conversation.
+// When no page holds it, a comment is created (POST).
+//
+// A comment holds marker when marker appears on a line that is not a
+// Markdown quote ("> …"): a reply quoting Launchplane's comment is never
+// taken for it. With Options.Author set, only that login's comments
+// count.
+func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body string) error {
+	const op = "comment"
+	if err := ctx.Err(); err != nil {
+		return p.fail(op, fmt.Errorf("comment on pull request %d: %w", pr, err))
+	}
+	if pr <= 0 {
+		return p.fail(op, fmt.Errorf("pull request number %d: must be positive", pr))
+	}
+	if strings.TrimSpace(marker) == "" {
+		return p.fail(op, errors.New("empty marker"))
+	}
+	body = p.red.String(body)
+	if !holdsMarker(body, marker) {
+		body = marker + "\n" + body
+	}
+	if n := utf8.RuneCountInString(body); n > MaxCommentBody {
+		return p.fail(op, fmt.Errorf("comment body is %d characters, over GitHub's limit of %d", n, MaxCommentBody))
+	}
+	api, err := p.client()
+	if err != nil {
+		return p.fail(op, err)
+	}
+	for page := 1; ; {
+		list, next, err := api.listComments(ctx, pr, page)
+		if err != nil {
+			return p.fail(op, err)
+		}
+		for _, c := range list {
+			if p.author != "" && !strings.EqualFold(c.Author, p.author) {
+				continue
+			}
+			if !holdsMarker(c.Body, marker) {
+				continue
+			}
+			if c.Body == body {
+				return nil
+			}
+			return p.fail(op, api.editComment(ctx, c.ID, body))
+		}
+		if next == 0 {
+			break
+		}
+		if next <= page {
+			return p.fail(op, fmt.Errorf("list comments of %s#%d: the Link header's next page %d does not follow page %d", p.repository, pr, next, page))
+		}
+		page = next
+	}
+	_, err = api.createComment(ctx, pr, body)
+	return p.fail(op, err)
+}
+
+// holdsMarker reports whether marker appears in body outside a Markdown
+// quote line.
+func holdsMarker(body, marker string) bool {
+	if strings.Contains(marker, "\n") {
+		return strings.Contains(body, marker)
+	}
+	for line := range strings.SplitSeq(body, "\n") {
+		if strings.Contains(line, marker) && !strings.HasPrefix(strings.TrimLeft(line, " \t"), ">") {
+			return true
+		}
+	}
+	return false
+}
+
+// SetStatus sets a commit status on sha. state must be one of States;
+// description is redacted and cut to MaxStatusDescription characters;
+// empty context, description and url are left for GitHub's defaults.
+func (p *Provider) SetStatus(ctx context.Context, sha, state, context_, description, url string) error {
+	const op = "status"
+	if err := ctx.Err(); err != nil {
+		return p.fail(op, fmt.Errorf("status of %s: %w", sha, err))
+	}
+	if !validState(state) {
+		return p.fail(op, fmt.Errorf("state %q: want one of %s", state, strings.Join(States, ", ")))
+	}
+	if strings.TrimSpace(sha) == "" {
+		return p.fail(op, errors.New("empty commit sha"))
+	}
+	description = cut(p.red.String(description), MaxStatusDescription)
+	url = p.red.String(url)
+	api, err := p.client()
+	if err != nil {
+		return p.fail(op, err)
+	}
+	return p.fail(op, api.createStatus(ctx, sha, state, context_, description, url))
+}
+
+func validState(s string) bool {
+	for _, x := range States {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// cut keeps at most n characters of s, the last one "…" when s was
+// longer.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+var _ providers.Feedback = (*Provider)(nil)

@@ -1,0 +1,460 @@
+package npmplus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/providers/httpapi"
+	"github.com/launchplane/launchplane/redact"
+)
+
+// UpstreamPlaceholder in forwardHost is replaced by Route.Upstream, the
+// app's provider object name (<product>-<lane>).
+const UpstreamPlaceholder = "{upstream}"
+
+// Ownership marker. Each proxy host Launchplane manages carries these keys
+// in its meta object. meta is a free-form object in the create and update
+// schemas (upstream and NPMplus), stored as given on create and on update,
+// and NPM's nginx step (internal/nginx.js configure) merges nginx_online
+// and nginx_err into the host's existing meta rather than replacing it;
+// the web UI sends the host's meta back unchanged when a user edits the
+// host. A comment in advanced_config would also persist, but it is text
+// users edit by hand and it ends up in the nginx config, so meta it is.
+const (
+	metaTarget   = "launchplane_target"   // target key that owns the host
+	metaUpstream = "launchplane_upstream" // Route.Upstream
+	metaPort     = "launchplane_port"     // Route.Port as last written
+	metaKey      = "launchplane_key"      // Route.IdempotencyKey as last written
+)
+
+type config struct {
+	URL                string              `json:"url"`
+	Email              string              `json:"email"`
+	Password           providers.SecretRef `json:"password"`
+	ForwardHost        string              `json:"forwardHost"`
+	ForwardScheme      string              `json:"forwardScheme"`
+	CAFile             string              `json:"caFile"`
+	InsecureSkipVerify bool                `json:"insecureSkipVerify"`
+}
+
+// Provider is an Ingress over the proxy hosts of one Nginx Proxy Manager
+// or NPMplus instance: one proxy host per domain. It is safe for
+// concurrent use.
+type Provider struct {
+	name    string
+	cfg     providers.Config
+	conf    config
+	caFile  string // absolute
+	base    string
+	baseURL *url.URL
+	scheme  string
+	red     *redact.Redactor
+	now     func() time.Time
+
+	sem chan struct{} // serialises logins and refreshes
+
+	mu       sync.Mutex // guards what follows
+	api      *httpapi.Client
+	loginAPI *httpapi.Client
+	jar      *cookiejar.Jar
+	pw       string
+	token    string // Bearer token; "" with a cookie session
+	cookies  bool
+	expires  time.Time
+	gen      int   // session generation, 0 before the first login
+	loginErr error // refused credentials, kept for the instance
+}
+
+var _ providers.Ingress = (*Provider)(nil)
+
+func newProvider(cfg providers.Config) (any, error) {
+	var c config
+	dec := json.NewDecoder(bytes.NewReader(cfg.Raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	root, base, err := baseOf(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	if c.Email == "" {
+		return nil, errors.New("email is required")
+	}
+	if c.Password.FromEnv == "" && c.Password.FromFile == "" {
+		return nil, errors.New("password needs fromEnv or fromFile")
+	}
+	if strings.TrimSpace(c.ForwardHost) == "" {
+		return nil, errors.New("forwardHost is required")
+	}
+	scheme := c.ForwardScheme
+	switch scheme {
+	case "":
+		scheme = "http"
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("forwardScheme %q: want http or https", scheme)
+	}
+	if c.CAFile != "" && c.InsecureSkipVerify {
+		return nil, errors.New("caFile and insecureSkipVerify exclude each other: pin the CA with caFile")
+	}
+	ca := c.CAFile
+	if ca != "" && !filepath.IsAbs(ca) {
+		ca = filepath.Join(cfg.ConfigDir, ca)
+	}
+	return &Provider{
+		name: cfg.Name, cfg: cfg, conf: c, caFile: ca,
+		base: base, baseURL: root, scheme: scheme,
+		red: cfg.Redact(), now: time.Now,
+		sem: make(chan struct{}, 1),
+	}, nil
+}
+
+// proxyHost is what the adapter reads of a proxy host; unknown fields
+// (npmplus_* and whatever a version adds) are ignored.
+type proxyHost struct {
+	ID            int            `json:"id"`
+	DomainNames   []string       `json:"domain_names"`
+	ForwardScheme string         `json:"forward_scheme"`
+	ForwardHost   string         `json:"forward_host"`
+	ForwardPort   int            `json:"forward_port"`
+	Enabled       *flexBool      `json:"enabled"`
+	Meta          map[string]any `json:"meta"`
+}
+
+// flexBool reads a boolean sent as true/false or 1/0.
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	switch strings.Trim(string(data), `"`) {
+	case "true", "1":
+		*b = true
+	case "false", "0", "null", "":
+		*b = false
+	default:
+		return fmt.Errorf("not a boolean: %s", data)
+	}
+	return nil
+}
+
+func (h *proxyHost) enabled() bool { return h.Enabled == nil || bool(*h.Enabled) }
+
+func (h *proxyHost) online() bool {
+	switch v := h.Meta["nginx_online"].(type) {
+	case bool:
+		return v
+	case float64:
+		return v == 1
+	}
+	return false
+}
+
+func (h *proxyHost) meta(key string) string {
+	switch v := h.Meta[key].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+func (h *proxyHost) has(domain string) bool {
+	for _, d := range h.DomainNames {
+		if strings.EqualFold(d, domain) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostBody is the only shape the adapter writes: the four required core
+// fields, meta, and enabled when a disabled host must come back. NPM's
+// schemas refuse unknown keys, and they disagree between versions about
+// the rest, so nothing else is sent.
+type hostBody struct {
+	DomainNames   []string       `json:"domain_names,omitempty"`
+	ForwardScheme string         `json:"forward_scheme,omitempty"`
+	ForwardHost   string         `json:"forward_host,omitempty"`
+	ForwardPort   int            `json:"forward_port,omitempty"`
+	Meta          map[string]any `json:"meta,omitempty"`
+	Enabled       *bool          `json:"enabled,omitempty"`
+}
+
+// forwardHost is the forward_host for upstream.
+func (p *Provider) forwardHost(upstream string) (string, error) {
+	fh := p.conf.ForwardHost
+	if strings.Contains(fh, UpstreamPlaceholder) {
+		if upstream == "" {
+			return "", fmt.Errorf("forwardHost %q needs the route's upstream, which is empty", fh)
+		}
+		fh = strings.ReplaceAll(fh, UpstreamPlaceholder, upstream)
+	}
+	if len(fh) > 255 {
+		return "", fmt.Errorf("forward host %q is longer than 255 characters", fh)
+	}
+	return fh, nil
+}
+
+func (p *Provider) list(ctx context.Context) ([]proxyHost, error) {
+	var raw json.RawMessage
+	if err := p.call(ctx, httpapi.Request{Method: http.MethodGet, Path: "/api/nginx/proxy-hosts"}, &raw); err != nil {
+		return nil, err
+	}
+	return decodeHosts(raw)
+}
+
+func find(hosts []proxyHost, domain string) *proxyHost {
+	for i := range hosts {
+		if hosts[i].has(domain) {
+			return &hosts[i]
+		}
+	}
+	return nil
+}
+
+// owns refuses a host of domain that another target, or nobody known to
+// Launchplane, owns: a route never takes a host over silently.
+func owns(h *proxyHost, target, domain string) error {
+	switch owner := h.meta(metaTarget); owner {
+	case target:
+		return nil
+	case "":
+		return fmt.Errorf("domain %s is already served by proxy host %d, which launchplane does not manage: remove it or its domain in NPM first", domain, h.ID)
+	default:
+		return fmt.Errorf("domain %s is already served by proxy host %d of launchplane target %s", domain, h.ID, owner)
+	}
+}
+
+// intact reports whether h is still exactly what the adapter last wrote
+// and is serving: only then does ListRoutes report its idempotency key,
+// so drift (a hand edit, a disabled host, a failed nginx config) makes
+// apply ensure the route again.
+func (p *Provider) intact(h *proxyHost) bool {
+	fh, err := p.forwardHost(h.meta(metaUpstream))
+	return err == nil && len(h.DomainNames) == 1 && h.enabled() && h.online() &&
+		h.ForwardScheme == p.scheme && h.ForwardHost == fh &&
+		strconv.Itoa(h.ForwardPort) == h.meta(metaPort)
+}
+
+// current reports whether h already is the proxy host of r.
+func (p *Provider) current(h *proxyHost, r providers.Route, fh string) bool {
+	return p.intact(h) && strings.EqualFold(h.DomainNames[0], r.Domain) && h.ForwardHost == fh &&
+		h.ForwardPort == r.Port && h.meta(metaUpstream) == r.Upstream && h.meta(metaKey) == r.IdempotencyKey
+}
+
+// body is the full write of r; the host's other meta keys are kept, but
+// not the nginx status, which NPM sets again after the write.
+func (p *Provider) body(r providers.Route, fh string, old map[string]any) hostBody {
+	meta := map[string]any{}
+	for k, v := range old {
+		if k != "nginx_online" && k != "nginx_err" {
+			meta[k] = v
+		}
+	}
+	meta[metaTarget] = r.Target
+	meta[metaUpstream] = r.Upstream
+	meta[metaPort] = r.Port
+	if r.IdempotencyKey != "" {
+		meta[metaKey] = r.IdempotencyKey
+	} else {
+		delete(meta, metaKey)
+	}
+	return hostBody{DomainNames: []string{r.Domain}, ForwardScheme: p.scheme, ForwardHost: fh, ForwardPort: r.Port, Meta: meta}
+}
+
+func hostPath(id int) string { return "/api/nginx/proxy-hosts/" + strconv.Itoa(id) }
+
+// verify reads host id back: NPM answers a write 201/200 even when nginx
+// rejected the generated config, and records the outcome only in
+// meta.nginx_online and meta.nginx_err.
+func (p *Provider) verify(ctx context.Context, id int, domain string) error {
+	var h proxyHost
+	if err := p.call(ctx, httpapi.Request{Method: http.MethodGet, Path: hostPath(id)}, &h); err != nil {
+		return fmt.Errorf("read back proxy host %d: %w", id, err)
+	}
+	if h.online() {
+		return nil
+	}
+	why := h.meta("nginx_err")
+	if why == "" {
+		return fmt.Errorf("nginx did not bring proxy host %d (%s) online (meta.nginx_online is %v)", id, domain, h.Meta["nginx_online"])
+	}
+	return fmt.Errorf("nginx rejected the config of proxy host %d (%s): %s", id, domain, short(p.red.String(why)))
+}
+
+// short keeps an nginx message on one line and at most 300 bytes.
+func short(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func inUse(err error) bool {
+	var ae *providers.APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(ae.Body, "already in use")
+}
+
+// fail is err as the provider's error. Every part of err is already
+// redacted where it was built: API bodies and transport errors by the
+// shared client, nginx_err by verify.
+func (p *Provider) fail(op, target string, err error) error {
+	return providers.Wrap(p.name, op, target, err)
+}
+
+// ListRoutes returns the routes of target: the proxy hosts whose meta
+// names target, one route per domain, sorted by domain. A route's
+// IdempotencyKey is reported only while its host is exactly as last
+// written and online.
+func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.Route, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, p.fail("list routes", target, err)
+	}
+	if p.cfg.Resolve == nil {
+		return nil, p.fail("list routes", target, fmt.Errorf("%w: the npmplus password is only read at apply", providers.ErrCannotObserve))
+	}
+	hosts, err := p.list(ctx)
+	if err != nil {
+		return nil, p.fail("list routes", target, err)
+	}
+	var out []providers.Route
+	for i := range hosts {
+		h := &hosts[i]
+		if h.meta(metaTarget) != target {
+			continue
+		}
+		key := ""
+		if p.intact(h) {
+			key = h.meta(metaKey)
+		}
+		for _, d := range h.DomainNames {
+			out = append(out, providers.Route{Target: target, Domain: d, Upstream: h.meta(metaUpstream), Port: h.ForwardPort, IdempotencyKey: key})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Domain < out[j].Domain })
+	return out, nil
+}
+
+// EnsureRoute creates or updates the proxy host of r.Domain, then reads
+// it back and requires nginx to have accepted it. A domain served by a
+// host of another target, or by a host Launchplane does not manage, is
+// refused.
+func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
+	ev := providers.Evidence{"domain": r.Domain}
+	if err := ctx.Err(); err != nil {
+		return ev, p.fail("route", r.Target, err)
+	}
+	return ev, p.fail("route", r.Target, p.ensure(ctx, r, ev))
+}
+
+func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.Evidence) error {
+	if r.Domain == "" || r.Target == "" {
+		return errors.New("route needs a target and a domain")
+	}
+	if r.Port < 1 || r.Port > 65535 {
+		return fmt.Errorf("port %d: want 1-65535", r.Port)
+	}
+	fh, err := p.forwardHost(r.Upstream)
+	if err != nil {
+		return err
+	}
+	ev["forward"] = fmt.Sprintf("%s://%s:%d", p.scheme, fh, r.Port)
+	for attempt := 0; ; attempt++ {
+		hosts, err := p.list(ctx)
+		if err != nil {
+			return err
+		}
+		if h := find(hosts, r.Domain); h != nil {
+			if err := owns(h, r.Target, r.Domain); err != nil {
+				return err
+			}
+			ev["proxy_host_id"] = h.ID
+			if p.current(h, r, fh) {
+				ev["action"] = "unchanged"
+				return nil
+			}
+			body := p.body(r, fh, h.Meta)
+			if !h.enabled() {
+				on := true
+				body.Enabled = &on
+			}
+			if err := p.call(ctx, httpapi.Request{Method: http.MethodPut, Path: hostPath(h.ID), Body: body, Idempotent: true}, nil); err != nil {
+				return err
+			}
+			ev["action"] = "updated"
+			return p.verify(ctx, h.ID, r.Domain)
+		}
+		var created proxyHost
+		err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil)}, &created)
+		if inUse(err) {
+			if attempt == 0 {
+				continue // a host took the domain since the list: look again
+			}
+			return fmt.Errorf("domain %s is used by an NPM host launchplane cannot see (a redirection or 404 host, or another user's proxy host): %w", r.Domain, err)
+		}
+		if err != nil {
+			return err
+		}
+		if created.ID == 0 {
+			return errors.New("create proxy host: the answer holds no id")
+		}
+		ev["proxy_host_id"] = created.ID
+		ev["action"] = "created"
+		return p.verify(ctx, created.ID, r.Domain)
+	}
+}
+
+// DeleteRoute removes the route of domain from target: it deletes the
+// proxy host of domain when target owns it, or only drops domain from it
+// when the host serves more domains. A missing route, or a domain served
+// by a host target does not own, is not an error: target has no route
+// there.
+func (p *Provider) DeleteRoute(ctx context.Context, target, domain string) error {
+	if err := ctx.Err(); err != nil {
+		return p.fail("delete route", target, err)
+	}
+	return p.fail("delete route", target, p.remove(ctx, target, domain))
+}
+
+func (p *Provider) remove(ctx context.Context, target, domain string) error {
+	hosts, err := p.list(ctx)
+	if err != nil {
+		return err
+	}
+	h := find(hosts, domain)
+	if h == nil || h.meta(metaTarget) != target {
+		return nil
+	}
+	if len(h.DomainNames) > 1 {
+		var rest []string
+		for _, d := range h.DomainNames {
+			if !strings.EqualFold(d, domain) {
+				rest = append(rest, d)
+			}
+		}
+		if err := p.call(ctx, httpapi.Request{Method: http.MethodPut, Path: hostPath(h.ID), Body: hostBody{DomainNames: rest}, Idempotent: true}, nil); err != nil {
+			return err
+		}
+		return p.verify(ctx, h.ID, strings.Join(rest, ","))
+	}
+	err = p.call(ctx, httpapi.Request{Method: http.MethodDelete, Path: hostPath(h.ID), Idempotent: true}, nil)
+	if errors.Is(err, providers.ErrNotFound) {
+		return nil
+	}
+	return err
+}
