@@ -399,3 +399,22 @@ func BenchmarkStringProse(b *testing.B) {
 		_ = r.String(text)
 	}
 }
+
+// TestIdempotent: redacting a redacted text changes nothing, so layers
+// that each redact (adapter, apply, the final write) compose.
+func TestIdempotent(t *testing.T) {
+	r := New("s3cr3t-value")
+	for _, in := range []string{
+		"Authorization: Bearer abc.def",
+		"x Bearer abc and Basic dXNlcjpwYXNz",
+		"token=abc PASSWORD: hunter2",
+		"postgres://u:pw@h/db",
+		`{"api_key": "k1", "Authorization": "Bearer t0k"}`,
+		"value s3cr3t-value here",
+	} {
+		once := r.String(in)
+		if twice := r.String(once); twice != once {
+			t.Errorf("%q: once %q, twice %q", in, once, twice)
+		}
+	}
+}

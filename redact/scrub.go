@@ -133,7 +133,10 @@ func scrub[T ~string | ~[]byte](s T) (T, bool) {
 // masked returns the edit for s[start:end], or false when there is nothing
 // to mask there.
 func masked[T ~string | ~[]byte](s T, start, end int) (span, bool) {
-	if end <= start || (end-start == len(Mask) && hasPrefix(s[start:end], Mask)) {
+	// A value that is already the mask, or the mask cut short by a
+	// tokenizer that stops at "]", stays as it is: redacting twice must
+	// give what redacting once gave.
+	if end <= start || (end-start <= len(Mask) && hasPrefix(s[start:], Mask)) {
 		return span{}, false
 	}
 	return span{start, end}, true
