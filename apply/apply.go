@@ -67,6 +67,9 @@ type Options struct {
 	Kind string
 	// Reason is kept in the records (rollback, release).
 	Reason string
+	// Authorization is the policy decision that allowed the run, kept as
+	// evidence in every record.
+	Authorization map[string]any
 }
 
 // Result is what an apply did.

@@ -226,8 +226,14 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	case deployed || skippedHealth:
 		ts.Status = state.StatusUnknown // deployed without a passing health check
 	}
+	if skippedHealth || t.r.o.Authorization != nil {
+		rec.Evidence = map[string]any{}
+	}
 	if skippedHealth {
-		rec.Evidence = map[string]any{"health": "skipped"}
+		rec.Evidence["health"] = "skipped"
+	}
+	if t.r.o.Authorization != nil {
+		rec.Evidence["policy"] = t.r.o.Authorization
 	}
 	for _, x := range t.extra {
 		ts.Sequence++

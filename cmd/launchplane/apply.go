@@ -63,11 +63,15 @@ providers and does not repeat changes already made.`,
 			if !p.HasChanges() && !saved {
 				return nil
 			}
+			authz, err := authorize(ctx, e, dir, snap, "apply", p.Targets())
+			if err != nil {
+				return err
+			}
 			red := redact.New()
 			res, err := apply.Run(ctx, apply.Options{
 				Config: cfg, Store: store, Snapshot: snap, Plan: p, Saved: saved,
 				Parallelism: parallelism, DryRun: dryRun, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red),
+				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Authorization: authz,
 			})
 			if err != nil {
 				return applyErr(red, err)

@@ -36,9 +36,13 @@ of taking one; a gate authorises exactly one deployment.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			authz, err := authorize(ctx, e, dir, snap, "apply", []string{key})
+			if err != nil {
+				return err
+			}
 			red := redact.New()
 			res, err := apply.Run(ctx, apply.Options{Config: cfg, Store: store, Snapshot: snap, Plan: p, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "backup"})
+				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "backup", Authorization: authz})
 			if err != nil {
 				return applyErr(red, err)
 			}
@@ -73,6 +77,9 @@ the next apply deploy the target again.`,
 			}
 			defer store.Close()
 			key := args[0] + "/" + args[1]
+			if _, err := authorize(ctx, e, ".", snap, "apply", []string{key}); err != nil {
+				return err
+			}
 			red := redact.New()
 			id, commit, err := apply.Release(ctx, apply.Options{Store: store, Snapshot: snap, Actor: actor(e), Now: now(e), Redactor: red}, key, reason)
 			if err != nil {

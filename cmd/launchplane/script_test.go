@@ -13,8 +13,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/launchplane/launchplane/policy/oidctest"
 )
 
 func TestMain(m *testing.M) {
@@ -41,6 +44,7 @@ func TestScripts(t *testing.T) {
 			"exits":        cmdExits,
 			"jsonset":      cmdJSONSet,
 			"jsonq":        cmdJSONQ,
+			"oidc-grant":   cmdOIDCGrant,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -48,6 +52,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("LAUNCHPLANE_NOW", "2026-11-23T12:00:00Z")
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("GITHUB_ACTIONS", "")
+			e.Values[issuerKey{}] = &issuerHolder{}
 			return nil
 		},
 	})
@@ -225,3 +230,44 @@ func cmdJSONQ(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(enc.Encode(v))
 	ts.Stdout().Write([]byte(b.String()))
 }
+
+// cmdOIDCGrant makes the script a GitHub Actions job holding an OIDC
+// token grant from a local test issuer (started once per script):
+// oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired].
+// It sets GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN and
+// LAUNCHPLANE_OIDC_ISSUER.
+func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired]")
+	}
+	h := ts.Value(issuerKey{}).(*issuerHolder)
+	if h.iss == nil {
+		h.iss = oidctest.NewIssuer()
+		ts.Defer(h.iss.Close)
+	}
+	iss := h.iss
+	tok := oidctest.Token{Claims: oidctest.Claims(args[0], args[1], args[2])}
+	for _, opt := range args[3:] {
+		switch {
+		case strings.HasPrefix(opt, "audience="):
+			tok.Audience = []string{strings.TrimPrefix(opt, "audience=")}
+		case opt == "unknown-key":
+			tok.UnknownKey, tok.ForgeKeyID = true, true
+		case opt == "expired":
+			tok.IssuedAt = time.Now().Add(-time.Hour)
+			tok.Expiry = time.Now().Add(-50 * time.Minute)
+		default:
+			ts.Fatalf("oidc-grant: unknown option %q", opt)
+		}
+	}
+	for _, kv := range iss.Grant(tok).Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		ts.Setenv(k, v)
+	}
+}
+
+type issuerKey struct{}
+
+// issuerHolder keeps a script's test issuer; Setup puts one in every
+// script's values.
+type issuerHolder struct{ iss *oidctest.Issuer }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+
+	"github.com/launchplane/launchplane/policy"
+	"github.com/launchplane/launchplane/schema"
+	"github.com/launchplane/launchplane/state"
+)
+
+// policyFile is the policy's path in the state repository (SPEC §7).
+const policyFile = "policy.yaml"
+
+// authorize checks, before any mutation, that the caller may do action on
+// every target key (<product>/<lane>, or <product>/preview/pr-<N>) by the
+// state repository's policy.yaml. It returns the decision as evidence for
+// the records. A denial is exit 4; a policy that does not load is exit 1
+// (it never counts as no policy).
+func authorize(ctx context.Context, e *env, cfgDir string, snap state.Snapshot, action string, keys []string) (map[string]any, error) {
+	raw, err := snap.ReadFile(policyFile)
+	if errors.Is(err, state.ErrNotFound) {
+		return map[string]any{"action": action, "decision": "allowed", "reason": "no policy in the state repository"}, nil
+	}
+	if err != nil {
+		return nil, &exitErr{code: exitError, err: fmt.Errorf("read %s from the state repository: %w", policyFile, err)}
+	}
+	pol, ds := schema.LoadPolicy(policyFile, raw)
+	printDiagnostics(e, ds, ".")
+	if pol == nil || ds.HasErrors() {
+		return nil, &exitErr{code: exitError, err: fmt.Errorf("%s in the state repository is invalid: nothing is allowed until it is fixed", policyFile)}
+	}
+	repo, ref := localCheckout(cfgDir)
+	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref})
+	if err != nil {
+		return nil, &exitErr{code: exitDenied, err: fmt.Errorf("policy: cannot establish who is applying: %w", err)}
+	}
+	ev := map[string]any{"action": action, "identity": id.String(), "source": id.Source}
+	var decisions []any
+	for _, key := range keys {
+		product, lane := state.SplitKey(key)
+		if strings.HasPrefix(lane, "preview/") {
+			lane = policy.LanePreview
+		}
+		d := policy.Evaluate(pol, id, policy.Request{Action: action, Product: product, Lane: lane})
+		decisions = append(decisions, map[string]any{"target": key, "allowed": d.Allowed, "rule": d.Rule + 1, "reason": d.Reason})
+		if !d.Allowed {
+			return nil, &exitErr{code: exitDenied, err: fmt.Errorf("policy: %w", d.Err())}
+		}
+	}
+	ev["decision"] = "allowed"
+	ev["decisions"] = decisions
+	return ev, nil
+}
+
+// localCheckout finds the owner/name of the config repository's origin
+// and its current ref, for a local identity; "" when unknown.
+func localCheckout(dir string) (repository, ref string) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return "", ""
+	}
+	if head, err := r.Head(); err == nil {
+		ref = head.Name().String()
+	}
+	if rem, err := r.Remote("origin"); err == nil && len(rem.Config().URLs) > 0 {
+		repository = ownerName(rem.Config().URLs[0])
+	}
+	return repository, ref
+}
+
+// ownerName turns a git remote URL into owner/name:
+// https://github.com/acme/shop.git and git@github.com:acme/shop.git are
+// both acme/shop.
+func ownerName(remote string) string {
+	p := remote
+	if u, err := url.Parse(remote); err == nil && u.Host != "" {
+		p = u.Path
+	} else if _, after, ok := strings.Cut(remote, ":"); ok {
+		p = after
+	}
+	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
+	parts := strings.Split(p, "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+}
