@@ -116,6 +116,15 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 	recheckHealth(desired, states)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
 	for key, ts := range states {
+		if rb := ts.RolledBack; rb != nil {
+			for i := range p.Changes {
+				c := &p.Changes[i]
+				if c.Target == key && c.Kind == plan.KindApp && c.Action != plan.NoOp {
+					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", shortImage(rb.To), rb.Record, shortImage(str(c.After, "image")))
+					p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s was rolled back from %s to %s by %s (%s); until the config asks for the image it runs, config and state disagree and apply deploys what the config asks for", key, shortImage(rb.From), shortImage(rb.To), rb.Record, rb.Reason))
+				}
+			}
+		}
 		if ts.Status == state.StatusNeedsOperator {
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s needs an operator: %s", key, ts.NeedsOperator))
 		}
@@ -145,4 +154,12 @@ func recheckHealth(desired plan.Desired, states map[string]*state.TargetState) {
 			}
 		}
 	}
+}
+
+// shortImage is repo@sha256:<12 hex>.
+func shortImage(img string) string {
+	if i := strings.Index(img, "@sha256:"); i >= 0 && len(img) > i+8+12 {
+		return img[:i+8+12]
+	}
+	return img
 }

@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
@@ -79,4 +81,102 @@ func commitRecord(ctx context.Context, o Options, key string, ts *state.TargetSt
 		return "", fmt.Errorf("record %s: %w", rec.ID, err)
 	}
 	return sha, nil
+}
+
+// RollbackTarget decides the image a rollback of key goes to: the image
+// of record (a successful deployment or rollback record of the target),
+// else the previous healthy one: the healthy image when the current one
+// failed, the one before it when the current one is healthy.
+func RollbackTarget(snap state.Snapshot, key, record string) (to string, ts *state.TargetState, err error) {
+	ts, err = ReadTarget(snap, key)
+	if err != nil {
+		return "", nil, err
+	}
+	if ts == nil || ts.Image == "" {
+		return "", nil, fmt.Errorf("%s has no recorded deployment to roll back", key)
+	}
+	switch {
+	case record != "":
+		b, err := snap.ReadFile(state.RecordPath(key, record))
+		if err != nil {
+			return "", nil, fmt.Errorf("record %s of %s: %w", record, key, err)
+		}
+		var rec state.Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return "", nil, fmt.Errorf("record %s: %w", record, err)
+		}
+		if (rec.Kind != "deployment" && rec.Kind != "rollback") || rec.Outcome != "success" || rec.Image == "" {
+			return "", nil, fmt.Errorf("record %s is a %s %s with image %q: only a successful deployment or rollback can be rolled back to", record, rec.Outcome, rec.Kind, rec.Image)
+		}
+		to = rec.Image
+	case ts.Image != ts.HealthyImage:
+		to = ts.HealthyImage
+	default:
+		to = ts.PreviousHealthyImage
+	}
+	if to == "" {
+		return "", nil, fmt.Errorf("%s has no previous healthy image to roll back to (give --to RECORD_ID)", key)
+	}
+	if to == ts.Image {
+		return "", nil, fmt.Errorf("%s already runs %s", key, to)
+	}
+	return to, ts, nil
+}
+
+// RollbackPlan is the plan of a rollback of key to image: the recorded
+// resources as they are, the app on image, and the driver's rollback
+// steps (health, a restore). Pending config changes are not part of it.
+func RollbackPlan(cfg *config.Config, snap state.Snapshot, key, image string) (*plan.Plan, error) {
+	ts, err := ReadTarget(snap, key)
+	if err != nil {
+		return nil, err
+	}
+	d, err := Desired(cfg, map[string]bool{key: true})
+	if err != nil {
+		return nil, err
+	}
+	dt := d.Targets[key]
+	if dt == nil || ts == nil {
+		return nil, fmt.Errorf("%s is not both in the config and in the state repository", key)
+	}
+	product, _ := state.SplitKey(key)
+	drv, ok := drivers.Lookup(cfg.Product(product).Spec.Driver)
+	if !ok {
+		return nil, fmt.Errorf("%s: driver %s is not built into this binary", key, cfg.Product(product).Spec.Driver)
+	}
+	var resources []plan.Resource
+	var app plan.Resource
+	found := false
+	for _, r := range ts.Resources {
+		res := plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs}
+		if r.Kind == plan.KindApp {
+			attrs := map[string]any{}
+			for k, v := range r.Attrs {
+				attrs[k] = v
+			}
+			attrs["image"] = image
+			res.Attrs, app, found = attrs, res, true
+			app.Attrs = attrs
+		}
+		resources = append(resources, res)
+	}
+	if !found {
+		return nil, fmt.Errorf("%s has no recorded app", key)
+	}
+	steps, err := drv.RollbackSteps(dt, app, ts)
+	if err != nil {
+		return nil, err
+	}
+	recorded, _, err := Recorded(snap, map[string]bool{key: true})
+	if err != nil {
+		return nil, err
+	}
+	want := plan.Desired{Targets: map[string]*plan.DesiredTarget{key: {Key: key, Resources: resources, Steps: steps}}}
+	p := plan.Diff(want, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	for i := range p.Changes {
+		if p.Changes[i].Kind == plan.KindApp && p.Changes[i].Action != plan.NoOp {
+			p.Changes[i].Reason = "rollback to " + image
+		}
+	}
+	return p, nil
 }

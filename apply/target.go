@@ -67,6 +67,13 @@ func (r *run) newTargetRun(target string) *targetRun {
 			g := *old.Gate
 			cp.Gate = &g
 		}
+		cp.Facts = nil
+		for k, v := range old.Facts {
+			if cp.Facts == nil {
+				cp.Facts = map[string]string{}
+			}
+			cp.Facts[k] = v
+		}
 		t.ts = &cp
 		for _, res := range old.Resources {
 			t.resources[res.Address] = res
@@ -85,7 +92,16 @@ func (t *targetRun) Resolve(ref providers.SecretRef) (string, error) {
 	return t.r.resolve(ref)
 }
 func (t *targetRun) Gate() *state.Gate { return t.ts.Gate }
-func (t *targetRun) Note(key string)   { t.notes[key] = true }
+func (t *targetRun) Fact(key string) string {
+	return t.ts.Facts[key]
+}
+func (t *targetRun) SetFact(key, value string) {
+	if t.ts.Facts == nil {
+		t.ts.Facts = map[string]string{}
+	}
+	t.ts.Facts[key] = value
+}
+func (t *targetRun) Note(key string) { t.notes[key] = true }
 func (t *targetRun) Noted(key string) bool {
 	return t.notes[key]
 }
@@ -172,7 +188,7 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 			healthRan, healthy = err == nil && outcome != state.OutcomeSkipped, err == nil
 			skippedHealth = outcome == state.OutcomeSkipped
 		}
-		if err != nil && lastApp != nil && (c.Kind == plan.KindHealth || (plan.IsStep(c.Kind) && c.Kind != plan.KindBackup)) {
+		if err != nil && lastApp != nil && r.o.Kind != "rollback" && (c.Kind == plan.KindHealth || c.Kind == plan.KindPostDeploy) {
 			t.rollback(ctx, lastApp)
 			continue
 		}
@@ -207,9 +223,17 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	for _, a := range sortedKeys(t.resources) {
 		ts.Resources = append(ts.Resources, t.resources[a])
 	}
+	before := ts.Image
 	ts.Image = ""
 	if app, ok := t.resources[t.key+"/app"]; ok {
 		ts.Image, _ = app.Attrs["image"].(string)
+	}
+	if deployed && ts.Image != before {
+		ts.ImageRecord = rec.ID
+		ts.RolledBack = nil
+		if rec.Kind == "rollback" {
+			ts.RolledBack = &state.RolledBack{Record: rec.ID, From: before, To: ts.Image, Reason: rec.Reason}
+		}
 	}
 	rec.Image = ts.Image
 	if healthy && ts.HealthyImage != ts.Image {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/state"
 )
 
 // Safety says how much an action can hurt.
@@ -92,6 +93,10 @@ type Driver interface {
 	// Preflight checks a target's planned changes before any mutation
 	// (a backup gate that can be honoured).
 	Preflight(rt Runtime, changes []plan.Change) error
+	// RollbackSteps returns the steps of a rollback of the target to the
+	// image in app (health, and the driver's own such as a restore),
+	// given its recorded state, or why it cannot be rolled back safely.
+	RollbackSteps(desired *plan.DesiredTarget, app plan.Resource, recorded *state.TargetState) ([]plan.Step, error)
 	// OnRollback runs when a step after the app change failed, before
 	// apply redeploys the previous healthy image: it may restore data
 	// first, or stop the rollback and hand the target to an operator.

@@ -36,6 +36,10 @@ type Runtime interface {
 	// reporting its progress and recording its outcome and evidence under
 	// address. It returns fn's error, redacted.
 	Step(ctx context.Context, address, action, reason string, fn func(context.Context) (providers.Evidence, error)) error
+	// Fact and SetFact read and write what the driver remembers of the
+	// target between applies (kept in the target's state).
+	Fact(key string) string
+	SetFact(key, value string)
 	// Note marks that something happened in this apply (a module update
 	// started); Noted tells. Hooks use it to pass facts to later hooks.
 	Note(key string)

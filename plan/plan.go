@@ -58,12 +58,18 @@ const (
 	KindHealth     = "health"
 	KindBackup     = "backup"
 	KindPostDeploy = "post-deploy"
+	KindRestore    = "restore"  // restore a backup before the app goes back (rollback)
+	KindSanitize   = "sanitize" // neutralize a database cloned from prod
 )
 
 // IsStep reports whether kind is a step (run around resources, never
 // recorded as a resource).
 func IsStep(kind string) bool {
-	return kind == KindHealth || kind == KindBackup || kind == KindPostDeploy
+	switch kind {
+	case KindHealth, KindBackup, KindPostDeploy, KindRestore, KindSanitize:
+		return true
+	}
+	return false
 }
 
 // Resource is one desired or recorded resource or step of a target.

@@ -32,6 +32,14 @@ type TargetState struct {
 	Resources            []Resource        `json:"resources"`
 	ProviderIDs          map[string]string `json:"provider_ids,omitempty"` // address -> provider object id
 	LastRecord           string            `json:"last_record,omitempty"`
+	// ImageRecord is the record that deployed the current image.
+	ImageRecord string `json:"image_record,omitempty"`
+	// RolledBack is set by a rollback and cleared by the next deployment
+	// of the config: while set, config and state disagree on purpose.
+	RolledBack *RolledBack `json:"rolled_back,omitempty"`
+	// Facts are what drivers remember of a target between applies
+	// ("odoo.migrated_image": the image whose module update ran last).
+	Facts map[string]string `json:"facts,omitempty"`
 	// Gate is the backup that authorises the next deployment (odoo prod).
 	Gate *Gate `json:"gate,omitempty"`
 	// NeedsOperator explains a needs-operator status: what a person must
@@ -52,6 +60,15 @@ type Resource struct {
 	Provider       string         `json:"provider"`
 	Attrs          map[string]any `json:"attrs"`
 	IdempotencyKey string         `json:"idempotency_key"`
+}
+
+// RolledBack says a rollback put the target on an image the config does
+// not ask for.
+type RolledBack struct {
+	Record string `json:"record"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
 }
 
 // Gate is a backup gate: a backup taken for a target, which authorises

@@ -198,10 +198,15 @@ func cmdJSONSet(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdJSONQ prints, as compact JSON on stdout, the value at PATH in a JSON
 // file: jsonq FILE PATH, PATH dot-separated object keys and array
-// indices ("jobs.0.command"; "." alone is the whole file).
+// indices ("jobs.0.command"; "." alone is the whole file). With -env NAME
+// it sets the script's variable NAME to the value, a string, instead.
 func cmdJSONQ(ts *testscript.TestScript, neg bool, args []string) {
+	setenv := ""
+	if len(args) > 2 && args[0] == "-env" {
+		setenv, args = args[1], args[2:]
+	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: jsonq FILE PATH")
+		ts.Fatalf("usage: jsonq [-env NAME] FILE PATH")
 	}
 	var v any
 	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &v))
@@ -223,6 +228,14 @@ func cmdJSONQ(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("jsonq: %q: not an object or array in %s", k, args[0])
 			}
 		}
+	}
+	if setenv != "" {
+		str, ok := v.(string)
+		if !ok {
+			ts.Fatalf("jsonq -env: %s is not a string", args[1])
+		}
+		ts.Setenv(setenv, str)
+		return
 	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

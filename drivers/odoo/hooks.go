@@ -190,9 +190,12 @@ with odoo.registry(sys.argv[1]).cursor() as cr:
         env["ir.config_parameter"].sudo().set_param(keys[var], os.environ[var])
 `
 
-// Notes passed between hooks of one apply.
+// Notes passed between hooks of one apply, and facts kept between applies.
 const (
 	noteModuleUpdate = "odoo:module-update-started"
+	// factMigrated is the image whose module update ran last: the
+	// database's schema belongs to it.
+	factMigrated = "odoo.migrated_image"
 )
 
 func str(m map[string]any, k string) string {
@@ -213,6 +216,15 @@ func sortedKeys[V any](m map[string]V) []string {
 // cannot be honoured: no fresh unused gate and no way to take one.
 func preflight(rt drivers.Runtime, changes []plan.Change) error {
 	for _, c := range changes {
+		if c.Kind == plan.KindRestore {
+			inst, err := rt.Provider(c.Provider)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.Address, err)
+			}
+			if g := rt.Gate(); g == nil || restorer(inst, c.Target, g) == nil {
+				return fmt.Errorf("%s: provider %s cannot restore the backup, so the rollback is refused: restore by hand", c.Address, c.Provider)
+			}
+		}
 		if c.Kind != plan.KindBackup {
 			continue
 		}
@@ -367,6 +379,7 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		mods := stringsOf(odooAttrs["modules"])
 		cmd := updateCommand(db, mods)
 		rt.Note(noteModuleUpdate)
+		rt.SetFact(factMigrated, str(app.After, "image"))
 		res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "module-update", Command: cmd})
 		ev["module_update"] = map[string]any{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
 		if err != nil {
@@ -461,21 +474,7 @@ func onRollback(ctx context.Context, rt drivers.Runtime) drivers.Verdict {
 	if err != nil {
 		return needsOperator(g, err.Error())
 	}
-	var restore func(context.Context) error
-	switch p := inst.(type) {
-	case providers.Restorer:
-		restore = func(ctx context.Context) error {
-			return p.RestoreBackup(ctx, rt.Target(), g.Database, providers.Backup{ID: g.BackupID, Location: g.Location, Size: g.Size, Checksum: g.Checksum, Taken: g.Taken})
-		}
-	case providers.Jobs:
-		if strings.HasPrefix(g.Location, "/") {
-			restore = func(ctx context.Context) error {
-				_, err := p.RunJob(ctx, providers.Job{Target: rt.Target(), Name: "restore",
-					Command: []string{"sh", "-c", `set -e; pg_restore --clean --if-exists -d "$1" "$2"`, "sh", g.Database, g.Location}})
-				return err
-			}
-		}
-	}
+	restore := restorer(inst, rt.Target(), g)
 	if restore == nil {
 		return needsOperator(g, fmt.Sprintf("the module update ran and provider %s cannot restore backups", g.Provider))
 	}
@@ -488,6 +487,73 @@ func onRollback(ctx context.Context, rt drivers.Runtime) drivers.Verdict {
 		return needsOperator(g, "restoring the gate's backup failed: "+err.Error())
 	}
 	return drivers.Verdict{Proceed: true}
+}
+
+// restorer returns how provider inst restores gate g on target: through
+// its Restorer role, or pg_restore in a job for a dump a job took; nil
+// when it cannot.
+func restorer(inst any, target string, g *state.Gate) func(context.Context) error {
+	switch p := inst.(type) {
+	case providers.Restorer:
+		return func(ctx context.Context) error {
+			return p.RestoreBackup(ctx, target, g.Database, providers.Backup{ID: g.BackupID, Location: g.Location, Size: g.Size, Checksum: g.Checksum, Taken: g.Taken})
+		}
+	case providers.Jobs:
+		if strings.HasPrefix(g.Location, "/") {
+			return func(ctx context.Context) error {
+				_, err := p.RunJob(ctx, providers.Job{Target: target, Name: "restore",
+					Command: []string{"sh", "-c", `set -e; pg_restore --clean --if-exists -d "$1" "$2"`, "sh", g.Database, g.Location}})
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rollbackSteps: rolling an odoo target back from an image whose module
+// update migrated the database needs the backup taken before that
+// deployment restored first; without one the rollback is refused. No
+// module update runs on the way back.
+func rollbackSteps(desired *plan.DesiredTarget, app plan.Resource, recorded *state.TargetState) ([]plan.Step, error) {
+	if recorded == nil || recorded.Facts[factMigrated] == "" || recorded.Facts[factMigrated] != recorded.Image {
+		return nil, nil
+	}
+	g := recorded.Gate
+	if g == nil || g.UsedBy == "" || g.UsedBy != recorded.ImageRecord {
+		return nil, fmt.Errorf("cannot roll %s back safely: the module update of the image it runs migrated the database, and no backup gate of that deployment (%s) is recorded to restore first; restore the database by hand, then deploy the image you want", desired.Key, recorded.ImageRecord)
+	}
+	odooAttrs, _ := app.Attrs["odoo"].(map[string]any)
+	return []plan.Step{{
+		Resource: plan.Resource{Address: desired.Key + "/restore", Target: desired.Key, Kind: plan.KindRestore, Provider: g.Provider,
+			Attrs: map[string]any{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location, "database": str(odooAttrs, "database")}},
+		Force:  true,
+		Reason: fmt.Sprintf("the current image migrated the database: restore gate %s first", g.Record),
+	}}, nil
+}
+
+// restoreStep restores the gate a rollback plan names, before the app goes
+// back to the older image.
+func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+	g := rt.Gate()
+	if g == nil || g.Record != str(c.After, "gate") {
+		return nil, "", fmt.Errorf("the gate to restore (%s) is no longer the target's gate: plan the rollback again", str(c.After, "gate"))
+	}
+	inst, err := rt.Provider(c.Provider)
+	if err != nil {
+		return nil, "", err
+	}
+	restore := restorer(inst, rt.Target(), g)
+	if restore == nil {
+		return nil, "", fmt.Errorf("provider %s cannot restore backups", c.Provider)
+	}
+	ev := providers.Evidence{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location}
+	if err := restore(ctx); err != nil {
+		return ev, "", providers.Wrap(c.Provider, "restore", rt.Target(), err)
+	}
+	if app := rt.Change(rt.Target() + "/app"); app != nil {
+		rt.SetFact(factMigrated, str(app.After, "image"))
+	}
+	return ev, state.OutcomeDone, nil
 }
 
 func needsOperator(g *state.Gate, why string) drivers.Verdict {

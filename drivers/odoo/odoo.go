@@ -70,7 +70,7 @@ func Descriptor() drivers.Descriptor {
 		drivers.Action{Name: "backup", Safety: drivers.SafetySafeWrite, Doc: "take a backup that gates the next prod deployment", Step: plan.KindBackup},
 		drivers.Action{Name: "module-update", Safety: drivers.SafetyMutation, Doc: "run odoo -u for the product's modules, then apply settings", Step: plan.KindPostDeploy},
 		drivers.Action{Name: "sanitize", Safety: drivers.SafetyDestructive, Doc: "neutralize a non-prod database restored or cloned from prod"},
-		drivers.Action{Name: "restore", Safety: drivers.SafetyDestructive, Doc: "restore the gate's backup before rolling back the image"},
+		drivers.Action{Name: "restore", Safety: drivers.SafetyDestructive, Doc: "restore the gate's backup before rolling back the image", Step: plan.KindRestore},
 	)
 	d.SettingsKey = SettingsKey
 	d.Settings = json.RawMessage(settingsSchema)
@@ -79,11 +79,12 @@ func Descriptor() drivers.Descriptor {
 
 func init() {
 	drivers.Register(web.New(Descriptor(), web.Hooks{
-		AppAttrs:     appAttrs,
-		ExtraSteps:   extraSteps,
-		Preflight:    preflight,
-		BeforeDeploy: map[string]drivers.StepFunc{plan.KindBackup: backupStep},
-		AfterDeploy:  map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy},
-		OnRollback:   onRollback,
+		AppAttrs:      appAttrs,
+		ExtraSteps:    extraSteps,
+		Preflight:     preflight,
+		BeforeDeploy:  map[string]drivers.StepFunc{plan.KindBackup: backupStep, plan.KindRestore: restoreStep},
+		AfterDeploy:   map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy},
+		OnRollback:    onRollback,
+		RollbackSteps: rollbackSteps,
 	}))
 }

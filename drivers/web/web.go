@@ -11,6 +11,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/state"
 )
 
 // ID is the driver id products name in spec.driver.
@@ -33,6 +34,9 @@ type Hooks struct {
 	// AfterDeploy runs the driver's steps ordered after the app change and
 	// before health, by step kind (odoo: "post-deploy").
 	AfterDeploy map[string]drivers.StepFunc
+	// RollbackSteps adds the driver's steps to a rollback (odoo: restore
+	// the backup taken before the current image migrated the database).
+	RollbackSteps func(desired *plan.DesiredTarget, app plan.Resource, recorded *state.TargetState) ([]plan.Step, error)
 	// OnRollback decides whether the image may be rolled back after a
 	// failure, and may restore data first. Without it, it may.
 	OnRollback func(ctx context.Context, rt drivers.Runtime) drivers.Verdict
@@ -81,6 +85,25 @@ func (d *Driver) Steps() map[string]drivers.StepFunc {
 		out[k] = f
 	}
 	return out
+}
+
+// RollbackSteps keeps the health check of the expansion, triggered by
+// the app change, and adds the hook's steps.
+func (d *Driver) RollbackSteps(desired *plan.DesiredTarget, app plan.Resource, recorded *state.TargetState) ([]plan.Step, error) {
+	var out []plan.Step
+	for _, s := range desired.Steps {
+		if s.Kind == plan.KindHealth {
+			out = append(out, s)
+		}
+	}
+	if d.hooks.RollbackSteps == nil {
+		return out, nil
+	}
+	extra, err := d.hooks.RollbackSteps(desired, app, recorded)
+	if err != nil {
+		return nil, err
+	}
+	return append(extra, out...), nil
 }
 
 // Preflight runs the Preflight hook.
