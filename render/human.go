@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/launchplane/launchplane/plan"
 )
@@ -101,42 +100,3 @@ func value(v any) string {
 	return fmt.Sprint(v)
 }
 
-// Markdown renders the plan for a PR comment: a summary line, a table per
-// target, diffs collapsed.
-func Markdown(w io.Writer, p *plan.Plan, title string) {
-	fmt.Fprintf(w, "### %s\n\n", title)
-	if !p.HasChanges() {
-		fmt.Fprintln(w, "No changes. The state repository matches the config.")
-		return
-	}
-	fmt.Fprintf(w, "**%s**\n", strings.TrimSuffix(SummaryLine(p), "."))
-	target := ""
-	for _, c := range p.Changes {
-		if c.Action == plan.NoOp {
-			continue
-		}
-		if c.Target != target {
-			target = c.Target
-			fmt.Fprintf(w, "\n#### `%s`\n\n| | resource | action | reason |\n|---|---|---|---|\n", target)
-		}
-		fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", Symbol(c.Action), c.Address, c.Action, escapeCell(c.Reason))
-	}
-	var diffs []plan.Change
-	for _, c := range p.Changes {
-		if len(c.Diff) > 0 {
-			diffs = append(diffs, c)
-		}
-	}
-	if len(diffs) > 0 {
-		fmt.Fprintf(w, "\n<details><summary>Field changes</summary>\n\n```diff\n")
-		for _, c := range diffs {
-			fmt.Fprintf(w, "# %s\n", c.Address)
-			for _, d := range c.Diff {
-				fmt.Fprintf(w, "- %s: %s\n+ %s: %s\n", d.Path, value(d.Before), d.Path, value(d.After))
-			}
-		}
-		fmt.Fprintf(w, "```\n\n</details>\n")
-	}
-}
-
-func escapeCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

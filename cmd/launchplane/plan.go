@@ -37,8 +37,8 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 			if err := checkOutput(output, "human", "json", "markdown"); err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			if refresh || comment {
-				return &exitErr{code: exitError, err: fmt.Errorf("--refresh and --comment are not implemented in this build yet")}
+			if refresh {
+				return &exitErr{code: exitError, err: fmt.Errorf("--refresh is not implemented in this build yet")}
 			}
 			cfg, ok := loadConfig(e, dir)
 			if !ok {
@@ -69,6 +69,12 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 				fmt.Fprintln(e.stderr, "warning: "+d)
 			}
 			showPlan(e, p, output, dir)
+			stepSummary(e, p, dir)
+			if comment {
+				if err := commentPlan(cmd.Context(), e, p, dir); err != nil {
+					return err
+				}
+			}
 			if out != "" && output == "human" {
 				fmt.Fprintf(e.stdout, "\nSaved the plan to %s: run 'launchplane apply %s' to apply exactly these changes.\n", out, out)
 			}
@@ -94,7 +100,7 @@ func showPlan(e *env, p *plan.Plan, output, title string) {
 	case "json":
 		render.WriteJSON(e.stdout, p)
 	case "markdown":
-		render.Markdown(e.stdout, p, "Launchplane plan: "+title)
+		render.WriteMarkdown(e.stdout, p, render.MarkdownOptions{Title: "Launchplane plan", ConfigDir: title, MaxChars: commentBudget})
 	default:
 		render.Human(e.stdout, p, colour(e))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/launchplane/launchplane/policy/oidctest"
+	"github.com/launchplane/launchplane/providers/github/githubtest"
 )
 
 func TestMain(m *testing.M) {
@@ -39,12 +40,14 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mkfile":       cmdMkfile,
-			"concurrently": cmdConcurrently,
-			"exits":        cmdExits,
-			"jsonset":      cmdJSONSet,
-			"jsonq":        cmdJSONQ,
-			"oidc-grant":   cmdOIDCGrant,
+			"mkfile":          cmdMkfile,
+			"concurrently":    cmdConcurrently,
+			"exits":           cmdExits,
+			"jsonset":         cmdJSONSet,
+			"jsonq":           cmdJSONQ,
+			"oidc-grant":      cmdOIDCGrant,
+			"github-api":      cmdGitHubAPI,
+			"github-comments": cmdGitHubComments,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -53,6 +56,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("GITHUB_ACTIONS", "")
 			e.Values[issuerKey{}] = &issuerHolder{}
+			e.Values[githubKey{}] = &githubHolder{}
 			return nil
 		},
 	})
@@ -284,3 +288,80 @@ type issuerKey struct{}
 // issuerHolder keeps a script's test issuer; Setup puts one in every
 // script's values.
 type issuerHolder struct{ iss *oidctest.Issuer }
+
+type githubKey struct{}
+
+// githubHolder keeps a script's GitHub API stand-in.
+type githubHolder struct{ srv *githubtest.Server }
+
+// cmdGitHubAPI makes the script a GitHub Actions job of a pull_request
+// event on acme/platform#PR, talking to a local GitHub API stand-in:
+// github-api PR [seed=N] [marker-at=I]. seed adds N comments by other
+// people to the PR; marker-at makes comment I (1-based) an earlier plan
+// comment of the config dir cfg.
+func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: github-api PR [seed=N] [marker-at=I]")
+	}
+	pr, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	h := ts.Value(githubKey{}).(*githubHolder)
+	if h.srv == nil {
+		h.srv = githubtest.New("gh-token-canary-5521")
+		ts.Defer(h.srv.Close)
+	}
+	seed, markerAt := 0, 0
+	for _, a := range args[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		n, err := strconv.Atoi(v)
+		ts.Check(err)
+		switch k {
+		case "seed":
+			seed = n
+		case "marker-at":
+			markerAt = n
+		default:
+			ts.Fatalf("github-api: unknown option %q", a)
+		}
+	}
+	for i := 1; i <= seed; i++ {
+		body := fmt.Sprintf("comment %d", i)
+		author := "octocat"
+		if i == markerAt {
+			body, author = "<!-- launchplane:plan cfg -->\nold plan", githubtest.DefaultLogin
+		}
+		h.srv.Seed("acme/platform", pr, author, body)
+	}
+	event := fmt.Sprintf(`{"pull_request": {"number": %d, "head": {"sha": "%s"}}, "number": %d}`, pr, strings.Repeat("c", 40), pr)
+	ts.Check(os.WriteFile(ts.MkAbs("event.json"), []byte(event), 0o644))
+	for k, v := range map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_API_URL": h.srv.URL, "GITHUB_TOKEN": "gh-token-canary-5521",
+		"GITHUB_REPOSITORY": "acme/platform", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": ts.MkAbs("event.json"),
+		"GITHUB_SHA": strings.Repeat("d", 40), "GITHUB_STEP_SUMMARY": ts.MkAbs("summary.md"),
+	} {
+		ts.Setenv(k, v)
+	}
+}
+
+// cmdGitHubComments prints the PR's comments on the stand-in as JSON
+// lines {"id", "author", "body"}, and the API calls made so far:
+// github-comments PR.
+func cmdGitHubComments(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: github-comments PR")
+	}
+	pr, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	h := ts.Value(githubKey{}).(*githubHolder)
+	if h.srv == nil {
+		ts.Fatalf("github-comments: no github-api in this script")
+	}
+	for _, c := range h.srv.Comments("acme/platform", pr) {
+		b, err := json.Marshal(c)
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "%s\n", b)
+	}
+	for _, ep := range githubtest.Endpoints {
+		fmt.Fprintf(ts.Stdout(), "calls %s: %d\n", ep, h.srv.Calls(ep))
+	}
+}
