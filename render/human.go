@@ -99,4 +99,3 @@ func value(v any) string {
 	}
 	return fmt.Sprint(v)
 }
-
