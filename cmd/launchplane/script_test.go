@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +23,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/launchplane/launchplane/policy/oidctest"
+	"github.com/launchplane/launchplane/providers/caddy/caddytest"
 	"github.com/launchplane/launchplane/providers/github/githubtest"
 )
 
@@ -39,6 +45,13 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("LAUNCHPLANE_UPDATE") == "1",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		Condition: func(cond string) (bool, error) {
+			if cond == "caddy" {
+				_, err := caddytest.Binary()
+				return err == nil || caddytest.Required(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkfile":          cmdMkfile,
 			"concurrently":    cmdConcurrently,
@@ -48,6 +61,10 @@ func TestScripts(t *testing.T) {
 			"oidc-grant":      cmdOIDCGrant,
 			"github-api":      cmdGitHubAPI,
 			"github-comments": cmdGitHubComments,
+			"caddy-start":     cmdCaddyStart,
+			"http-backend":    cmdHTTPBackend,
+			"httpget":         cmdHTTPGet,
+			"subst":           cmdSubst,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -363,5 +380,98 @@ func cmdGitHubComments(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, ep := range githubtest.Endpoints {
 		fmt.Fprintf(ts.Stdout(), "calls %s: %d\n", ep, h.srv.Calls(ep))
+	}
+}
+
+// cmdCaddyStart starts a real Caddy for the script (stopped at its end)
+// and sets CADDY_ADMIN (admin API URL) and CADDY_HTTP (host:port of its
+// plain-HTTP server, whose catch-all answers 404). Scripts guard it with
+// [!caddy] skip: the condition is false only when caddy is missing and CI
+// is not set, so CI never skips.
+func cmdCaddyStart(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: caddy-start")
+	}
+	c, err := caddytest.Launch(context.Background(), caddytest.Options{})
+	ts.Check(err)
+	ts.Defer(func() { c.Stop() })
+	ts.Setenv("CADDY_ADMIN", c.AdminURL)
+	ts.Setenv("CADDY_HTTP", c.HTTPAddr)
+}
+
+// cmdHTTPBackend starts an HTTP server in the test process standing in
+// for an app: every request gets 200 "hello from NAME". It sets
+// BACKEND_PORT: http-backend NAME.
+func cmdHTTPBackend(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: http-backend NAME")
+	}
+	name := args[0]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from %s\n", name)
+	}))
+	ts.Defer(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	ts.Setenv("BACKEND_PORT", port)
+}
+
+// cmdHTTPGet requests URL with an optional Host header and prints the
+// status and body: httpget [-host H] [-await STATUS] URL. With -await it
+// retries, for at most 10s, until the status is STATUS: Caddy serves a
+// changed config a moment after its admin API answered.
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	host, await := "", 0
+	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-host":
+			host = args[1]
+		case "-await":
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			await = n
+		default:
+			ts.Fatalf("httpget: unknown flag %s", args[0])
+		}
+		args = args[2:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: httpget [-host H] [-await STATUS] URL")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, err := http.NewRequest(http.MethodGet, args[0], nil)
+		ts.Check(err)
+		if host != "" {
+			req.Host = host
+		}
+		status, body := 0, ""
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			status, body = resp.StatusCode, string(b)
+		} else {
+			body = err.Error()
+		}
+		if await == 0 || status == await || time.Now().After(deadline) {
+			fmt.Fprintf(ts.Stdout(), "%d\n%s", status, body)
+			if await != 0 && status != await {
+				ts.Fatalf("httpget: status %d, want %d: %s", status, await, body)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // polling an external server, not synchronising the test
+	}
+}
+
+// cmdSubst replaces $NAME and ${NAME} in files with the script's
+// variables: subst FILE... (for config files that need ports known only
+// at run time).
+func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: subst FILE...")
+	}
+	for _, f := range args {
+		out := os.Expand(ts.ReadFile(f), ts.Getenv)
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(out), 0o644))
 	}
 }
