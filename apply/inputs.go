@@ -45,6 +45,20 @@ func Desired(cfg *config.Config, only map[string]bool) (plan.Desired, error) {
 func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[string]*state.TargetState, error) {
 	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
 	states := map[string]*state.TargetState{}
+	if len(only) > 0 {
+		// A known set of keys (targets or previews) is read directly.
+		for _, key := range sortedKeys(only) {
+			ts, err := ReadTarget(snap, key)
+			if err != nil {
+				return rec, nil, err
+			}
+			if ts != nil {
+				states[key] = ts
+				rec.Targets[key] = resourcesOf(key, ts)
+			}
+		}
+		return rec, states, nil
+	}
 	products, err := snap.ListDir("targets")
 	if err != nil {
 		return rec, nil, err
@@ -75,15 +89,18 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 				continue
 			}
 			states[key] = ts
-			for _, r := range ts.Resources {
-				rec.Targets[key] = append(rec.Targets[key], plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
-			}
-			if rec.Targets[key] == nil {
-				rec.Targets[key] = []plan.Resource{}
-			}
+			rec.Targets[key] = resourcesOf(key, ts)
 		}
 	}
 	return rec, states, nil
+}
+
+func resourcesOf(key string, ts *state.TargetState) []plan.Resource {
+	out := []plan.Resource{}
+	for _, r := range ts.Resources {
+		out = append(out, plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
+	}
+	return out
 }
 
 // ReadTarget reads one target file; nil when it does not exist.

@@ -161,8 +161,21 @@ func SortRecords(recs []Record) {
 	})
 }
 
-// TargetPath is the file of a target key <product>/<lane>.
-func TargetPath(key string) string { return "targets/" + key + ".json" }
+// TargetPath is the file of a target key: targets/<product>/<lane>.json,
+// or previews/<product>/pr-<N>.json for a preview key
+// <product>/preview/pr-<N> (SPEC §7).
+func TargetPath(key string) string {
+	if product, pr, ok := strings.Cut(key, "/preview/"); ok {
+		return "previews/" + product + "/" + pr + ".json"
+	}
+	return "targets/" + key + ".json"
+}
+
+// PreviewKey is the key of a product's preview of pull request pr.
+func PreviewKey(product string, pr int) string { return fmt.Sprintf("%s/preview/pr-%d", product, pr) }
+
+// IsPreview reports whether key is a preview key.
+func IsPreview(key string) bool { return strings.Contains(key, "/preview/") }
 
 // RecordsDir is the directory of a target's records, with a trailing /.
 func RecordsDir(key string) string { return "records/" + key + "/" }
@@ -184,5 +197,6 @@ func NewRecordID(kind, key string, now time.Time) string {
 		panic(fmt.Sprintf("state: random: %v", err))
 	}
 	product, lane := SplitKey(key)
+	lane = strings.ReplaceAll(lane, "/", "-") // preview/pr-7: preview-pr-7
 	return fmt.Sprintf("%s-%s-%s-%s-%s", kind, now.UTC().Format("20060102T150405Z"), product, lane, hex.EncodeToString(b[:]))
 }

@@ -35,22 +35,11 @@ func newHistoryCmd(e *env) *cobra.Command {
 			}
 			var recs []state.Record
 			for _, lane := range lanes {
-				key := args[0] + "/" + lane
-				names, err := snap.ListDir(state.RecordsDir(key))
+				found, err := readRecords(snap, state.RecordsDir(args[0]+"/"+lane))
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
-				for _, name := range names {
-					b, err := snap.ReadFile(state.RecordsDir(key) + name)
-					if err != nil {
-						return &exitErr{code: exitError, err: err}
-					}
-					var r state.Record
-					if err := json.Unmarshal(b, &r); err != nil {
-						return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", name, err)}
-					}
-					recs = append(recs, r)
-				}
+				recs = append(recs, found...)
 			}
 			state.SortRecords(recs)
 			if n > 0 && len(recs) > n {
@@ -83,4 +72,37 @@ func newHistoryCmd(e *env) *cobra.Command {
 	outputFlag(cmd, &output, "human", "json")
 	cmd.Flags().IntVarP(&n, "n", "n", 20, "show at most N records (0: all)")
 	return cmd
+}
+
+// readRecords reads every record under dir, and under its subdirectories
+// (a product's previews keep theirs in records/<product>/preview/pr-<N>/).
+func readRecords(snap state.Snapshot, dir string) ([]state.Record, error) {
+	names, err := snap.ListDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []state.Record
+	for _, name := range names {
+		if strings.HasSuffix(name, "/") {
+			sub, err := readRecords(snap, dir+name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+			continue
+		}
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		b, err := snap.ReadFile(dir + name)
+		if err != nil {
+			return nil, err
+		}
+		var r state.Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s%s: %w", dir, name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

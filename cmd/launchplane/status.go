@@ -31,11 +31,17 @@ func newStatusCmd(e *env) *cobra.Command {
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			keys := sortedTargets(states)
+			previews, err := apply.RecordedPreviews(snap)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
 			if output == "json" {
-				list := make([]*state.TargetState, 0, len(keys))
-				for _, k := range keys {
-					list = append(list, states[k])
+				list := func(m map[string]*state.TargetState) []*state.TargetState {
+					out := make([]*state.TargetState, 0, len(m))
+					for _, k := range sortedTargets(m) {
+						out = append(out, m[k])
+					}
+					return out
 				}
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -43,8 +49,13 @@ func newStatusCmd(e *env) *cobra.Command {
 					FormatVersion string               `json:"format_version"`
 					StateCommit   string               `json:"state_commit"`
 					Targets       []*state.TargetState `json:"targets"`
-				}{"1", snap.Commit(), list})
+					Previews      []*state.TargetState `json:"previews"`
+				}{"1", snap.Commit(), list(states), list(previews)})
 			}
+			for k, ts := range previews {
+				states[k] = ts
+			}
+			keys := sortedTargets(states)
 			if len(keys) == 0 {
 				fmt.Fprintln(e.stdout, "No targets recorded yet.")
 				return nil

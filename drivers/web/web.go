@@ -11,6 +11,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -123,8 +124,11 @@ func (d *Driver) OnRollback(ctx context.Context, rt drivers.Runtime) drivers.Ver
 	return d.hooks.OnRollback(ctx, rt)
 }
 
-// ObjectName is the provider object name of a target (SPEC §3).
-func ObjectName(product, lane string) string { return product + "-" + lane }
+// ObjectName is the provider object name of a target (SPEC §3):
+// <product>-<lane>, or <product>-pr-<N> for the lane preview/pr-<N>.
+func ObjectName(product, lane string) string {
+	return providers.ObjectName(product + "/" + lane)
+}
 
 // HealthURL derives a target's health URL (SPEC §3): the target's
 // health.url, else https://<first domain><health.path>. It returns "" when
