@@ -87,7 +87,11 @@ type run struct {
 	planID    string
 	recordIDs map[string]string
 	started   time.Time
-	mu        sync.Mutex
+	// promotions is the evidence of each promoted target's check.
+	promotions map[string]map[string]any
+	// linked are targets promoted from a lane this run applies first.
+	linked map[string]link
+	mu     sync.Mutex
 }
 
 // Run executes o.Plan: preflight, the in-flight commit, the changes of
@@ -144,8 +148,36 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	results := make(map[string]*targetResult, len(targets))
+	// Targets are independent unless a promotion links them: a target
+	// promoted from a lane applied in this same run goes in a second wave,
+	// once that lane proved the image healthy.
+	var first, second []string
+	for _, t := range targets {
+		if _, ok := r.linked[t]; ok {
+			second = append(second, t)
+		} else {
+			first = append(first, t)
+		}
+	}
+	r.wave(ctx, first, results)
+	var ready []string
+	for _, t := range second {
+		l := r.linked[t]
+		if src := results[l.from]; src != nil && src.ts != nil && !src.failed && src.ts.HealthyImage == l.image {
+			r.promotions[t] = map[string]any{"from": l.from, "image": l.image, "record": src.ts.ImageRecord}
+			ready = append(ready, t)
+			continue
+		}
+		results[t] = r.notApplied(t, fmt.Sprintf("promotion from %s: %s did not prove %s healthy in this apply, so it was not deployed", l.from, l.from, l.image))
+	}
+	r.wave(ctx, ready, results)
+	return r.finish(ctx, base, targets, results)
+}
+
+// wave applies targets concurrently, at most o.Parallelism at once.
+func (r *run) wave(ctx context.Context, targets []string, results map[string]*targetResult) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, o.Parallelism)
+	sem := make(chan struct{}, r.o.Parallelism)
 	for _, t := range targets {
 		wg.Add(1)
 		go func(t string) {
@@ -159,7 +191,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}(t)
 	}
 	wg.Wait()
-	return r.finish(ctx, base, targets, results)
+}
+
+// notApplied is the result of a target skipped before any mutation: its
+// changes are recorded as skipped and the record as failed with why.
+func (r *run) notApplied(target, why string) *targetResult {
+	t := r.newTargetRun(target)
+	for _, c := range t.changes {
+		t.rec.Changes = append(t.rec.Changes, state.RecordChange{Address: c.Address, Action: c.Action.String(), Reason: c.Reason, IdempotencyKey: c.IdempotencyKey, Outcome: state.OutcomeSkipped})
+	}
+	t.rec.Error = why
+	r.o.Events(Event{Kind: Info, Target: target, Message: target + ": not applied: " + why})
+	if t.old == nil {
+		t.ts.Resources = []state.Resource{}
+	}
+	res := t.finish(true, false, false, false)
+	if t.old != nil {
+		res.ts.Status = t.old.Status
+	}
+	return res
 }
 
 func mustJSON(v any) []byte {
@@ -220,6 +270,13 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
+	}
+	if o.Kind != "rollback" {
+		promos, err := r.checkPromotions(targets)
+		if err != nil {
+			return err
+		}
+		r.promotions = promos
 	}
 	for _, t := range targets {
 		tr := r.newTargetRun(t)

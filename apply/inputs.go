@@ -132,6 +132,7 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 	}
 	recheckHealth(desired, states)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	promotionWarnings(cfg, snap, p)
 	for key, ts := range states {
 		if rb := ts.RolledBack; rb != nil {
 			for i := range p.Changes {
@@ -179,4 +180,32 @@ func shortImage(img string) string {
 		return img[:i+8+12]
 	}
 	return img
+}
+
+// promotionWarnings warns in the plan about an app change of a promoted
+// target whose image is not the one recorded healthy on its from lane:
+// apply will refuse it.
+func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
+	for _, c := range p.Changes {
+		if c.Kind != plan.KindApp || c.Action == plan.NoOp || c.Action == plan.Delete {
+			continue
+		}
+		product, lane := state.SplitKey(c.Target)
+		t := cfg.Target(product, lane)
+		if t == nil || t.Spec.Promote == nil {
+			continue
+		}
+		src, err := ReadTarget(snap, product+"/"+t.Spec.Promote.From)
+		if err != nil {
+			continue
+		}
+		if src == nil || src.HealthyImage != str(c.After, "image") {
+			healthy := "none"
+			if src != nil && src.HealthyImage != "" {
+				healthy = shortImage(src.HealthyImage)
+			}
+			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: image %s is not the image recorded healthy on %s/%s (%s): apply will refuse it",
+				c.Target, shortImage(str(c.After, "image")), product, t.Spec.Promote.From, healthy))
+		}
+	}
 }

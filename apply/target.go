@@ -250,8 +250,12 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	case deployed || skippedHealth:
 		ts.Status = state.StatusUnknown // deployed without a passing health check
 	}
-	if skippedHealth || t.r.o.Authorization != nil {
+	promo := t.r.promotions[t.key]
+	if skippedHealth || t.r.o.Authorization != nil || promo != nil {
 		rec.Evidence = map[string]any{}
+	}
+	if promo != nil {
+		rec.Evidence["promotion"] = promo
 	}
 	if skippedHealth {
 		rec.Evidence["health"] = "skipped"
