@@ -16,6 +16,7 @@ import (
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -102,6 +103,9 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 		}
 		var lit string
 		if json.Unmarshal(s.Settings[k], &lit) == nil {
+			if _, secret := redact.SecretSegment(k); secret {
+				return fmt.Errorf("product %s: spec.odoo.settings.%s: a secret-shaped setting must be a secret reference ({fromEnv: NAME} or {fromFile: PATH}), not a literal", p.Name, k)
+			}
 			settings[k] = lit
 			env[name] = lit
 			continue
@@ -113,9 +117,15 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 		settings[k] = ref
 		secrets[name] = ref
 	}
+	if len(owner) > 0 {
+		// The settings job's list of keys travels in the app's environment
+		// too, so runtimes that run jobs with the app's env only have it.
+		env["LP_SETTING_KEYS"] = settingKeys(sortedKeys(s.Settings))
+	}
 	attrs["odoo"] = map[string]any{"database": s.Database, "modules": mods, "settings": settings}
 	return nil
 }
+
 
 // maxAgeOf is the gate's maxAge (default 24h).
 func maxAgeOf(t *config.Target) string {
@@ -176,18 +186,27 @@ func updateCommand(db string, modules []string) []string {
 	return []string{"odoo", "-d", db, "-u", strings.Join(modules, ","), "--stop-after-init"}
 }
 
+// settingKeys is LP_SETTING_KEYS: the JSON list of the setting keys,
+// whose values are in the env names settingEnv derives.
+func settingKeys(keys []string) string {
+	b, _ := json.Marshal(keys)
+	return string(b)
+}
+
 // settingsScript sets ir.config_parameter from the LP_SETTING_* env the
-// job receives; LP_SETTING_KEYS maps env names to parameter keys. Values
-// never appear on the command line.
-const settingsScript = `import json, os, sys
+// job receives; LP_SETTING_KEYS lists the parameter keys, and each value
+// is in the env name settingEnv derives from its key. Values never appear
+// on the command line.
+const settingsScript = `import json, os, re, sys
 import odoo
 from odoo import api, SUPERUSER_ID
 odoo.tools.config.parse_config([])
 keys = json.loads(os.environ["LP_SETTING_KEYS"])
 with odoo.registry(sys.argv[1]).cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {})
-    for var in sorted(keys):
-        env["ir.config_parameter"].sudo().set_param(keys[var], os.environ[var])
+    for key in keys:
+        var = "LP_SETTING_" + re.sub("[^A-Z0-9]", "_", key.upper())
+        env["ir.config_parameter"].sudo().set_param(key, os.environ[var])
 `
 
 // Notes passed between hooks of one apply, and facts kept between applies.
@@ -393,11 +412,9 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		return ev, state.OutcomeDone, nil
 	}
 	env := map[string]string{}
-	keys := map[string]string{}
 	var secretKeys, names []string
 	for _, k := range sortedKeys(settings) {
 		name := settingEnv(k)
-		keys[name] = k
 		names = append(names, k)
 		switch v := settings[k].(type) {
 		case string:
@@ -412,8 +429,7 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 			secretKeys = append(secretKeys, name)
 		}
 	}
-	kb, _ := json.Marshal(keys)
-	env["LP_SETTING_KEYS"] = string(kb)
+	env["LP_SETTING_KEYS"] = settingKeys(names)
 	h := sha256.Sum256([]byte(strings.Join(names, "\n")))
 	ev["settings"] = map[string]any{"keys": names, "count": len(names), "keys_sha256": hex.EncodeToString(h[:]), "from_secret_refs": len(secretKeys)}
 	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "settings",
