@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 
 	"github.com/launchplane/launchplane/policy/oidctest"
 	"github.com/launchplane/launchplane/providers/caddy/caddytest"
+	"github.com/launchplane/launchplane/providers/dokploy/dokploytest"
 	"github.com/launchplane/launchplane/providers/github/githubtest"
 )
 
@@ -65,6 +67,10 @@ func TestScripts(t *testing.T) {
 			"http-backend":    cmdHTTPBackend,
 			"httpget":         cmdHTTPGet,
 			"subst":           cmdSubst,
+			"dokploy-api":     cmdDokployAPI,
+			"dokploy-fault":   cmdDokployFault,
+			"dokploy-show":    cmdDokployShow,
+			"http-status":     cmdHTTPStatus,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -74,6 +80,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("GITHUB_ACTIONS", "")
 			e.Values[issuerKey{}] = &issuerHolder{}
 			e.Values[githubKey{}] = &githubHolder{}
+			e.Values[dokployKey{}] = &dokployHolder{}
+			e.Values[backendKey{}] = &backendHolder{}
 			return nil
 		},
 	})
@@ -400,14 +408,17 @@ func cmdCaddyStart(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdHTTPBackend starts an HTTP server in the test process standing in
-// for an app: every request gets 200 "hello from NAME". It sets
-// BACKEND_PORT: http-backend NAME.
+// for an app: every request gets "hello from NAME" with status 200, or
+// what http-status set. It sets BACKEND_PORT: http-backend NAME.
 func cmdHTTPBackend(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: http-backend NAME")
 	}
 	name := args[0]
+	h := ts.Value(backendKey{}).(*backendHolder)
+	h.status.Store(http.StatusOK)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(h.status.Load()))
 		fmt.Fprintf(w, "hello from %s\n", name)
 	}))
 	ts.Defer(srv.Close)
@@ -473,5 +484,87 @@ func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
 	for _, f := range args {
 		out := os.Expand(ts.ReadFile(f), ts.Getenv)
 		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(out), 0o644))
+	}
+}
+
+type backendKey struct{}
+
+// backendHolder is the status the script's http-backend answers with.
+type backendHolder struct{ status atomic.Int32 }
+
+// cmdHTTPStatus sets the status http-backend answers with: http-status CODE.
+func cmdHTTPStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: http-status CODE")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	ts.Value(backendKey{}).(*backendHolder).status.Store(int32(n))
+}
+
+type dokployKey struct{}
+
+// dokployHolder keeps a script's Dokploy API stand-in.
+type dokployHolder struct{ srv *dokploytest.Server }
+
+func dokploySrv(ts *testscript.TestScript) *dokploytest.Server {
+	h := ts.Value(dokployKey{}).(*dokployHolder)
+	if h.srv == nil {
+		ts.Fatalf("no dokploy-api in this script")
+	}
+	return h.srv
+}
+
+// cmdDokployAPI starts the Dokploy API stand-in accepting API key KEY and
+// sets DOKPLOY_URL and DOKPLOY_ENVIRONMENT: dokploy-api KEY.
+func cmdDokployAPI(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dokploy-api KEY")
+	}
+	h := ts.Value(dokployKey{}).(*dokployHolder)
+	h.srv = dokploytest.New(args[0])
+	ts.Defer(h.srv.Close)
+	ts.Setenv("DOKPLOY_URL", h.srv.URL)
+	ts.Setenv("DOKPLOY_ENVIRONMENT", dokploytest.EnvironmentID)
+}
+
+// cmdDokployFault makes the stand-in fail the next matching call:
+// dokploy-fault deploy SERVICE STATUS LOGLINE (the deployment ends with
+// STATUS: error, cancelled, or "" for a status that never comes) or
+// dokploy-fault drop-env SERVICE KEY (saveEnvironment drops KEY).
+func cmdDokployFault(ts *testscript.TestScript, neg bool, args []string) {
+	srv := dokploySrv(ts)
+	switch {
+	case !neg && len(args) == 4 && args[0] == "deploy":
+		srv.FailNextDeploy(args[1], args[2], args[3])
+	case !neg && len(args) == 3 && args[0] == "drop-env":
+		srv.DropNextEnvKey(args[1], args[2])
+	default:
+		ts.Fatalf("usage: dokploy-fault deploy SERVICE STATUS LOGLINE | drop-env SERVICE KEY")
+	}
+}
+
+// cmdDokployShow prints a service as the stand-in holds it: its image,
+// env keys and deployments (title, status), newest first:
+// dokploy-show SERVICE.
+func cmdDokployShow(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dokploy-show SERVICE")
+	}
+	srv := dokploySrv(ts)
+	svc, ok := srv.Service(args[0])
+	if !ok {
+		fmt.Fprintf(ts.Stdout(), "no service %s\n", args[0])
+		return
+	}
+	fmt.Fprintf(ts.Stdout(), "image %s\n", svc.DockerImage)
+	var keys []string
+	for k := range srv.Env(args[0]) {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(ts.Stdout(), "env %s\n", strings.Join(keys, ","))
+	for _, d := range srv.Deployments(args[0]) {
+		fmt.Fprintf(ts.Stdout(), "deployment %q %s\n", d.Title, d.Status)
 	}
 }
