@@ -126,7 +126,6 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 	return nil
 }
 
-
 // maxAgeOf is the gate's maxAge (default 24h).
 func maxAgeOf(t *config.Target) string {
 	if t.Spec.Gates.Backup.MaxAge != nil {
