@@ -132,24 +132,7 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 	}
 	recheckHealth(desired, states)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
-	promotionWarnings(cfg, snap, p)
-	for key, ts := range states {
-		if rb := ts.RolledBack; rb != nil {
-			for i := range p.Changes {
-				c := &p.Changes[i]
-				if c.Target == key && c.Kind == plan.KindApp && c.Action != plan.NoOp {
-					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", shortImage(rb.To), rb.Record, shortImage(str(c.After, "image")))
-					p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s was rolled back from %s to %s by %s (%s); until the config asks for the image it runs, config and state disagree and apply deploys what the config asks for", key, shortImage(rb.From), shortImage(rb.To), rb.Record, rb.Reason))
-				}
-			}
-		}
-		if ts.Status == state.StatusNeedsOperator {
-			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s needs an operator: %s", key, ts.NeedsOperator))
-		}
-		if ts.InFlight != nil {
-			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
-		}
-	}
+	decorate(cfg, snap, p, states)
 	return p, states, nil
 }
 
@@ -206,6 +189,31 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 			}
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: image %s is not the image recorded healthy on %s/%s (%s): apply will refuse it",
 				c.Target, shortImage(str(c.After, "image")), product, t.Spec.Promote.From, healthy))
+		}
+	}
+}
+
+// decorate explains the plan: promotions apply would refuse, targets
+// rolled back on purpose, targets that need an operator or were left in
+// flight.
+func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[string]*state.TargetState) {
+	promotionWarnings(cfg, snap, p)
+	for _, key := range sortedKeys(states) {
+		ts := states[key]
+		if rb := ts.RolledBack; rb != nil {
+			for i := range p.Changes {
+				c := &p.Changes[i]
+				if c.Target == key && c.Kind == plan.KindApp && c.Action != plan.NoOp {
+					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", shortImage(rb.To), rb.Record, shortImage(str(c.After, "image")))
+					p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s was rolled back from %s to %s by %s (%s); until the config asks for the image it runs, config and state disagree and apply deploys what the config asks for", key, shortImage(rb.From), shortImage(rb.To), rb.Record, rb.Reason))
+				}
+			}
+		}
+		if ts.Status == state.StatusNeedsOperator {
+			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s needs an operator: %s", key, ts.NeedsOperator))
+		}
+		if ts.InFlight != nil {
+			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
 		}
 	}
 }

@@ -388,7 +388,10 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		if err != nil {
 			return nil, "", wrap("observe", err)
 		}
-		if st.Exists && st.IdempotencyKey == c.IdempotencyKey {
+		// Done already (an interrupted apply made it): the same deploy
+		// completed and the app still runs its image. An image changed
+		// behind Launchplane's back is deployed again (drift).
+		if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == str(c.After, "image") {
 			return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
 		}
 		app, ev := r.appOf(c, ref)
@@ -410,7 +413,7 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 			return nil, "", wrap("list routes", err)
 		}
 		for _, rt := range routes {
-			if rt.Domain == str(c.After, "domain") && rt.IdempotencyKey == c.IdempotencyKey {
+			if rt.Domain == str(c.After, "domain") && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == num(c.After, "port") && rt.Upstream == str(c.After, "upstream") {
 				return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
 			}
 		}

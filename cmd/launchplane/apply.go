@@ -19,7 +19,7 @@ func newApplyCmd(e *env) *cobra.Command {
 	var (
 		dir, stateLocFlag string
 		parallelism       int
-		dryRun            bool
+		dryRun, refresh   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -56,8 +56,13 @@ providers and does not repeat changes already made.`,
 				if p, err = render.FromJSON(b); err != nil {
 					return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", args[0], err)}
 				}
-			} else if p, _, err = apply.Plan(cfg, snap, nil); err != nil {
-				return &exitErr{code: exitError, err: err}
+			} else if p, err = makePlan(ctx, e, cfg, snap, nil, refresh); err != nil {
+				return err
+			}
+			if !saved {
+				for _, d := range p.Diagnostics {
+					fmt.Fprintln(e.stderr, "warning: "+d)
+				}
 			}
 			render.Human(e.stdout, p, colour(e))
 			if !p.HasChanges() && !saved {
@@ -93,6 +98,7 @@ providers and does not repeat changes already made.`,
 	stateFlag(cmd, &stateLocFlag)
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
 	"github.com/launchplane/launchplane/state"
 )
@@ -29,6 +31,10 @@ func newPlanCmd(e *env) *cobra.Command {
 with the state recorded in the state repository and prints the changes:
 + create, ~ update, -/+ replace, - delete, > run (steps such as health checks).
 
+--refresh first asks each provider what really runs: an app or route that
+was changed behind Launchplane's back shows as a "drifted" change that
+apply corrects; a provider that cannot observe is named in a warning.
+
 --out saves the plan as JSON for 'launchplane apply PLANFILE'; that apply
 refuses (exit 3) if the state of a planned target or the config changed since.
 --detailed-exitcode exits 2 when there are changes.`,
@@ -36,9 +42,6 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output, "human", "json", "markdown"); err != nil {
 				return &exitErr{code: exitError, err: err}
-			}
-			if refresh {
-				return &exitErr{code: exitError, err: fmt.Errorf("--refresh is not implemented in this build yet")}
 			}
 			cfg, ok := loadConfig(e, dir)
 			if !ok {
@@ -52,9 +55,9 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			p, _, err := apply.Plan(cfg, snap, only)
+			p, err := makePlan(cmd.Context(), e, cfg, snap, only, refresh)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
 			if out != "" {
 				var b bytes.Buffer
@@ -93,6 +96,26 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 	cmd.Flags().BoolVar(&comment, "comment", false, "post the plan as a pull request comment")
 	cmd.Flags().StringArrayVar(&targets, "target", nil, "plan only this target key (product/lane); repeatable")
 	return cmd
+}
+
+// makePlan plans, with --refresh observing the providers first (their
+// credentials are read as at apply, and redacted from everything shown).
+func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh bool) (*plan.Plan, error) {
+	var p *plan.Plan
+	var err error
+	red := redact.New()
+	if refresh {
+		p, _, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red})
+	} else {
+		p, _, err = apply.Plan(cfg, snap, only)
+	}
+	if err != nil {
+		return nil, &exitErr{code: exitError, err: red.Error(err)}
+	}
+	for i, d := range p.Diagnostics {
+		p.Diagnostics[i] = red.String(d)
+	}
+	return p, nil
 }
 
 func showPlan(e *env, p *plan.Plan, output, title string) {

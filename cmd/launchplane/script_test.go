@@ -204,23 +204,41 @@ func cmdConcurrently(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "exit codes: %s\n", strings.Join(parts, " "))
 }
 
-// cmdJSONSet sets a top-level key of a JSON object file to a JSON value:
-// jsonset w.json unhealthy '["shop/prod"]'. Scripts inject faults into a
-// live fake world with it.
+// cmdJSONSet sets the value at a dot-separated object PATH of a JSON file,
+// creating objects on the way: jsonset w.json unhealthy '["shop/prod"]',
+// jsonset w.json apps.shop/prod.image '"…"'. Scripts inject faults into
+// a live fake world, or change it behind Launchplane's back, with it.
 func cmdJSONSet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
-		ts.Fatalf("usage: jsonset FILE KEY JSON")
+		ts.Fatalf("usage: jsonset FILE PATH JSON")
 	}
 	path := ts.MkAbs(args[0])
-	obj := map[string]json.RawMessage{}
+	var root any = map[string]any{}
 	if b, err := os.ReadFile(path); err == nil {
-		ts.Check(json.Unmarshal(b, &obj))
+		ts.Check(json.Unmarshal(b, &root))
 	}
-	if !json.Valid([]byte(args[2])) {
+	var val any
+	if err := json.Unmarshal([]byte(args[2]), &val); err != nil {
 		ts.Fatalf("jsonset: %s is not JSON", args[2])
 	}
-	obj[args[1]] = json.RawMessage(args[2])
-	b, err := json.MarshalIndent(obj, "", "  ")
+	keys := strings.Split(args[1], ".")
+	obj, ok := root.(map[string]any)
+	for _, k := range keys[:len(keys)-1] {
+		if !ok || obj == nil {
+			ts.Fatalf("jsonset: %s: not an object at %q", args[1], k)
+		}
+		next, exists := obj[k].(map[string]any)
+		if !exists {
+			next = map[string]any{}
+			obj[k] = next
+		}
+		obj, ok = next, true
+	}
+	if !ok {
+		ts.Fatalf("jsonset: %s: not an object", args[1])
+	}
+	obj[keys[len(keys)-1]] = val
+	b, err := json.MarshalIndent(root, "", "  ")
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, b, 0o644))
 }

@@ -104,7 +104,7 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 		var lit string
 		if json.Unmarshal(s.Settings[k], &lit) == nil {
 			if _, secret := redact.SecretSegment(k); secret {
-				return fmt.Errorf("product %s: spec.odoo.settings.%s: a secret-shaped setting must be a secret reference ({fromEnv: NAME} or {fromFile: PATH}), not a literal", p.Name, k)
+				return fmt.Errorf("product %s: setting %s in spec.odoo.settings is secret-shaped, so it must be a secret reference ({fromEnv: NAME} or {fromFile: PATH}), not a literal", p.Name, k)
 			}
 			settings[k] = lit
 			env[name] = lit

@@ -1,0 +1,209 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/state"
+)
+
+// RefreshOptions are what plan --refresh needs to reach the providers:
+// their credentials are read like at apply.
+type RefreshOptions struct {
+	Getenv   func(string) string
+	Redactor *redact.Redactor
+}
+
+// PlanRefresh is Plan with drift detection: each recorded app and route
+// is observed at its provider, observed values replace recorded ones
+// where they differ, and the changes that follow say "drifted" and what
+// differs. A provider that cannot observe is named in the diagnostics;
+// nothing is guessed.
+func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, only map[string]bool, o RefreshOptions) (*plan.Plan, map[string]*state.TargetState, error) {
+	desired, err := Desired(cfg, only)
+	if err != nil {
+		return nil, nil, err
+	}
+	recorded, states, err := Recorded(snap, only)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &run{o: Options{Config: cfg, Getenv: o.Getenv, Redactor: o.Redactor}, insts: map[string]any{}, states: states}
+	drift, notes := r.observe(ctx, recorded)
+	recheckHealth(desired, states)
+	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	for i := range p.Changes {
+		if why, ok := drift[p.Changes[i].Address]; ok && p.Changes[i].Action != plan.NoOp {
+			p.Changes[i].Reason = "drifted: " + why
+		}
+	}
+	p.Diagnostics = append(p.Diagnostics, notes...)
+	decorate(cfg, snap, p, states)
+	return p, states, nil
+}
+
+// observe replaces recorded attributes by what the providers report and
+// returns, by address, what drifted, and notes on what could not be
+// observed.
+func (r *run) observe(ctx context.Context, rec plan.Recorded) (map[string]string, []string) {
+	drift := map[string]string{}
+	var notes []string
+	keys := make([]string, 0, len(rec.Targets))
+	for k := range rec.Targets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		resources := rec.Targets[key]
+		var kept []plan.Resource
+		routesSeen := map[string]bool{} // ingress providers listed for this target
+		var routes map[string]providers.Route
+		for _, res := range resources {
+			switch res.Kind {
+			case plan.KindApp:
+				got, why, note := r.observeApp(ctx, key, res)
+				if note != "" {
+					notes = append(notes, note)
+				}
+				if why != "" {
+					drift[res.Address] = why
+				}
+				if got == nil {
+					continue // missing at the provider: planned as a create
+				}
+				res = *got
+			case plan.KindRoute:
+				if !routesSeen[res.Provider] {
+					routesSeen[res.Provider] = true
+					var note string
+					routes, note = r.listRoutes(ctx, key, res.Provider)
+					if note != "" {
+						notes = append(notes, note)
+					}
+				}
+				if routes == nil {
+					break
+				}
+				domain := str(res.Attrs, "domain")
+				rt, ok := routes[domain]
+				if !ok {
+					drift[res.Address] = fmt.Sprintf("the route of %s is missing at %s", domain, res.Provider)
+					continue
+				}
+				attrs := copyAttrs(res.Attrs)
+				var diffs []string
+				if rt.Port != num(res.Attrs, "port") {
+					diffs = append(diffs, fmt.Sprintf("port is %d at %s, recorded %d", rt.Port, res.Provider, num(res.Attrs, "port")))
+					attrs["port"] = rt.Port
+				}
+				if rt.Upstream != "" && rt.Upstream != str(res.Attrs, "upstream") {
+					diffs = append(diffs, fmt.Sprintf("upstream is %s at %s, recorded %s", rt.Upstream, res.Provider, str(res.Attrs, "upstream")))
+					attrs["upstream"] = rt.Upstream
+				}
+				if len(diffs) > 0 {
+					drift[res.Address] = strings.Join(diffs, "; ")
+					res.Attrs = attrs
+				}
+			}
+			kept = append(kept, res)
+		}
+		if kept == nil {
+			kept = []plan.Resource{}
+		}
+		rec.Targets[key] = kept
+	}
+	return drift, notes
+}
+
+func (r *run) observeApp(ctx context.Context, key string, res plan.Resource) (*plan.Resource, string, string) {
+	inst, err := r.provider(res.Provider)
+	if err != nil {
+		return &res, "", fmt.Sprintf("%s: cannot observe: %v", res.Address, r.o.Redactor.Error(err))
+	}
+	dep, ok := inst.(providers.Deployer)
+	if !ok {
+		return &res, "", fmt.Sprintf("%s: provider %s cannot observe apps: drift not checked", res.Address, res.Provider)
+	}
+	if l, ok := inst.(providers.Limited); ok {
+		if why := l.Limitation(ctx); why != "" {
+			return &res, "", fmt.Sprintf("%s: drift not checked: %s", res.Address, why)
+		}
+	}
+	st, err := dep.Observe(ctx, providers.AppRef{Target: key, Name: str(res.Attrs, "name"), ID: r.providerID(key, res.Address)})
+	if errors.Is(err, providers.ErrCannotObserve) {
+		return &res, "", fmt.Sprintf("%s: provider %s cannot observe: drift not checked", res.Address, res.Provider)
+	}
+	if err != nil {
+		return &res, "", fmt.Sprintf("%s: observing failed, drift not checked: %v", res.Address, r.o.Redactor.Error(err))
+	}
+	if !st.Exists {
+		return nil, fmt.Sprintf("the app is missing at %s", res.Provider), ""
+	}
+	attrs := copyAttrs(res.Attrs)
+	var diffs []string
+	if st.Image != "" && st.Image != str(res.Attrs, "image") {
+		diffs = append(diffs, fmt.Sprintf("image is %s at %s, recorded %s", shortImage(st.Image), res.Provider, shortImage(str(res.Attrs, "image"))))
+		attrs["image"] = st.Image
+	}
+	if env, ok := res.Attrs["env"].(map[string]any); ok && st.Env != nil {
+		observed := map[string]any{}
+		for k, v := range env {
+			observed[k] = v
+		}
+		for _, k := range sortedKeys(env) {
+			got, present := st.Env[k]
+			switch {
+			case !present:
+				diffs = append(diffs, fmt.Sprintf("env %s is missing at %s", k, res.Provider))
+				delete(observed, k)
+			case got != fmt.Sprint(env[k]):
+				diffs = append(diffs, fmt.Sprintf("env %s differs at %s", k, res.Provider))
+				observed[k] = got
+			}
+		}
+		attrs["env"] = observed
+	}
+	if len(diffs) == 0 {
+		return &res, "", ""
+	}
+	res.Attrs = attrs
+	return &res, strings.Join(diffs, "; "), ""
+}
+
+func (r *run) listRoutes(ctx context.Context, key, provider string) (map[string]providers.Route, string) {
+	inst, err := r.provider(provider)
+	if err != nil {
+		return nil, fmt.Sprintf("%s: routes via %s: cannot observe: %v", key, provider, r.o.Redactor.Error(err))
+	}
+	ing, ok := inst.(providers.Ingress)
+	if !ok {
+		return nil, fmt.Sprintf("%s: provider %s cannot list routes: drift not checked", key, provider)
+	}
+	rs, err := ing.ListRoutes(ctx, key)
+	if errors.Is(err, providers.ErrCannotObserve) {
+		return nil, fmt.Sprintf("%s: provider %s cannot observe routes: drift not checked", key, provider)
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("%s: listing routes failed, drift not checked: %v", key, r.o.Redactor.Error(err))
+	}
+	out := map[string]providers.Route{}
+	for _, rt := range rs {
+		out[rt.Domain] = rt
+	}
+	return out, ""
+}
+
+func copyAttrs(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
