@@ -13,11 +13,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,6 +73,9 @@ func TestScripts(t *testing.T) {
 			"dokploy-fault":   cmdDokployFault,
 			"dokploy-show":    cmdDokployShow,
 			"http-status":     cmdHTTPStatus,
+			"bg":              cmdBackground,
+			"await":           cmdAwait,
+			"bg-stop":         cmdBackgroundStop,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -82,6 +87,7 @@ func TestScripts(t *testing.T) {
 			e.Values[githubKey{}] = &githubHolder{}
 			e.Values[dokployKey{}] = &dokployHolder{}
 			e.Values[backendKey{}] = &backendHolder{}
+			e.Values[bgKey{}] = map[string]*bgProc{}
 			return nil
 		},
 	})
@@ -585,4 +591,85 @@ func cmdDokployShow(ts *testscript.TestScript, neg bool, args []string) {
 	for _, d := range srv.Deployments(args[0]) {
 		fmt.Fprintf(ts.Stdout(), "deployment %q %s\n", d.Title, d.Status)
 	}
+}
+
+type bgKey struct{}
+
+// bgProc is a launchplane process a script runs in the background, its
+// output going to NAME.out as it comes.
+type bgProc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	code int
+}
+
+// cmdBackground starts launchplane ARGS in the background with the
+// script's environment, writing stdout and stderr to NAME.out as they
+// come: bg NAME ARGS... (for long-running commands such as watch).
+func cmdBackground(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: bg NAME ARGS...")
+	}
+	procs := ts.Value(bgKey{}).(map[string]*bgProc)
+	out, err := os.Create(ts.MkAbs(args[0] + ".out"))
+	ts.Check(err)
+	cmd := launchplaneCmd(ts, args[1:])
+	cmd.Stdout, cmd.Stderr = out, out
+	ts.Check(cmd.Start())
+	p := &bgProc{cmd: cmd, done: make(chan struct{})}
+	procs[args[0]] = p
+	go func() {
+		p.code = exitCode(cmd.Wait())
+		out.Close()
+		close(p.done)
+	}()
+	ts.Defer(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+}
+
+// cmdAwait waits until FILE matches REGEXP, or fails after 20s: await
+// FILE REGEXP. The timeout only bounds a failure; a match is seen as soon
+// as the file holds it.
+func cmdAwait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: await FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if re.Match(b) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("await: %s does not match %q after 20s; it holds:\n%s", args[0], args[1], b)
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process's output file
+	}
+}
+
+// cmdBackgroundStop sends SIGNAL (INT or TERM) to background process NAME,
+// waits for it to end and prints its exit code: bg-stop NAME SIGNAL.
+func cmdBackgroundStop(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: bg-stop NAME INT|TERM")
+	}
+	p := ts.Value(bgKey{}).(map[string]*bgProc)[args[0]]
+	if p == nil {
+		ts.Fatalf("bg-stop: no background process %s", args[0])
+	}
+	sig := map[string]os.Signal{"INT": os.Interrupt, "TERM": syscall.SIGTERM}[args[1]]
+	if sig == nil {
+		ts.Fatalf("bg-stop: signal %s: want INT or TERM", args[1])
+	}
+	ts.Check(p.cmd.Process.Signal(sig))
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		ts.Fatalf("bg-stop: %s did not stop within 20s of SIG%s", args[0], args[1])
+	}
+	fmt.Fprintf(ts.Stdout(), "exit code %d\n", p.code)
 }
