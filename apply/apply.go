@@ -376,7 +376,9 @@ func (r *run) resolveSecrets(c plan.Change) error {
 		ref := providers.SecretRef{FromEnv: str(m, "fromEnv"), FromFile: str(m, "fromFile")}
 		v, err := r.resolve(ref)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: cannot read secret %s from %s: %w", c.Target, k, ref, err))
+			// never "NAME: reason": the redactor masks what follows a
+			// secret-shaped name and a colon
+			errs = append(errs, fmt.Errorf("%s: secret %s cannot be read: %w", c.Target, k, err))
 			continue
 		}
 		vals[k] = v
@@ -405,7 +407,7 @@ func (r *run) resolve(ref providers.SecretRef) (string, error) {
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return "", fmt.Errorf("cannot read %s: %v", ref.FromFile, unwrapPath(err))
+			return "", fmt.Errorf("file %s could not be read (%v)", ref.FromFile, unwrapPath(err))
 		}
 		v = strings.TrimRight(string(b), "\r\n")
 		if v == "" {

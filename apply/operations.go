@@ -180,3 +180,101 @@ func RollbackPlan(cfg *config.Config, snap state.Snapshot, key, image string) (*
 	}
 	return p, nil
 }
+
+// ClonePlan is the plan of a clone of product's from-lane database into
+// its to-lane: restore the from-lane's backup gate (or the backup-gate
+// record given) into the to-lane's database with the app stopped, run the
+// driver's sanitize step, then check health. Only drivers that sanitize
+// (odoo) clone, and never into prod.
+func ClonePlan(cfg *config.Config, snap state.Snapshot, product, from, to, gateRecord string) (*plan.Plan, error) {
+	if to == "prod" {
+		return nil, fmt.Errorf("refusing to clone into prod: clones go from prod to a lane that is neutralized")
+	}
+	if from == to {
+		return nil, fmt.Errorf("--from and --to are both %s", to)
+	}
+	p := cfg.Product(product)
+	if p == nil {
+		return nil, fmt.Errorf("no product %s in the config", product)
+	}
+	drv, ok := drivers.Lookup(p.Spec.Driver)
+	if !ok || !drv.Descriptor().HasCapability("sanitize") || drv.Steps()[plan.KindSanitize] == nil {
+		return nil, fmt.Errorf("product %s's driver %s does not sanitize cloned databases: it cannot clone", product, p.Spec.Driver)
+	}
+	key, fromKey := product+"/"+to, product+"/"+from
+	ts, err := ReadTarget(snap, key)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Target(product, to) == nil || ts == nil {
+		return nil, fmt.Errorf("%s must be in the config and deployed before a clone into it", key)
+	}
+	g, err := cloneSource(snap, fromKey, gateRecord)
+	if err != nil {
+		return nil, err
+	}
+	d, err := Desired(cfg, map[string]bool{key: true})
+	if err != nil {
+		return nil, err
+	}
+	var appAttrs map[string]any
+	for _, r := range ts.Resources {
+		if r.Kind == plan.KindApp {
+			appAttrs = r.Attrs
+		}
+	}
+	if appAttrs == nil {
+		return nil, fmt.Errorf("%s has no recorded app", key)
+	}
+	odoo, _ := appAttrs["odoo"].(map[string]any)
+	db := str(odoo, "database")
+	provider := cfg.Target(product, to).Spec.Deploy.Provider
+	restore := map[string]any{"source": fromKey, "gate": g.Record, "backup_id": g.BackupID, "location": g.Location, "database": db, "app": str(appAttrs, "name")}
+	sanitize := map[string]any{"source": fromKey, "database": db, "app": str(appAttrs, "name")}
+	changes := []plan.Change{
+		{Address: key + "/restore", Target: key, Kind: plan.KindRestore, Action: plan.Run, Provider: provider, After: restore,
+			Reason: fmt.Sprintf("clone %s's backup %s (%s) into %s, with the app stopped", fromKey, g.BackupID, g.Record, key)},
+		{Address: key + "/sanitize", Target: key, Kind: plan.KindSanitize, Action: plan.Run, Provider: provider, After: sanitize,
+			Reason: "neutralize the cloned database before the app starts"},
+	}
+	for _, s := range d.Targets[key].Steps {
+		if s.Kind == plan.KindHealth {
+			changes = append(changes, plan.Change{Address: s.Address, Target: key, Kind: s.Kind, Action: plan.Run, Provider: s.Provider, After: s.Attrs, Reason: "the app restarted on the cloned database"})
+		}
+	}
+	for i := range changes {
+		changes[i].IdempotencyKey = plan.IdempotencyKey(key, plan.Run, changes[i].After)
+		if i > 0 {
+			changes[i].DependsOn = []string{changes[i-1].Address}
+		}
+	}
+	return &plan.Plan{Base: plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest}, Changes: changes}, nil
+}
+
+// cloneSource is the backup a clone restores: the from-lane's gate, or a
+// backup-gate record of it.
+func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, error) {
+	if record == "" {
+		ts, err := ReadTarget(snap, fromKey)
+		if err != nil {
+			return nil, err
+		}
+		if ts == nil || ts.Gate == nil {
+			product, lane := state.SplitKey(fromKey)
+			return nil, fmt.Errorf("%s has no backup gate to clone from: take one with 'launchplane backup %s %s'", fromKey, product, lane)
+		}
+		return ts.Gate, nil
+	}
+	b, err := snap.ReadFile(state.RecordPath(fromKey, record))
+	if err != nil {
+		return nil, fmt.Errorf("record %s of %s: %w", record, fromKey, err)
+	}
+	var rec state.Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("record %s: %w", record, err)
+	}
+	if rec.Kind != "backup-gate" || rec.Outcome != "success" {
+		return nil, fmt.Errorf("record %s is a %s %s, not a backup gate", record, rec.Outcome, rec.Kind)
+	}
+	return &state.Gate{Record: rec.ID, BackupID: str(rec.Evidence, "backup_id"), Location: str(rec.Evidence, "location"), Database: str(rec.Evidence, "database")}, nil
+}

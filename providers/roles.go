@@ -100,6 +100,16 @@ type Limited interface {
 	Limitation(ctx context.Context) string
 }
 
+// Stopper is optional: a Deployer that can stop an app and start it
+// again without changing it, so data can be replaced while nothing runs
+// (a database cloned from prod is neutralized before the app starts).
+type Stopper interface {
+	// Stop stops the app; a missing or stopped app is not an error.
+	Stop(ctx context.Context, ref AppRef) error
+	// Start starts a stopped app as it was deployed.
+	Start(ctx context.Context, ref AppRef) error
+}
+
 // Job is a one-off command in a target's runtime.
 type Job struct {
 	Target  string

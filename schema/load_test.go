@@ -27,6 +27,9 @@ func TestExamplesLoadCleanly(t *testing.T) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			continue
 		}
+		if filepath.Base(dir) == "workflows" {
+			continue // GitHub Actions workflows using Launchplane, not a config dir
+		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			cfg, ds := Load(dir)
 			if len(ds) > 0 {

@@ -214,6 +214,9 @@ const (
 	// factMigrated is the image whose module update ran last: the
 	// database's schema belongs to it.
 	factMigrated = "odoo.migrated_image"
+	// factSanitized is the record of the last neutralize after a clone;
+	// "" while a cloned database has not been neutralized.
+	factSanitized = "odoo.sanitized"
 )
 
 func str(m map[string]any, k string) string {
@@ -234,13 +237,13 @@ func sortedKeys[V any](m map[string]V) []string {
 // cannot be honoured: no fresh unused gate and no way to take one.
 func preflight(rt drivers.Runtime, changes []plan.Change) error {
 	for _, c := range changes {
-		if c.Kind == plan.KindRestore {
+		if c.Kind == plan.KindRestore || c.Kind == plan.KindSanitize {
 			inst, err := rt.Provider(c.Provider)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.Address, err)
 			}
-			if g := rt.Gate(); g == nil || restorer(inst, c.Target, g) == nil {
-				return fmt.Errorf("%s: provider %s cannot restore the backup, so the rollback is refused: restore by hand", c.Address, c.Provider)
+			if err := canRun(rt, c, inst); err != nil {
+				return err
 			}
 		}
 		if c.Kind != plan.KindBackup {
@@ -546,11 +549,45 @@ func rollbackSteps(desired *plan.DesiredTarget, app plan.Resource, recorded *sta
 	}}, nil
 }
 
+// canRun checks, before any mutation, that the provider can do a restore
+// or sanitize step: restore a backup, stop the app first when the
+// backup comes from another lane (a clone), and run the neutralize job.
+func canRun(rt drivers.Runtime, c plan.Change, inst any) error {
+	if c.Kind == plan.KindSanitize {
+		if _, ok := inst.(providers.Jobs); !ok {
+			return fmt.Errorf("%s: provider %s cannot run jobs, so the database cannot be neutralized: the clone is refused", c.Address, c.Provider)
+		}
+		return nil
+	}
+	g := gateOf(rt, c)
+	if g == nil || restorer(inst, c.Target, g) == nil {
+		return fmt.Errorf("%s: provider %s cannot restore the backup, so the %s is refused: restore by hand", c.Address, c.Provider, map[bool]string{true: "clone", false: "rollback"}[str(c.After, "source") != ""])
+	}
+	if str(c.After, "source") != "" {
+		if _, ok := inst.(providers.Stopper); !ok {
+			return fmt.Errorf("%s: provider %s cannot stop the app, and a database cloned from %s must not be served before it is neutralized: the clone is refused", c.Address, c.Provider, str(c.After, "source"))
+		}
+	}
+	return nil
+}
+
+// gateOf is the backup a restore step restores: the target's own gate
+// (rollback), or the backup of another lane the step names (clone).
+func gateOf(rt drivers.Runtime, c plan.Change) *state.Gate {
+	if str(c.After, "source") == "" {
+		return rt.Gate()
+	}
+	return &state.Gate{Record: str(c.After, "gate"), Provider: c.Provider, Database: str(c.After, "database"),
+		BackupID: str(c.After, "backup_id"), Location: str(c.After, "location")}
+}
+
 // restoreStep restores the gate a rollback plan names, before the app goes
-// back to the older image.
+// back to the older image; or, for a clone, stops the app and restores
+// another lane's backup into this target's database.
 func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
-	g := rt.Gate()
-	if g == nil || g.Record != str(c.After, "gate") {
+	g := gateOf(rt, c)
+	clone := str(c.After, "source") != ""
+	if !clone && (g == nil || g.Record != str(c.After, "gate")) {
 		return nil, "", fmt.Errorf("the gate to restore (%s) is no longer the target's gate: plan the rollback again", str(c.After, "gate"))
 	}
 	inst, err := rt.Provider(c.Provider)
@@ -562,8 +599,20 @@ func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provid
 		return nil, "", fmt.Errorf("provider %s cannot restore backups", c.Provider)
 	}
 	ev := providers.Evidence{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location}
+	if clone {
+		ev["source"] = str(c.After, "source")
+		ref := providers.AppRef{Target: rt.Target(), Name: str(c.After, "app")}
+		if err := inst.(providers.Stopper).Stop(ctx, ref); err != nil {
+			return ev, "", providers.Wrap(c.Provider, "stop", rt.Target(), err)
+		}
+		ev["app_stopped"] = true
+		rt.SetFact(factSanitized, "")
+	}
 	if err := restore(ctx); err != nil {
 		return ev, "", providers.Wrap(c.Provider, "restore", rt.Target(), err)
+	}
+	if clone {
+		return ev, state.OutcomeDone, nil
 	}
 	if app := rt.Change(rt.Target() + "/app"); app != nil {
 		rt.SetFact(factMigrated, str(app.After, "image"))
@@ -579,4 +628,39 @@ func needsOperator(g *state.Gate, why string) drivers.Verdict {
 		reason += fmt.Sprintf(": restore backup %s (%s) by hand, then roll back", g.BackupID, g.Location)
 	}
 	return drivers.Verdict{Status: state.StatusNeedsOperator, Reason: reason, Evidence: ev}
+}
+
+// neutralizeCommand neutralizes a database cloned from prod: no mail,
+// no crons, no payment providers reach real customers.
+func neutralizeCommand(db string) []string { return []string{"odoo", "neutralize", "-d", db} }
+
+// sanitizeStep runs odoo neutralize on the database a clone restored,
+// while the app is still stopped, then starts the app. If it fails the
+// app stays stopped: a database with prod data is never served
+// un-neutralized.
+func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+	inst, err := rt.Provider(c.Provider)
+	if err != nil {
+		return nil, "", err
+	}
+	jobs, ok := inst.(providers.Jobs)
+	if !ok {
+		return nil, "", fmt.Errorf("provider %s cannot run jobs", c.Provider)
+	}
+	cmd := neutralizeCommand(str(c.After, "database"))
+	ref := providers.AppRef{Target: rt.Target(), Name: str(c.After, "app")}
+	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: ref.Name, Name: "sanitize", Command: cmd})
+	ev := providers.Evidence{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
+	if err != nil {
+		ev["app"] = "left stopped: the database holds un-neutralized data"
+		return ev, "", fmt.Errorf("neutralize: %w (the app stays stopped)", err)
+	}
+	rt.SetFact(factSanitized, rt.Record())
+	if st, ok := inst.(providers.Stopper); ok {
+		if err := st.Start(ctx, ref); err != nil {
+			return ev, "", providers.Wrap(c.Provider, "start", rt.Target(), err)
+		}
+		ev["app"] = "started"
+	}
+	return ev, state.OutcomeDone, nil
 }

@@ -69,7 +69,8 @@ func Descriptor() drivers.Descriptor {
 	d.Actions = append(d.Actions,
 		drivers.Action{Name: "backup", Safety: drivers.SafetySafeWrite, Doc: "take a backup that gates the next prod deployment", Step: plan.KindBackup},
 		drivers.Action{Name: "module-update", Safety: drivers.SafetyMutation, Doc: "run odoo -u for the product's modules, then apply settings", Step: plan.KindPostDeploy},
-		drivers.Action{Name: "sanitize", Safety: drivers.SafetyDestructive, Doc: "neutralize a non-prod database restored or cloned from prod"},
+		drivers.Action{Name: "sanitize", Safety: drivers.SafetyDestructive, Doc: "neutralize a non-prod database restored or cloned from prod, before its app starts", Step: plan.KindSanitize},
+		drivers.Action{Name: "clone", Safety: drivers.SafetyDestructive, Doc: "replace a non-prod database with a prod backup, then sanitize it (launchplane clone)"},
 		drivers.Action{Name: "restore", Safety: drivers.SafetyDestructive, Doc: "restore the gate's backup before rolling back the image", Step: plan.KindRestore},
 	)
 	d.SettingsKey = SettingsKey
@@ -83,7 +84,7 @@ func init() {
 		ExtraSteps:    extraSteps,
 		Preflight:     preflight,
 		BeforeDeploy:  map[string]drivers.StepFunc{plan.KindBackup: backupStep, plan.KindRestore: restoreStep},
-		AfterDeploy:   map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy},
+		AfterDeploy:   map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy, plan.KindSanitize: sanitizeStep},
 		OnRollback:    onRollback,
 		RollbackSteps: rollbackSteps,
 	}))

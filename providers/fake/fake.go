@@ -53,6 +53,7 @@ type App struct {
 	SecretsSHA256  string            `json:"secrets_sha256,omitempty"`
 	IdempotencyKey string            `json:"idempotency_key"`
 	Deployments    int               `json:"deployments"`
+	Stopped        bool              `json:"stopped,omitempty"`
 }
 
 // Route is a routed domain.
@@ -126,6 +127,7 @@ func newProvider(cfg providers.Config) (any, error) {
 func limit(p *Provider, without map[string]bool) any {
 	type base interface {
 		providers.Deployer
+		providers.Stopper
 		providers.Ingress
 		providers.Jobs
 		providers.JobLister
@@ -340,6 +342,7 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 		sort.Strings(a.SecretKeys)
 		a.SecretsSHA256 = hex.EncodeToString(h.Sum(nil))
 		a.IdempotencyKey = app.IdempotencyKey
+		a.Stopped = false
 		a.Deployments++
 		w.Log = append(w.Log, fmt.Sprintf("deploy %s %s", app.Target, app.Image))
 		ev = providers.Evidence{"deployment": a.Deployments, "app_id": a.ID}
@@ -407,6 +410,8 @@ func (p *Provider) CheckHealth(ctx context.Context, target, url string, timeout 
 		res = providers.HealthResult{Healthy: true, Attempts: 1, Status: 200, Detail: "fake: " + url}
 		if w.Apps[target] == nil {
 			res = providers.HealthResult{Attempts: 1, Status: 502, Detail: "fake: no app deployed"}
+		} else if w.Apps[target].Stopped {
+			res = providers.HealthResult{Attempts: 1, Status: 502, Detail: "fake: app stopped"}
 		}
 		for _, u := range w.Unhealthy {
 			if u == target {
@@ -468,15 +473,49 @@ func (p *Provider) TakeBackup(ctx context.Context, target, database string) (pro
 }
 
 // RestoreBackup records a restore of a backup it took.
+// RestoreBackup records a restore of a backup it took, of this target or
+// another (a clone from prod): backups are found by id and location.
 func (p *Provider) RestoreBackup(ctx context.Context, target, database string, b providers.Backup) error {
 	return p.update(ctx, "restore", target, true, func(w *World) error {
-		for _, x := range w.Backups[target] {
-			if x.ID == b.ID {
-				w.Log = append(w.Log, fmt.Sprintf("restore %s %s", target, b.ID))
-				return nil
+		for from, list := range w.Backups {
+			for _, x := range list {
+				if x.ID == b.ID && (b.Location == "" || x.Location == b.Location) {
+					if from == target {
+						w.Log = append(w.Log, fmt.Sprintf("restore %s %s", target, b.ID))
+					} else {
+						w.Log = append(w.Log, fmt.Sprintf("restore %s %s from %s", target, b.ID, from))
+					}
+					return nil
+				}
 			}
 		}
 		return fmt.Errorf("backup %s: %w", b.ID, providers.ErrNotFound)
+	})
+}
+
+// Stop stops the app of ref.Target.
+func (p *Provider) Stop(ctx context.Context, ref providers.AppRef) error {
+	return p.update(ctx, "stop", ref.Target, true, func(w *World) error {
+		if a := w.Apps[ref.Target]; a != nil && !a.Stopped {
+			a.Stopped = true
+			w.Log = append(w.Log, "stop "+ref.Target)
+		}
+		return nil
+	})
+}
+
+// Start starts the stopped app of ref.Target.
+func (p *Provider) Start(ctx context.Context, ref providers.AppRef) error {
+	return p.update(ctx, "start", ref.Target, true, func(w *World) error {
+		a := w.Apps[ref.Target]
+		if a == nil {
+			return fmt.Errorf("app %s: %w", ref.Name, providers.ErrNotFound)
+		}
+		if a.Stopped {
+			a.Stopped = false
+			w.Log = append(w.Log, "start "+ref.Target)
+		}
+		return nil
 	})
 }
 
@@ -510,5 +549,6 @@ var (
 	_ providers.Backups       = (*Provider)(nil)
 	_ providers.Restorer      = (*Provider)(nil)
 	_ providers.JobLister     = (*Provider)(nil)
+	_ providers.Stopper       = (*Provider)(nil)
 	_ providers.Feedback      = (*Provider)(nil)
 )
