@@ -39,9 +39,16 @@ func PreviewOf(cfg *config.Config, product string, pr int) (*Preview, error) {
 		return nil, fmt.Errorf("product %s has no preview policy (spec.preview.enabled)", product)
 	}
 	n := strconv.Itoa(pr)
-	slug := strings.NewReplacer("{number}", n, "{product}", product).Replace(pol.Slug)
+	slugTmpl, from := pol.Slug, pol.From
+	if slugTmpl == "" {
+		slugTmpl = "pr-{number}"
+	}
+	if from == "" {
+		from = "testing" // as validate assumes
+	}
+	slug := strings.NewReplacer("{number}", n, "{product}", product).Replace(slugTmpl)
 	host := strings.NewReplacer("{slug}", slug, "{number}", n, "{product}", product).Replace(pol.Host)
-	pv := &Preview{Key: state.PreviewKey(product, pr), Product: product, PR: pr, Slug: slug, Host: host, From: pol.From}
+	pv := &Preview{Key: state.PreviewKey(product, pr), Product: product, PR: pr, Slug: slug, Host: host, From: from}
 	if pol.TTL != nil {
 		pv.TTL = pol.TTL.Duration
 	}

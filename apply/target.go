@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -508,14 +509,26 @@ func num(m map[string]any, k string) int {
 	return 0
 }
 
-// httpHealth polls url until it answers 2xx (and not {"ok": false}) or the
-// timeout passes, backing off between attempts.
+// maxHealthBody is how much of a health answer is read.
+const maxHealthBody = 1 << 20
+
+// httpHealth polls url until it answers 2xx itself (redirects are not
+// followed) with a body that is not a JSON object whose "ok" is anything
+// but true, or the timeout passes, backing off between attempts.
 func httpHealth(ctx context.Context, url string, timeout time.Duration) (providers.HealthResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := providers.HealthResult{}
+	if _, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil); err != nil {
+		return res, fmt.Errorf("health URL %q: %w", url, err)
+	}
 	wait := 500 * time.Millisecond
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		// The health URL itself must answer: a redirect to a login page
+		// that answers 200 is not a healthy app.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	for {
 		res.Attempts++
 		start := time.Now()
@@ -523,19 +536,20 @@ func httpHealth(ctx context.Context, url string, timeout time.Duration) (provide
 		resp, err := client.Do(req)
 		res.Latency = time.Since(start)
 		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxHealthBody+1))
 			resp.Body.Close()
 			res.Status = resp.StatusCode
-			var ok struct {
-				OK *bool `json:"ok"`
-			}
-			if resp.StatusCode/100 == 2 && (json.Unmarshal(body, &ok) != nil || ok.OK == nil || *ok.OK) {
-				res.Healthy = true
-				res.Detail = fmt.Sprintf("HTTP %d", resp.StatusCode)
-				return res, nil
-			}
 			res.Detail = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			if resp.StatusCode/100 == 2 {
+				if why := healthBody(body); why != "" {
+					res.Detail += ": " + why
+				} else {
+					res.Healthy = true
+					return res, nil
+				}
+			}
 		} else {
+			res.Status = 0
 			res.Detail = err.Error()
 		}
 		t := time.NewTimer(wait)
@@ -549,6 +563,28 @@ func httpHealth(ctx context.Context, url string, timeout time.Duration) (provide
 			wait *= 2
 		}
 	}
+}
+
+// healthBody says why a 2xx answer is still unhealthy, "" when it is
+// not: a JSON object must parse, and its "ok", when present, must be true.
+func healthBody(body []byte) string {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return "" // not JSON: the status decides
+	}
+	if len(body) > maxHealthBody {
+		return "JSON answer over 1 MiB"
+	}
+	var v struct {
+		OK json.RawMessage `json:"ok"`
+	}
+	if err := json.Unmarshal(trimmed, &v); err != nil {
+		return "the JSON answer does not parse"
+	}
+	if v.OK != nil && string(bytes.TrimSpace(v.OK)) != "true" {
+		return fmt.Sprintf(`"ok": %s`, v.OK)
+	}
+	return ""
 }
 
 // finish commits the new target state and the records in one commit.

@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -97,6 +98,9 @@ func forms(v string) []string {
 		jsonInner(html, true), jsonInner(plain, false),
 		q[1 : len(q)-1],
 		url.QueryEscape(v), url.PathEscape(v), (&url.URL{Path: v}).EscapedPath(),
+		// JSON encoders that escape "/" (PHP's json_encode by default), as
+		// an API echoing a request may
+		strings.ReplaceAll(html, "/", `\/`), strings.ReplaceAll(plain, "/", `\/`),
 	}
 }
 

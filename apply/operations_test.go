@@ -1,0 +1,220 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/state"
+)
+
+var v3Img = "ghcr.io/acme/shop@sha256:" + strings.Repeat("3", 64)
+
+// seedState commits a target state and records as they are.
+func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...state.Record) {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := st.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := []state.Change{{Path: state.TargetPath(ts.Target), Data: encode(ts)}}
+	for _, r := range recs {
+		changes = append(changes, state.Change{Path: state.RecordPath(ts.Target, r.ID), Data: encode(r)})
+	}
+	if _, err := st.Commit(ctx, state.Write{Base: snap.Commit(), Changes: changes, Message: "seed",
+		Author: state.Signature{Name: "t", Email: "t@localhost", When: fixedNow}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRollbackTarget(t *testing.T) {
+	const key = "shop/prod"
+	recs := []state.Record{
+		{FormatVersion: "1", ID: "deployment-1", Kind: "deployment", Target: key, Outcome: "success", Image: oldImg},
+		{FormatVersion: "1", ID: "deployment-2", Kind: "deployment", Target: key, Outcome: "failed", Image: v3Img},
+		{FormatVersion: "1", ID: "backup-3", Kind: "backup", Target: key, Outcome: "success", Image: oldImg},
+		{FormatVersion: "1", ID: "rollback-4", Kind: "rollback", Target: key, Outcome: "success", Image: v3Img},
+		{FormatVersion: "1", ID: "deployment-5", Kind: "deployment", Target: key, Outcome: "success", Image: newImg},
+		{FormatVersion: "1", ID: "deployment-6", Kind: "deployment", Target: key, Outcome: "success"},
+	}
+	for _, tc := range []struct {
+		name                        string
+		image, healthy, prevHealthy string
+		to                          string
+		want                        string // image, or "error: <text>"
+	}{
+		{name: "current failed: back to the healthy image", image: newImg, healthy: oldImg, prevHealthy: "", want: oldImg},
+		{name: "current failed, older healthy ignored", image: v3Img, healthy: newImg, prevHealthy: oldImg, want: newImg},
+		{name: "current healthy: back to the previous healthy", image: newImg, healthy: newImg, prevHealthy: oldImg, want: oldImg},
+		{name: "current healthy, no previous", image: newImg, healthy: newImg, want: "error: no previous healthy image"},
+		{name: "never healthy", image: newImg, want: "error: no previous healthy image"},
+		{name: "to a successful deployment", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "deployment-1", want: oldImg},
+		{name: "to a successful rollback", image: newImg, healthy: newImg, to: "rollback-4", want: v3Img},
+		{name: "to a failed record", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-2", want: "error: only a successful deployment or rollback"},
+		{name: "to a backup record", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "backup-3", want: "error: only a successful deployment or rollback"},
+		{name: "to a record without image", image: newImg, to: "deployment-6", want: "error: only a successful deployment or rollback"},
+		{name: "to a missing record", image: newImg, to: "deployment-99", want: "error: not found"},
+		{name: "to the image it runs", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-5", want: "error: already runs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t)
+			ts := &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Image: tc.image, HealthyImage: tc.healthy,
+				PreviousHealthyImage: tc.prevHealthy, Resources: []state.Resource{}}
+			seedState(t, fx.store, ts, recs...)
+			to, got, err := RollbackTarget(fx.snap(), key, tc.to)
+			if want, ok := strings.CutPrefix(tc.want, "error: "); ok {
+				if err == nil {
+					t.Fatalf("rolled back to %s, want an error saying %q", to, want)
+				}
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("error %q, want it to say %q", err, want)
+				}
+				if tc.to == "deployment-99" && !errors.Is(err, state.ErrNotFound) {
+					t.Errorf("error %v does not wrap ErrNotFound", err)
+				}
+				if to != "" || got != nil {
+					t.Errorf("error with image %q and state %v", to, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if to != tc.want {
+				t.Errorf("rolled back to %s, want %s", to, tc.want)
+			}
+			if got == nil || got.Image != tc.image {
+				t.Errorf("state %+v", got)
+			}
+		})
+	}
+}
+
+func TestRollbackTargetWithoutDeployment(t *testing.T) {
+	fx := newFixture(t)
+	if _, _, err := RollbackTarget(fx.snap(), "shop/prod", ""); err == nil || !strings.Contains(err.Error(), "no recorded deployment") {
+		t.Errorf("no state: %v", err)
+	}
+	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: "shop/prod", Status: state.StatusUnknown, Resources: []state.Resource{}})
+	if _, _, err := RollbackTarget(fx.snap(), "shop/prod", ""); err == nil || !strings.Contains(err.Error(), "no recorded deployment") {
+		t.Errorf("state without an image: %v", err)
+	}
+}
+
+// A rollback through RollbackTarget, RollbackPlan and Run, as the CLI
+// does it: the app only, on the previous healthy image, with the driver's
+// health step; a rollback record with the reason; then --to a record.
+func TestRollbackEndToEnd(t *testing.T) {
+	const key = "shop/prod"
+	fx := newFixture(t)
+	cfg := fx.load()
+	first := fx.mustApply(cfg, nil)
+	fx.setImage("prod", newImg)
+	cfg = fx.load()
+	second := fx.mustApply(cfg, nil)
+
+	to, _, err := RollbackTarget(fx.snap(), key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to != oldImg {
+		t.Fatalf("rollback to %s, want the previous healthy %s", to, oldImg)
+	}
+	// a pending config change of the route is not part of the rollback
+	fx.write("prod.yaml", fxTarget("prod", newImg, "shop.example.com", "new.shop.example.com"))
+	cfg = fx.load()
+	p, err := RollbackPlan(cfg, fx.snap(), key, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range p.Changes {
+		if c.Target != key {
+			t.Errorf("change of another target: %s", c.Address)
+		}
+		if c.Action != plan.NoOp {
+			got = append(got, c.Action.String()+" "+c.Address+" ("+c.Reason+")")
+		}
+		if c.Kind == plan.KindApp && str(c.After, "image") != oldImg {
+			t.Errorf("app after %v", c.After)
+		}
+	}
+	want := []string{"update shop/prod/app (rollback to " + oldImg + ")", "run shop/prod/health (app changed)"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rollback plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if p.Base.StateCommit != fx.tip() || p.Base.ConfigDigest != cfg.Digest {
+		t.Errorf("plan base %+v", p.Base)
+	}
+
+	o := fx.options(cfg, p)
+	o.Kind, o.Reason = "rollback", "checkout broken in v2"
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failed) != 0 {
+		t.Fatalf("failed %v", res.Failed)
+	}
+	id := res.Records[key]
+	if !strings.HasPrefix(id, "rollback-20261123T120000Z-shop-prod-") {
+		t.Errorf("record id %s", id)
+	}
+	rec := fx.record(key, id)
+	if rec.Kind != "rollback" || rec.Reason != "checkout broken in v2" || rec.Image != oldImg || rec.PreviousImage != newImg || rec.Outcome != "success" || rec.Sequence != 3 {
+		t.Errorf("rollback record %+v", rec)
+	}
+	ts := fx.target(key)
+	if ts.Image != oldImg || ts.Status != state.StatusHealthy || ts.ImageRecord != id || ts.InFlight != nil {
+		t.Errorf("state after rollback %+v", ts)
+	}
+	if rb := ts.RolledBack; rb == nil || rb.Record != id || rb.From != newImg || rb.To != oldImg || rb.Reason != "checkout broken in v2" {
+		t.Errorf("rolled back %+v", ts.RolledBack)
+	}
+	w := fx.worldState()
+	if app := w.Apps[key]; app.Image != oldImg {
+		t.Errorf("fake app runs %s", app.Image)
+	}
+	if w.Routes["new.shop.example.com"] != nil {
+		t.Errorf("the rollback applied a pending route change")
+	}
+
+	// the plan now says config and state disagree
+	pl := fx.plan(cfg, map[string]bool{key: true})
+	found := false
+	for _, c := range pl.Changes {
+		if c.Kind == plan.KindApp && c.Action == plan.Update && strings.Contains(c.Reason, "config and state disagree") {
+			found = true
+		}
+	}
+	if !found || len(pl.Diagnostics) == 0 {
+		t.Errorf("plan after the rollback: no disagreement (diagnostics %v)", pl.Diagnostics)
+	}
+
+	// --to the record that deployed v2, then again: it already runs
+	to, _, err = RollbackTarget(fx.snap(), key, second.Records[key])
+	if err != nil || to != newImg {
+		t.Fatalf("--to %s: %s, %v", second.Records[key], to, err)
+	}
+	if _, _, err := RollbackTarget(fx.snap(), key, first.Records[key]); err == nil || !strings.Contains(err.Error(), "already runs") {
+		t.Errorf("--to the record of the image it runs: %v", err)
+	}
+}
+
+func TestRollbackPlanErrors(t *testing.T) {
+	fx := newFixture(t)
+	cfg := fx.load()
+	if _, err := RollbackPlan(cfg, fx.snap(), "shop/prod", oldImg); err == nil || !strings.Contains(err.Error(), "not both in the config and in the state") {
+		t.Errorf("no state: %v", err)
+	}
+	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: "shop/prod", Status: state.StatusHealthy, Image: newImg, Resources: []state.Resource{}})
+	if _, err := RollbackPlan(cfg, fx.snap(), "shop/prod", oldImg); err == nil || !strings.Contains(err.Error(), "no recorded app") {
+		t.Errorf("no recorded app: %v", err)
+	}
+	if _, err := RollbackPlan(cfg, fx.snap(), "shop/staging", oldImg); err == nil {
+		t.Errorf("a target not in the config: no error")
+	}
+}
