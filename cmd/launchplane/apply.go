@@ -37,15 +37,12 @@ providers and does not repeat changes already made.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
-			}
-			store, snap, err := openState(ctx, e, stateLocFlag)
+			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			defer store.Close()
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			var p *plan.Plan
 			saved := len(args) == 1
 			if saved {
@@ -73,11 +70,9 @@ providers and does not repeat changes already made.`,
 				return err
 			}
 			red := redact.New()
-			res, err := apply.Run(ctx, apply.Options{
-				Config: cfg, Store: store, Snapshot: snap, Plan: p, Saved: saved,
-				Parallelism: parallelism, DryRun: dryRun, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Authorization: authz,
-			})
+			o := ws.options(e, p, red)
+			o.Saved, o.Parallelism, o.DryRun, o.Authorization = saved, parallelism, dryRun, authz
+			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
 			}

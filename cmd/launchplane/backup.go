@@ -22,15 +22,12 @@ of taking one; a gate authorises exactly one deployment.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
-			}
-			store, snap, err := openState(ctx, e, stateLocFlag)
+			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			defer store.Close()
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			key := args[0] + "/" + args[1]
 			p, err := apply.StepPlan(cfg, snap, key, plan.KindBackup, "backup requested")
 			if err != nil {
@@ -41,8 +38,10 @@ of taking one; a gate authorises exactly one deployment.`,
 				return err
 			}
 			red := redact.New()
-			res, err := apply.Run(ctx, apply.Options{Config: cfg, Store: store, Snapshot: snap, Plan: p, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "backup", Authorization: authz})
+			o := ws.options(e, p, red)
+			o.Kind = "backup"
+			o.Authorization = authz
+			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
 			}

@@ -30,15 +30,12 @@ step.`,
 			if strings.TrimSpace(reason) == "" {
 				return &exitErr{code: exitError, err: fmt.Errorf("a clone needs --reason: say why, it is kept in the record")}
 			}
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
-			}
-			store, snap, err := openState(ctx, e, stateLocFlag)
+			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			defer store.Close()
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			p, err := apply.ClonePlan(cfg, snap, args[0], from, to, backup)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
@@ -50,8 +47,11 @@ step.`,
 			}
 			render.Human(e.stdout, p, colour(e))
 			red := redact.New()
-			res, err := apply.Run(ctx, apply.Options{Config: cfg, Store: store, Snapshot: snap, Plan: p, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "clone", Reason: reason, Authorization: authz})
+			o := ws.options(e, p, red)
+			o.Kind = "clone"
+			o.Reason = reason
+			o.Authorization = authz
+			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
 			}

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
 	"github.com/launchplane/launchplane/state/gitstore"
@@ -99,4 +101,35 @@ func progress(e *env, red *redact.Redactor) func(apply.Event) {
 		}
 		fmt.Fprintln(e.stderr, red.String(line))
 	}
+}
+
+// workspace is where the commands that change targets start: the loaded
+// config and the state repository at its tip.
+type workspace struct {
+	cfg   *config.Config
+	store *gitstore.Store
+	snap  state.Snapshot
+}
+
+// openWorkspace loads the config dir, printing its diagnostics, and opens
+// the state repository. Close it when done.
+func openWorkspace(ctx context.Context, e *env, dir, stateLocFlag string) (*workspace, error) {
+	cfg, ok := loadConfig(e, dir)
+	if !ok {
+		return nil, silent(exitError)
+	}
+	store, snap, err := openState(ctx, e, stateLocFlag)
+	if err != nil {
+		return nil, &exitErr{code: exitError, err: err}
+	}
+	return &workspace{cfg: cfg, store: store, snap: snap}, nil
+}
+
+func (w *workspace) Close() { w.store.Close() }
+
+// options are the apply options every command shares: the workspace,
+// the clock, the actor, and progress on stderr through red.
+func (w *workspace) options(e *env, p *plan.Plan, red *redact.Redactor) apply.Options {
+	return apply.Options{Config: w.cfg, Store: w.store, Snapshot: w.snap, Plan: p, Actor: actor(e), Now: now(e),
+		Getenv: e.getenv, Redactor: red, Events: progress(e, red)}
 }

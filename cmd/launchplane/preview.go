@@ -46,19 +46,16 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
+			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
+			if err != nil {
+				return err
 			}
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			pv, err := apply.PreviewOf(cfg, product, pr)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			store, snap, err := openState(ctx, e, stateLocFlag)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			defer store.Close()
 			want := cfg // destroy: the preview is not in the config, so its resources are deleted
 			if verb != "destroy" {
 				if image == "" {
@@ -89,8 +86,8 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 				return err
 			}
 			red := redact.New()
-			o := apply.Options{Config: want, Store: store, Snapshot: snap, Plan: p, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "preview", Authorization: authz}
+			o := ws.options(e, p, red)
+			o.Config, o.Kind, o.Authorization = want, "preview", authz
 			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
@@ -103,7 +100,7 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 				return nil
 			}
 			if verb == "apply" && states[pv.Key] == nil {
-				if err := removeFailedPreview(ctx, e, cfg, store, o, pv); err != nil {
+				if err := removeFailedPreview(ctx, e, cfg, ws.store, o, pv); err != nil {
 					return &exitErr{code: exitError, err: fmt.Errorf("preview %s failed, and removing what it created failed too: %w", pv.Key, red.Error(err))}
 				}
 			}
@@ -172,15 +169,12 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 			if !cmd.Flags().Changed("open") {
 				return &exitErr{code: exitError, err: fmt.Errorf("gc needs --open: the open pull requests (an empty list means none is open)")}
 			}
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
-			}
-			store, snap, err := openState(ctx, e, stateLocFlag)
+			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			defer store.Close()
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			previews, err := apply.RecordedPreviews(snap)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
@@ -233,8 +227,11 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 				return &exitErr{code: exitError, err: err}
 			}
 			red := redact.New()
-			res, err := apply.Run(ctx, apply.Options{Config: cfg, Store: store, Snapshot: snap, Plan: p, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "preview", Reason: "preview gc", Authorization: authz})
+			o := ws.options(e, p, red)
+			o.Kind = "preview"
+			o.Reason = "preview gc"
+			o.Authorization = authz
+			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
 			}

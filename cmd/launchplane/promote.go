@@ -21,15 +21,12 @@ deploys it. At apply, a target with spec.promotion refuses any image that
 is not the one recorded healthy on its from lane.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
-			}
-			store, snap, err := openState(cmd.Context(), e, stateLocFlag)
+			ws, err := openWorkspace(cmd.Context(), e, dir, stateLocFlag)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			defer store.Close()
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			p, err := apply.Promote(cfg, snap, args[0], from, to)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}

@@ -32,15 +32,12 @@ state disagree, and 'apply' would deploy the config's image again.`,
 			if strings.TrimSpace(reason) == "" {
 				return &exitErr{code: exitError, err: fmt.Errorf("a rollback needs --reason: say why, it is kept in the record")}
 			}
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				return silent(exitError)
-			}
-			store, snap, err := openState(ctx, e, stateLocFlag)
+			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			defer store.Close()
+			defer ws.Close()
+			cfg, snap := ws.cfg, ws.snap
 			key := args[0] + "/" + args[1]
 			image, _, err := apply.RollbackTarget(snap, key, to)
 			if err != nil {
@@ -56,8 +53,11 @@ state disagree, and 'apply' would deploy the config's image again.`,
 			}
 			render.Human(e.stdout, p, colour(e))
 			red := redact.New()
-			res, err := apply.Run(ctx, apply.Options{Config: cfg, Store: store, Snapshot: snap, Plan: p, Actor: actor(e), Now: now(e),
-				Getenv: e.getenv, Redactor: red, Events: progress(e, red), Kind: "rollback", Reason: reason, Authorization: authz})
+			o := ws.options(e, p, red)
+			o.Kind = "rollback"
+			o.Reason = reason
+			o.Authorization = authz
+			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
 			}
