@@ -453,10 +453,15 @@ func (r *run) trailers(targets []string) []state.Trailer {
 	}
 }
 
+// scopes are what a write owns: the target files. Every write of a
+// target changes its file, so another writer that touched the target is
+// seen there; records have unique ids and only ever get added, so two
+// previews of one product, which share a records directory, never
+// conflict over it.
 func scopes(targets []string) []string {
 	var out []string
 	for _, t := range targets {
-		out = append(out, state.TargetPath(t), state.RecordsDir(t))
+		out = append(out, state.TargetPath(t))
 	}
 	return out
 }

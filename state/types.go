@@ -177,8 +177,15 @@ func PreviewKey(product string, pr int) string { return fmt.Sprintf("%s/preview/
 // IsPreview reports whether key is a preview key.
 func IsPreview(key string) bool { return strings.Contains(key, "/preview/") }
 
-// RecordsDir is the directory of a target's records, with a trailing /.
-func RecordsDir(key string) string { return "records/" + key + "/" }
+// RecordsDir is the directory of a target's records, with a trailing /:
+// records/<product>/<lane>/, and records/<product>/preview/ for every
+// preview of a product (SPEC §7).
+func RecordsDir(key string) string {
+	if product, _, ok := strings.Cut(key, "/preview/"); ok {
+		return "records/" + product + "/preview/"
+	}
+	return "records/" + key + "/"
+}
 
 // RecordPath is the file of one record.
 func RecordPath(key, id string) string { return RecordsDir(key) + id + ".json" }
