@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -277,4 +279,24 @@ func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, erro
 		return nil, fmt.Errorf("record %s is a %s %s, not a backup gate", record, rec.Outcome, rec.Kind)
 	}
 	return &state.Gate{Record: rec.ID, BackupID: str(rec.Evidence, "backup_id"), Location: str(rec.Evidence, "location"), Database: str(rec.Evidence, "database")}, nil
+}
+
+// RecordDenial writes a "denied" record for each key: the policy refused
+// the request, and the evidence says who asked and why it was refused. It
+// changes no target, so it conflicts with no other writer.
+func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, keys []string, actor string, now time.Time, red *redact.Redactor, reason string, evidence map[string]any) error {
+	var changes []state.Change
+	var ids []string
+	for _, key := range keys {
+		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("denied", key, now), Kind: "denied", Target: key,
+			Actor: actor, Started: now, Finished: now, Outcome: "denied", Reason: reason, Evidence: evidence, Changes: []state.RecordChange{}}
+		ids = append(ids, rec.ID)
+		changes = append(changes, state.Change{Path: state.RecordPath(key, rec.ID), Data: red.Bytes(encode(rec))})
+	}
+	_, err := store.Commit(ctx, state.Write{
+		Base: snap.Commit(), Changes: changes, Message: "launchplane: denied by policy",
+		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: actor}, {Key: "Launchplane-Records", Value: strings.Join(ids, ", ")}},
+		Author:   state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: now},
+	})
+	return err
 }

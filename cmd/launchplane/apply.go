@@ -65,12 +65,13 @@ providers and does not repeat changes already made.`,
 			if !p.HasChanges() && !saved {
 				return nil
 			}
-			authz, err := authorize(ctx, e, dir, snap, "apply", p.Targets())
+			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", p.Targets())
 			if err != nil {
 				return err
 			}
 			red := redact.New()
 			o := ws.options(e, p, red)
+			o.Actor = actorOf(e, authz)
 			o.Saved, o.Parallelism, o.DryRun, o.Authorization = saved, parallelism, dryRun, authz
 			res, err := apply.Run(ctx, o)
 			if err != nil {

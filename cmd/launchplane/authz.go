@@ -9,7 +9,9 @@ import (
 
 	"github.com/go-git/go-git/v5"
 
+	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/policy"
+	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/schema"
 	"github.com/launchplane/launchplane/state"
 )
@@ -22,7 +24,7 @@ const policyFile = "policy.yaml"
 // state repository's policy.yaml. It returns the decision as evidence for
 // the records. A denial is exit 4; a policy that does not load is exit 1
 // (it never counts as no policy).
-func authorize(ctx context.Context, e *env, cfgDir string, snap state.Snapshot, action string, keys []string) (map[string]any, error) {
+func authorize(ctx context.Context, e *env, cfgDir string, store state.Store, snap state.Snapshot, action string, keys []string) (map[string]any, error) {
 	raw, err := snap.ReadFile(policyFile)
 	if errors.Is(err, state.ErrNotFound) {
 		return map[string]any{"action": action, "decision": "allowed", "reason": "no policy in the state repository"}, nil
@@ -38,7 +40,9 @@ func authorize(ctx context.Context, e *env, cfgDir string, snap state.Snapshot, 
 	repo, ref := localCheckout(cfgDir)
 	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref})
 	if err != nil {
-		return nil, &exitErr{code: exitDenied, err: fmt.Errorf("policy: cannot establish who is applying: %w", err)}
+		err = fmt.Errorf("policy: cannot establish who is applying: %w", err)
+		denied(ctx, e, store, snap, keys, err.Error(), map[string]any{"action": action, "decision": "denied", "identity": "unverified"})
+		return nil, &exitErr{code: exitDenied, err: err}
 	}
 	ev := map[string]any{"action": action, "identity": id.String(), "source": id.Source}
 	var decisions []any
@@ -48,8 +52,15 @@ func authorize(ctx context.Context, e *env, cfgDir string, snap state.Snapshot, 
 			lane = policy.LanePreview
 		}
 		d := policy.Evaluate(pol, id, policy.Request{Action: action, Product: product, Lane: lane})
-		decisions = append(decisions, map[string]any{"target": key, "allowed": d.Allowed, "rule": d.Rule + 1, "reason": d.Reason})
+		dec := map[string]any{"target": key, "allowed": d.Allowed, "reason": d.Reason}
+		if d.Allowed {
+			dec["rule"] = d.Rule + 1 // as the reasons count them
+		}
+		decisions = append(decisions, dec)
 		if !d.Allowed {
+			ev["decision"] = "denied"
+			ev["decisions"] = decisions
+			denied(ctx, e, store, snap, []string{key}, d.Reason, ev)
 			return nil, &exitErr{code: exitDenied, err: fmt.Errorf("policy: %w", d.Err())}
 		}
 	}
@@ -90,4 +101,22 @@ func ownerName(remote string) string {
 		return ""
 	}
 	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+}
+
+// denied records a refusal in the state repository, so every decision is
+// on record; failing to write it is a warning, the refusal stands.
+func denied(ctx context.Context, e *env, store state.Store, snap state.Snapshot, keys []string, reason string, ev map[string]any) {
+	red := redact.New()
+	if err := apply.RecordDenial(ctx, store, snap, keys, actorOf(e, ev), now(e)(), red, reason, ev); err != nil {
+		fmt.Fprintf(e.stderr, "warning: the denial could not be recorded: %v\n", red.Error(err))
+	}
+}
+
+// actorOf names who applies in records: the verified identity when the
+// policy established one, else the environment's actor.
+func actorOf(e *env, authz map[string]any) string {
+	if id, ok := authz["identity"].(string); ok && id != "" && id != "unverified" {
+		return id
+	}
+	return actor(e)
 }

@@ -33,12 +33,13 @@ of taking one; a gate authorises exactly one deployment.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			authz, err := authorize(ctx, e, dir, snap, "apply", []string{key})
+			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", []string{key})
 			if err != nil {
 				return err
 			}
 			red := redact.New()
 			o := ws.options(e, p, red)
+			o.Actor = actorOf(e, authz)
 			o.Kind = "backup"
 			o.Authorization = authz
 			res, err := apply.Run(ctx, o)
@@ -76,7 +77,7 @@ the next apply deploy the target again.`,
 			}
 			defer store.Close()
 			key := args[0] + "/" + args[1]
-			if _, err := authorize(ctx, e, ".", snap, "apply", []string{key}); err != nil {
+			if _, err := authorize(ctx, e, ".", store, snap, "apply", []string{key}); err != nil {
 				return err
 			}
 			red := redact.New()

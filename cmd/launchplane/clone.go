@@ -41,13 +41,14 @@ step.`,
 				return &exitErr{code: exitError, err: err}
 			}
 			key := args[0] + "/" + to
-			authz, err := authorize(ctx, e, dir, snap, "apply", []string{key})
+			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", []string{key})
 			if err != nil {
 				return err
 			}
 			render.Human(e.stdout, p, colour(e))
 			red := redact.New()
 			o := ws.options(e, p, red)
+			o.Actor = actorOf(e, authz)
 			o.Kind = "clone"
 			o.Reason = reason
 			o.Authorization = authz

@@ -81,12 +81,13 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 				fmt.Fprintf(e.stdout, "\nPreview %s: https://%s\n", pv.Key, pv.Host)
 				return nil
 			}
-			authz, err := authorize(ctx, e, dir, snap, "preview", []string{pv.Key})
+			authz, err := authorize(ctx, e, dir, ws.store, snap, "preview", []string{pv.Key})
 			if err != nil {
 				return err
 			}
 			red := redact.New()
 			o := ws.options(e, p, red)
+			o.Actor = actorOf(e, authz)
 			o.Config, o.Kind, o.Authorization = want, "preview", authz
 			res, err := apply.Run(ctx, o)
 			if err != nil {
@@ -218,7 +219,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 				ks = append(ks, k)
 			}
 			sort.Strings(ks)
-			authz, err := authorize(ctx, e, dir, snap, "preview", ks)
+			authz, err := authorize(ctx, e, dir, ws.store, snap, "preview", ks)
 			if err != nil {
 				return err
 			}
@@ -228,6 +229,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 			}
 			red := redact.New()
 			o := ws.options(e, p, red)
+			o.Actor = actorOf(e, authz)
 			o.Kind = "preview"
 			o.Reason = "preview gc"
 			o.Authorization = authz

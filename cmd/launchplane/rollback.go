@@ -47,13 +47,14 @@ state disagree, and 'apply' would deploy the config's image again.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			authz, err := authorize(ctx, e, dir, snap, "rollback", []string{key})
+			authz, err := authorize(ctx, e, dir, ws.store, snap, "rollback", []string{key})
 			if err != nil {
 				return err
 			}
 			render.Human(e.stdout, p, colour(e))
 			red := redact.New()
 			o := ws.options(e, p, red)
+			o.Actor = actorOf(e, authz)
 			o.Kind = "rollback"
 			o.Reason = reason
 			o.Authorization = authz
