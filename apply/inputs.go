@@ -157,14 +157,6 @@ func recheckHealth(desired plan.Desired, states map[string]*state.TargetState) {
 	}
 }
 
-// shortImage is repo@sha256:<12 hex>.
-func shortImage(img string) string {
-	if i := strings.Index(img, "@sha256:"); i >= 0 && len(img) > i+8+12 {
-		return img[:i+8+12]
-	}
-	return img
-}
-
 // promotionWarnings warns in the plan about an app change of a promoted
 // target whose image is not the one recorded healthy on its from lane:
 // apply will refuse it.
@@ -185,10 +177,10 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 		if src == nil || src.HealthyImage != str(c.After, "image") {
 			healthy := "none"
 			if src != nil && src.HealthyImage != "" {
-				healthy = shortImage(src.HealthyImage)
+				healthy = state.ShortImage(src.HealthyImage)
 			}
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: image %s is not the image recorded healthy on %s/%s (%s): apply will refuse it",
-				c.Target, shortImage(str(c.After, "image")), product, t.Spec.Promote.From, healthy))
+				c.Target, state.ShortImage(str(c.After, "image")), product, t.Spec.Promote.From, healthy))
 		}
 	}
 }
@@ -204,8 +196,8 @@ func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[
 			for i := range p.Changes {
 				c := &p.Changes[i]
 				if c.Target == key && c.Kind == plan.KindApp && c.Action != plan.NoOp {
-					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", shortImage(rb.To), rb.Record, shortImage(str(c.After, "image")))
-					p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s was rolled back from %s to %s by %s (%s); until the config asks for the image it runs, config and state disagree and apply deploys what the config asks for", key, shortImage(rb.From), shortImage(rb.To), rb.Record, rb.Reason))
+					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", state.ShortImage(rb.To), rb.Record, state.ShortImage(str(c.After, "image")))
+					p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s was rolled back from %s to %s by %s (%s); until the config asks for the image it runs, config and state disagree and apply deploys what the config asks for", key, state.ShortImage(rb.From), state.ShortImage(rb.To), rb.Record, rb.Reason))
 				}
 			}
 		}

@@ -149,7 +149,7 @@ func (r *run) observeApp(ctx context.Context, key string, res plan.Resource) (*p
 	attrs := copyAttrs(res.Attrs)
 	var diffs []string
 	if st.Image != "" && st.Image != str(res.Attrs, "image") {
-		diffs = append(diffs, fmt.Sprintf("image is %s at %s, recorded %s", shortImage(st.Image), res.Provider, shortImage(str(res.Attrs, "image"))))
+		diffs = append(diffs, fmt.Sprintf("image is %s at %s, recorded %s", state.ShortImage(st.Image), res.Provider, state.ShortImage(str(res.Attrs, "image"))))
 		attrs["image"] = st.Image
 	}
 	if env, ok := res.Attrs["env"].(map[string]any); ok && st.Env != nil {

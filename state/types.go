@@ -174,8 +174,14 @@ func TargetPath(key string) string {
 // PreviewKey is the key of a product's preview of pull request pr.
 func PreviewKey(product string, pr int) string { return fmt.Sprintf("%s/preview/pr-%d", product, pr) }
 
-// IsPreview reports whether key is a preview key.
-func IsPreview(key string) bool { return strings.Contains(key, "/preview/") }
+// ShortImage is an image with its digest cut to 12 hex digits:
+// repo@sha256:0123456789ab.
+func ShortImage(img string) string {
+	if i := strings.Index(img, "@sha256:"); i >= 0 && len(img) > i+8+12 {
+		return img[:i+8+12]
+	}
+	return img
+}
 
 // RecordsDir is the directory of a target's records, with a trailing /:
 // records/<product>/<lane>/, and records/<product>/preview/ for every

@@ -53,7 +53,7 @@ providers and does not repeat changes already made.`,
 				if p, err = render.FromJSON(b); err != nil {
 					return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", args[0], err)}
 				}
-			} else if p, err = makePlan(ctx, e, cfg, snap, nil, refresh); err != nil {
+			} else if p, err = makePlan(ctx, e, cfg, snap, nil, refresh, true); err != nil {
 				return err
 			}
 			if !saved {

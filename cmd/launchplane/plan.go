@@ -56,7 +56,7 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			p, err := makePlan(cmd.Context(), e, cfg, snap, only, refresh)
+			p, err := makePlan(cmd.Context(), e, cfg, snap, only, refresh, true)
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,8 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 
 // makePlan plans, with --refresh observing the providers first (their
 // credentials are read as at apply, and redacted from everything shown).
-func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh bool) (*plan.Plan, error) {
+// probe adds the notes of providers in a reduced mode (limitations).
+func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool) (*plan.Plan, error) {
 	var p *plan.Plan
 	var err error
 	red := redact.New()
@@ -113,7 +114,9 @@ func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapsh
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: red.Error(err)}
 	}
-	p.Diagnostics = append(p.Diagnostics, limitations(ctx, cfg, p)...)
+	if probe {
+		p.Diagnostics = append(p.Diagnostics, limitations(ctx, cfg, p)...)
+	}
 	for i, d := range p.Diagnostics {
 		p.Diagnostics[i] = red.String(d)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -78,16 +77,9 @@ func newStatusCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// shortImage abbreviates the digest: repo@sha256:0123456789ab.
-func shortImage(img string) string {
-	if i := strings.Index(img, "@sha256:"); i >= 0 && len(img) > i+20 {
-		return img[:i+20]
-	}
-	if img == "" {
-		return "-"
-	}
-	return img
-}
+// shortImage abbreviates the digest (repo@sha256:0123456789ab); "-" for
+// no image.
+func shortImage(img string) string { return dash(state.ShortImage(img)) }
 
 func sortedTargets[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

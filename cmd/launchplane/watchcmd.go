@@ -69,7 +69,8 @@ func watchRound(ctx context.Context, e *env, dir, stateLocFlag string) {
 		return
 	}
 	defer store.Close()
-	p, err := makePlan(ctx, e, cfg, snap, nil, false)
+	// no refresh and no probe: watch never reaches a provider or engine
+	p, err := makePlan(ctx, e, cfg, snap, nil, false, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "launchplane: %v\n", err)
 		return

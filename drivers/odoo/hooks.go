@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,7 +91,7 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 	secrets, _ := attrs["secrets"].(map[string]any)
 	settings := map[string]any{}
 	owner := map[string]string{}
-	for _, k := range sortedKeys(s.Settings) {
+	for _, k := range slices.Sorted(maps.Keys(s.Settings)) {
 		name := settingEnv(k)
 		if other, dup := owner[name]; dup {
 			return fmt.Errorf("product %s: spec.odoo.settings: %q and %q both map to env %s", p.Name, other, k, name)
@@ -120,7 +122,7 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 	if len(owner) > 0 {
 		// The settings job's list of keys travels in the app's environment
 		// too, so runtimes that run jobs with the app's env only have it.
-		env["LP_SETTING_KEYS"] = settingKeys(sortedKeys(s.Settings))
+		env["LP_SETTING_KEYS"] = settingKeys(slices.Sorted(maps.Keys(s.Settings)))
 	}
 	attrs["odoo"] = map[string]any{"database": s.Database, "modules": mods, "settings": settings}
 	return nil
@@ -161,7 +163,7 @@ func extraSteps(p *config.Product, t *config.Target, app plan.Resource) ([]plan.
 		if len(s.Modules) > 0 {
 			attrs["command"] = strings.Join(updateCommand(s.Database, s.Modules), " ")
 		}
-		keys := sortedKeys(s.Settings)
+		keys := slices.Sorted(maps.Keys(s.Settings))
 		if len(keys) > 0 {
 			ks := make([]any, len(keys))
 			for i, k := range keys {
@@ -222,15 +224,6 @@ const (
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // preflight refuses, before any mutation, a gated deploy whose gate
@@ -415,7 +408,7 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	}
 	env := map[string]string{}
 	var secretKeys, names []string
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		name := settingEnv(k)
 		names = append(names, k)
 		switch v := settings[k].(type) {
