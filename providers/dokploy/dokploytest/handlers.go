@@ -186,10 +186,46 @@ type procedure struct {
 	fn     func(s *Server, in *input) (any, *apiError)
 }
 
+// since is the first release of each procedure newer than v0.20: an older
+// server has no such route, which @dokploy/trpc-openapi answers 404
+// {"message":"Not found","code":"NOT_FOUND"} (its node-http core), as it
+// does a wrong method.
+var since = map[string]string{
+	"environment.one":     "v0.25.0",  // the environment router
+	"deployment.readLogs": "v0.29.6",
+}
+
+// semver parses "v1.2.3" (a suffix like -canary is ignored).
+func semver(v string) [3]int {
+	var out [3]int
+	v = strings.TrimPrefix(v, "v")
+	if i := strings.IndexAny(v, "-+"); i >= 0 {
+		v = v[:i]
+	}
+	for i, part := range strings.SplitN(v, ".", 3) {
+		out[i], _ = strconv.Atoi(part)
+	}
+	return out
+}
+
+// older reports whether version a is older than b.
+func older(a, b string) bool {
+	x, y := semver(a), semver(b)
+	for i := range x {
+		if x[i] != y[i] {
+			return x[i] < y[i]
+		}
+	}
+	return false
+}
+
 // empty is a result answered with an empty body.
 type empty struct{}
 
 var procedures = map[string]procedure{
+	"settings.getDokployVersion":     {http.MethodGet, (*Server).dokployVersion},
+	"user.get":                       {http.MethodGet, (*Server).userGet},
+	"backup.update":                  {http.MethodPost, (*Server).backupUpdate},
 	"environment.one":                {http.MethodGet, (*Server).environmentOne},
 	"application.one":                {http.MethodGet, (*Server).applicationOne},
 	"application.create":             {http.MethodPost, (*Server).applicationCreate},
@@ -242,12 +278,15 @@ func (s *Server) handler() http.Handler {
 			return
 		}
 		p, known := procedures[name]
-		if !ok || !known {
-			writeError(w, errf(http.StatusNotFound, "Not found"))
-			return
+		s.mu.Lock()
+		if v, ok := since[name]; ok && older(s.version, v) {
+			known = false
 		}
-		if r.Method != p.method {
-			writeError(w, errf(http.StatusMethodNotAllowed, "Method not supported"))
+		s.mu.Unlock()
+		if !ok || !known || r.Method != p.method {
+			// @dokploy/trpc-openapi matches method and path together: an
+			// unknown procedure and a wrong method are both 404 Not found.
+			writeError(w, errf(http.StatusNotFound, "Not found"))
 			return
 		}
 		in := &input{query: r.URL.Query()}
@@ -328,8 +367,8 @@ func (s *Server) environmentOne(in *input) (any, *apiError) {
 	apps := []map[string]any{}
 	composes := []map[string]any{}
 	for _, svc := range s.sortedServices() {
-		if svc.EnvironmentID != id {
-			continue
+		if svc.EnvironmentID != id || (!s.admin() && !s.accessed[svc.ID]) {
+			continue // a member sees only its services (filterEnvironmentServices)
 		}
 		row := map[string]any{"name": svc.Name, "createdAt": ts(svc.CreatedAt), "description": nullStr(svc.Description), "serverId": nullStr(svc.ServerID)}
 		if svc.Kind == "application" {
@@ -377,7 +416,29 @@ func (s *Server) service(kind, id string) (*Service, *apiError) {
 		}
 		return nil, notFound("Compose")
 	}
+	if !s.admin() && !s.accessed[id] {
+		// checkServicePermissionAndAccess, packages/server/src/services/permission.ts
+		return nil, errf(http.StatusUnauthorized, "You don't have access to this service")
+	}
 	return svc, nil
+}
+
+// dokployVersion follows getDokployVersion in
+// apps/dokploy/server/api/routers/settings.ts: the package version.
+func (s *Server) dokployVersion(in *input) (any, *apiError) {
+	return s.version, nil
+}
+
+// userGet follows get in apps/dokploy/server/api/routers/user.ts: the
+// member row of the key's user in its organization, with its role.
+func (s *Server) userGet(in *input) (any, *apiError) {
+	accessed := []string{}
+	for id := range s.accessed {
+		accessed = append(accessed, id)
+	}
+	return map[string]any{"id": "member-test", "organizationId": "org-test", "userId": "user-test", "role": s.role,
+		"accessedProjects": []string{}, "accessedEnvironments": []string{EnvironmentID}, "accessedServices": accessed,
+		"user": map[string]any{"id": "user-test", "email": "ci@example.com"}}, nil
 }
 
 var appNameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
@@ -398,12 +459,18 @@ func (s *Server) create(kind string, in *input) (*Service, *apiError) {
 	if _, ok := s.environments[envID]; !ok {
 		return nil, notFound("Environment")
 	}
+	// buildAppName (packages/server/src/db/schema/utils.ts): the cleaned
+	// appName plus "-" and 6 random characters.
 	svc := s.addService(kind, envID, name, strings.ToLower(strings.ReplaceAll(strings.TrimSpace(appName), " ", "-")), in.opt("serverId"))
 	svc.Description = in.opt("description")
 	if kind == "compose" {
 		svc.ComposeType = in.enum("composeType", "docker-compose", "docker-compose", "stack")
 		svc.ComposeFile = in.opt("composeFile")
+		if in.has("sourceType") { // apiCreateCompose picks sourceType
+			svc.SourceType = in.enum("sourceType", "github", "git", "github", "gitlab", "bitbucket", "gitea", "raw")
+		}
 	}
+	s.accessed[svc.ID] = true // addNewService: the creator gets access
 	return svc, nil
 }
 
@@ -439,9 +506,9 @@ func (s *Server) serviceRow(svc *Service) map[string]any {
 		row["username"] = nullStr(svc.RegistryUsername)
 		row["password"] = nullStr(svc.registryPassword)
 		row["registryUrl"] = nullStr(svc.RegistryURL)
-		row["buildArgs"] = nil
-		row["buildSecrets"] = nil
-		row["createEnvFile"] = false
+		row["buildArgs"] = nullStr(svc.BuildArgs)
+		row["buildSecrets"] = nullStr(svc.BuildSecrets)
+		row["createEnvFile"] = svc.CreateEnvFile
 	} else {
 		row["composeId"] = svc.ID
 		row["composeStatus"] = svc.Status
@@ -522,9 +589,9 @@ func (s *Server) saveEnv(svc *Service, env string) {
 func (s *Server) applicationSaveEnv(in *input) (any, *apiError) {
 	id := in.minStr("applicationId")
 	env := in.nullable("env")
-	in.nullable("buildArgs")
-	in.nullable("buildSecrets")
-	in.reqBool("createEnvFile")
+	args := in.nullable("buildArgs")
+	secrets := in.nullable("buildSecrets")
+	createEnvFile := in.reqBool("createEnvFile")
 	if err := in.err(); err != nil {
 		return nil, err
 	}
@@ -537,6 +604,15 @@ func (s *Server) applicationSaveEnv(in *input) (any, *apiError) {
 		text = *env
 	}
 	s.saveEnv(svc, text)
+	// saveEnvironment in apps/dokploy/server/api/routers/application.ts
+	// writes all four fields: null clears the build args and secrets.
+	svc.BuildArgs, svc.BuildSecrets, svc.CreateEnvFile = "", "", createEnvFile
+	if args != nil {
+		svc.BuildArgs = *args
+	}
+	if secrets != nil {
+		svc.BuildSecrets = *secrets
+	}
 	return true, nil
 }
 
@@ -1079,6 +1155,9 @@ func (s *Server) scheduleRun(in *input) (any, *apiError) {
 	if d.Status == "done" {
 		d.Log = append(d.Log, "ok")
 	}
+	if older(s.version, "v0.29.14") {
+		return true, nil // runManually answered true before v0.29.14
+	}
 	return map[string]any{"status": d.Status, "deploymentId": d.ID, "logPath": "/etc/dokploy/logs/" + d.ID + ".log"}, nil
 }
 
@@ -1089,7 +1168,10 @@ func backupRow(b *BackupConfig) map[string]any {
 		"backupId": b.ID, "schedule": b.Schedule, "prefix": b.Prefix, "destinationId": b.DestinationID,
 		"database": b.Database, "databaseType": b.DatabaseType, "backupType": b.BackupType, "enabled": b.Enabled,
 		"serviceName": nullStr(b.ServiceName), "composeId": nullStr(b.ComposeID), "keepLatestCount": nil,
-		"postgresId": nil, "mysqlId": nil, "mariadbId": nil, "mongoId": nil, "libsqlId": nil,
+		"postgresId": nil, "mysqlId": nil, "mariadbId": nil, "mongoId": nil, "libsqlId": nil, "metadata": nil,
+	}
+	if b.Metadata != nil {
+		row["metadata"] = b.Metadata
 	}
 	if b.KeepLatestCount > 0 {
 		row["keepLatestCount"] = b.KeepLatestCount
@@ -1136,6 +1218,7 @@ func (s *Server) backupCreate(in *input) (any, *apiError) {
 	}
 	in.str("databaseType")
 	b.KeepLatestCount = in.optInt("keepLatestCount", 0)
+	b.Metadata = in.object("metadata")
 	if err := in.err(); err != nil {
 		return nil, err
 	}
@@ -1186,6 +1269,13 @@ func manualBackup(kind string) func(*Server, *input) (any, *apiError) {
 			svc := s.services[b.ComposeID]
 			if svc == nil {
 				return nil, errf(http.StatusBadRequest, "Compose not found")
+			}
+			// generateBackupCommand (packages/server/src/utils/backups/utils.ts)
+			// builds a compose dump only from metadata.<databaseType>;
+			// without it there is no command and the run fails (400
+			// "Error running manual Compose backup ", routers/backup.ts).
+			if !composeMetadataOK(b) {
+				return nil, errf(http.StatusBadRequest, "Error running manual Compose backup ")
 			}
 			if svc.Status != "done" {
 				return nil, errf(http.StatusBadRequest, "Container not found")
@@ -1250,7 +1340,9 @@ func (s *Server) listBackupFiles(in *input) (any, *apiError) {
 			}
 			continue
 		}
-		out = append(out, rcloneFile{Path: f.Path, Name: rest, Size: f.Size, Hashes: map[string]string{"MD5": f.MD5}})
+		// rclone lsjson without --hash (listBackupFiles in
+		// apps/dokploy/server/api/routers/backup.ts): no Hashes.
+		out = append(out, rcloneFile{Path: f.Path, Name: rest, Size: f.Size})
 	}
 	filtered := []rcloneFile{}
 	for _, f := range out {
@@ -1262,4 +1354,68 @@ func (s *Server) listBackupFiles(in *input) (any, *apiError) {
 		filtered = filtered[:100]
 	}
 	return filtered, nil
+}
+
+// object is an optional JSON object (nil when absent or null).
+func (in *input) object(k string) map[string]any {
+	v, ok := in.body[k]
+	if !ok || v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		in.bad = append(in.bad, k+": Expected object")
+	}
+	return m
+}
+
+// composeMetadataOK reports whether b's metadata holds what
+// generateBackupCommand needs for its databaseType.
+func composeMetadataOK(b *BackupConfig) bool {
+	m, _ := b.Metadata[b.DatabaseType].(map[string]any)
+	str := func(k string) bool { v, ok := m[k].(string); return ok && v != "" }
+	switch b.DatabaseType {
+	case "postgres":
+		return str("databaseUser")
+	case "mariadb", "mongo":
+		return str("databaseUser") && str("databasePassword")
+	case "mysql":
+		return str("databaseRootPassword")
+	}
+	return false
+}
+
+// backupUpdate follows update in apps/dokploy/server/api/routers/backup.ts
+// with apiUpdateBackup (packages/server/src/db/schema/backups.ts): every
+// listed key is required (nullable columns may be null).
+func (s *Server) backupUpdate(in *input) (any, *apiError) {
+	id := in.minStr("backupId")
+	for _, k := range []string{"schedule", "enabled", "prefix", "destinationId", "database", "keepLatestCount", "serviceName", "metadata", "databaseType"} {
+		if !in.has(k) {
+			in.bad = append(in.bad, k+": Required")
+		}
+	}
+	next := BackupConfig{}
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	b := s.backups[id]
+	if b == nil {
+		return nil, errf(http.StatusBadRequest, "Backup not found")
+	}
+	next = *b
+	next.Schedule = in.minStr("schedule")
+	next.Enabled = in.optBool("enabled", true)
+	next.Prefix = in.minStr("prefix")
+	next.DestinationID = in.minStr("destinationId")
+	next.Database = in.minStr("database")
+	next.KeepLatestCount = in.optInt("keepLatestCount", 0)
+	next.ServiceName = in.opt("serviceName")
+	next.Metadata = in.object("metadata")
+	next.DatabaseType = in.enum("databaseType", "", "postgres", "mariadb", "mysql", "mongo", "web-server", "libsql")
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	*b = next
+	return empty{}, nil
 }

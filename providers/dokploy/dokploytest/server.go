@@ -12,6 +12,11 @@
 //     deployment lists are newest first, rows matched by their title;
 //   - schedule.runManually and backup.manualBackup* are synchronous.
 //
+// It follows Dokploy's own source (Dokploy/dokploy at v0.30.2-51, commit
+// 772b768) where the documentation is silent; each handler names the file
+// it follows. SetVersion makes it answer as an older release does, and
+// SetMember as the key of an organization member that is not an admin.
+//
 // The deployment queue is deterministic, with no timing: a queued deploy
 // advances one step each time the deployment list of its service is read,
 // as a client waiting for it does. The first read after the deploy
@@ -30,6 +35,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -37,6 +43,9 @@ import (
 
 	"github.com/launchplane/launchplane/providers/dokploy/internal/dotenv"
 )
+
+// Version is the Dokploy release the server answers as by default.
+const Version = "v0.30.2"
 
 // Objects the server starts with.
 const (
@@ -68,6 +77,10 @@ type Service struct {
 	SourceType  string
 	Status      string // applicationStatus or composeStatus: idle, running, done, error
 	CreatedAt   time.Time
+	// Application: fields saveEnvironment sets next to env.
+	BuildArgs     string
+	BuildSecrets  string
+	CreateEnvFile bool
 }
 
 // Deployment is a row of Dokploy's deployment table.
@@ -133,6 +146,9 @@ type BackupConfig struct {
 	ServiceName     string
 	Enabled         bool
 	KeepLatestCount int
+	// Metadata is backup.metadata (compose backups), e.g.
+	// {"postgres": {"databaseUser": "odoo"}}.
+	Metadata map[string]any
 }
 
 // File is a file in a backup destination.
@@ -165,6 +181,9 @@ type Server struct {
 
 	mu           sync.Mutex
 	apiKey       string
+	version      string          // settings.getDokployVersion
+	role         string          // of the key's member: owner, admin or member
+	accessed     map[string]bool // a member's accessedServices
 	seq          int
 	clock        time.Time
 	environments map[string]string // id -> name
@@ -200,6 +219,9 @@ type pollWaiter struct {
 func New(apiKey string) *Server {
 	s := &Server{
 		apiKey:       apiKey,
+		version:      Version,
+		role:         "owner",
+		accessed:     map[string]bool{},
 		clock:        time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		environments: map[string]string{EnvironmentID: "test"},
 		destinations: map[string]string{DestinationID: "test-bucket"},
@@ -227,6 +249,59 @@ func (s *Server) SetAPIKey(key string) {
 	defer s.mu.Unlock()
 	s.apiKey = key
 }
+
+// SetVersion makes the server answer as Dokploy version v (e.g.
+// "v0.29.5"): procedures newer than v answer 404, and
+// schedule.runManually answers true before v0.29.14.
+func (s *Server) SetVersion(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version = v
+}
+
+// SetMember gives the API key's user role ("owner", "admin" or
+// "member") in the organization. A member sees, in environment.one, only
+// the services granted to it (Grant) or created with its key, and is
+// refused others with 401 (apps/dokploy/server/api/routers/environment.ts,
+// packages/server/src/services/permission.ts).
+func (s *Server) SetMember(role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.role = role
+}
+
+// Grant gives a member access to the named service.
+func (s *Server) Grant(service string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if svc := s.byName(service); svc != nil {
+		s.accessed[svc.ID] = true
+	}
+}
+
+// SetBuildArgs sets the build args and secrets of the named application
+// and its createEnvFile, as a user editing them in Dokploy would.
+func (s *Server) SetBuildArgs(service, args, secrets string, createEnvFile bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if svc := s.byName(service); svc != nil {
+		svc.BuildArgs, svc.BuildSecrets, svc.CreateEnvFile = args, secrets, createEnvFile
+	}
+}
+
+// SetSourceType sets the source of the named compose service (github,
+// git, raw…), as a user would in Dokploy.
+func (s *Server) SetSourceType(service, sourceType string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if svc := s.byName(service); svc != nil {
+		svc.SourceType = sourceType
+	}
+}
+
+// admin reports whether the key's user sees every service; the caller
+// holds mu.
+func (s *Server) admin() bool { return s.role == "owner" || s.role == "admin" }
 
 // nextID returns a new id with prefix; the caller holds mu.
 func (s *Server) nextID(prefix string) string {
@@ -491,6 +566,14 @@ func (s *Server) step(j *deployJob) bool {
 		}
 		s.deployments = append(s.deployments, j.row)
 		svc.Status = "running"
+		// The deploy expands ${{project.X}}, ${{environment.X}} and
+		// ${{X}} in the env and throws on an unknown reference
+		// (prepareEnvironmentVariables in
+		// packages/server/src/utils/docker/utils.ts).
+		if ref := unknownReference(svc.Env); ref != "" && j.status == "done" {
+			j.status = "error"
+			j.row.Log = append(j.row.Log, "Error: Invalid service environment variable: "+ref)
+		}
 		if j.status == "" || j.status == "running" {
 			j.row.Status = j.status // stuck: it stays so
 			return false
@@ -511,7 +594,35 @@ func (s *Server) step(j *deployJob) bool {
 		svc.Status = "idle"
 	}
 	d.Status = j.status
+	// For a compose service whose file comes from git, Dokploy renames
+	// the row to the commit after it ran (the finally block of
+	// deployCompose in packages/server/src/services/compose.ts).
+	if svc.Kind == "compose" && svc.SourceType != "raw" {
+		d.Title, d.Description = "Update compose.yaml", "Commit: 3f2c1a9d"
+	}
 	return false
+}
+
+var reference = regexp.MustCompile(`\$\{\{(.*?)\}\}`)
+
+// unknownReference returns the first ${{…}} reference of env that the
+// service's own variables do not define (the stand-in has no project or
+// environment variables), or "".
+func unknownReference(env string) string {
+	vars := dotenv.Parse(env)
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, m := range reference.FindAllStringSubmatch(vars[k], -1) {
+			if _, ok := vars[m[1]]; !ok {
+				return m[1]
+			}
+		}
+	}
+	return ""
 }
 
 // byName finds a service by name; the caller holds mu.

@@ -65,7 +65,9 @@ func TestAuthAndErrorShapes(t *testing.T) {
 			t.Errorf("key %q: %d %s", key, st, body)
 		}
 	}
-	if st, body := c.do(http.MethodPost, "application.one", "", map[string]string{"applicationId": "x"}); st != 405 || !strings.Contains(body, `"code":"METHOD_NOT_SUPPORTED"`) {
+	// trpc-openapi matches method and path together: a wrong method is
+	// an unknown route, 404 "Not found" like an unknown procedure.
+	if st, body := c.do(http.MethodPost, "application.one", "", map[string]string{"applicationId": "x"}); st != 404 || body != `{"code":"NOT_FOUND","message":"Not found"}` {
 		t.Errorf("POST of a query: %d %s", st, body)
 	}
 	if st, body := c.do(http.MethodGet, "application.one", "applicationId=nope", nil); st != 404 || body != `{"code":"NOT_FOUND","message":"Application not found"}` {
@@ -142,6 +144,7 @@ func TestDeployQueue(t *testing.T) {
 func TestHoldAndDrain(t *testing.T) {
 	s, c := start(t)
 	id := s.AddService("compose", EnvironmentID, "stack")
+	s.SetComposeFile("stack", "services: {}\n")
 	s.HoldDeploys()
 	if st, body := c.do(http.MethodPost, "compose.deploy", "", map[string]string{"composeId": id}); st != 200 || !strings.Contains(body, `"message":"Deployment queued"`) {
 		t.Fatalf("compose deploy: %d %s", st, body)
@@ -153,5 +156,30 @@ func TestHoldAndDrain(t *testing.T) {
 	s.Drain()
 	if rows := s.Deployments("stack"); len(rows) != 1 || rows[0].Status != "done" || rows[0].Title != "Manual deployment" || s.Queued() != 0 {
 		t.Fatalf("after drain: %+v", rows)
+	}
+}
+
+// Older releases lack newer procedures (404 Not found) and answer
+// schedule.runManually with true; a member sees only its services.
+func TestVersionsAndMembers(t *testing.T) {
+	s, c := start(t)
+	if st, body := c.do(http.MethodGet, "settings.getDokployVersion", "", nil); st != 200 || body != `"v0.30.2"` {
+		t.Errorf("version: %d %q", st, body)
+	}
+	s.SetVersion("v0.24.3")
+	if st, body := c.do(http.MethodGet, "environment.one", "environmentId="+EnvironmentID, nil); st != 404 || body != `{"code":"NOT_FOUND","message":"Not found"}` {
+		t.Errorf("environment.one before v0.25.0: %d %s", st, body)
+	}
+	s.SetVersion("v0.30.2")
+	mine := s.AddService("application", EnvironmentID, "mine")
+	other := s.AddService("application", EnvironmentID, "other")
+	s.SetMember("member")
+	s.Grant("mine")
+	_, body := c.do(http.MethodGet, "environment.one", "environmentId="+EnvironmentID, nil)
+	if !strings.Contains(body, mine) || strings.Contains(body, other) {
+		t.Errorf("a member's environment: %s", body)
+	}
+	if st, body := c.do(http.MethodGet, "application.one", "applicationId="+other, nil); st != 401 || !strings.Contains(body, "You don't have access to this service") {
+		t.Errorf("a member reading another service: %d %s", st, body)
 	}
 }
