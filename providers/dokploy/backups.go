@@ -2,6 +2,7 @@ package dokploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,13 +16,14 @@ import (
 // backupRow is a backup configuration, as the database's (or compose
 // service's) one answers it.
 type backupRow struct {
-	BackupID      string  `json:"backupId"`
-	Prefix        string  `json:"prefix"`
-	DestinationID string  `json:"destinationId"`
-	Database      string  `json:"database"`
-	DatabaseType  string  `json:"databaseType"`
-	BackupType    string  `json:"backupType"`
-	ServiceName   *string `json:"serviceName"`
+	BackupID      string         `json:"backupId"`
+	Prefix        string         `json:"prefix"`
+	DestinationID string         `json:"destinationId"`
+	Database      string         `json:"database"`
+	DatabaseType  string         `json:"databaseType"`
+	BackupType    string         `json:"backupType"`
+	ServiceName   *string        `json:"serviceName"`
+	Metadata      map[string]any `json:"metadata"`
 }
 
 // backupFile is an entry of backup.listBackupFiles (rclone lsjson).
@@ -129,8 +131,8 @@ func (p *Provider) takeBackup(ctx context.Context, target, database string) (pro
 	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Path > fresh[j].Path }) // timestamped names: newest first
 	f := fresh[0]
 	out = providers.Backup{ID: f.Path, Location: "dokploy-destination://" + bc.DestinationID + "/" + strings.TrimLeft(f.Path, "/"),
-		Size: f.Size, Taken: start.UTC(), Duration: took}
-	if md5 := f.Hashes["MD5"]; md5 != "" {
+		Size: f.Size, Taken: start.UTC(), Duration: took, Checksum: NoChecksum}
+	if md5 := f.Hashes["MD5"]; md5 != "" { // a Dokploy that lists hashes
 		out.Checksum = "md5:" + strings.ToLower(md5)
 	}
 	return out, nil
@@ -177,13 +179,38 @@ func (p *Provider) backupConfig(ctx context.Context, target string, src *backupS
 		}
 		return nil
 	}
+	var metadata map[string]any
+	if src.backupType == "compose" {
+		var err error
+		if metadata, err = p.composeMetadata(); err != nil {
+			return nil, err
+		}
+	}
 	if r := match(src.rows); r != nil {
+		if metadata == nil || sameMetadata(r.Metadata, metadata) {
+			return r, nil
+		}
+		// A configuration without (or with other) metadata has no dump
+		// command: backup.update needs every key of apiUpdateBackup
+		// (packages/server/src/db/schema/backups.ts).
+		keep := any(nil)
+		if bc.KeepLatestCount > 0 {
+			keep = bc.KeepLatestCount
+		}
+		body := map[string]any{"backupId": r.BackupID, "schedule": neverCron, "enabled": false, "prefix": prefix,
+			"destinationId": bc.DestinationID, "database": database, "keepLatestCount": keep, "serviceName": bc.ServiceName,
+			"metadata": metadata, "databaseType": bc.DatabaseType}
+		if err := p.post(ctx, "backup.update", body, nil); err != nil {
+			return nil, err
+		}
+		r.Metadata = metadata
 		return r, nil
 	}
 	body := map[string]any{"schedule": neverCron, "prefix": prefix, "destinationId": bc.DestinationID, "database": database,
 		"databaseType": bc.DatabaseType, "enabled": false, "backupType": src.backupType, src.idKey: src.id}
 	if src.backupType == "compose" {
 		body["serviceName"] = bc.ServiceName
+		body["metadata"] = metadata
 	}
 	if bc.KeepLatestCount > 0 {
 		body["keepLatestCount"] = bc.KeepLatestCount
@@ -202,8 +229,69 @@ func (p *Provider) backupConfig(ctx context.Context, target string, src *backupS
 	return nil, fmt.Errorf("backup.create: the backup of %s (prefix %s) was created but is not listed", database, prefix)
 }
 
+// composeMetadata is backup.metadata of a compose backup: Dokploy builds
+// the dump command of a compose service only from
+// metadata.<databaseType> (generateBackupCommand in
+// packages/server/src/utils/backups/utils.ts); without it
+// manualBackupCompose fails.
+func (p *Provider) composeMetadata() (map[string]any, error) {
+	bc := p.c.Backup
+	password := func() (string, error) {
+		if bc.DatabasePassword == nil {
+			return "", fmt.Errorf("compose backups of %s need backup.databasePassword in the provider config: Dokploy builds the dump command of a compose service from it", bc.DatabaseType)
+		}
+		pw, err := p.cfg.Secret(*bc.DatabasePassword)
+		if err != nil {
+			return "", fmt.Errorf("cannot read the database password (backup.databasePassword, %s): %w", *bc.DatabasePassword, err)
+		}
+		p.red.Add(pw)
+		return pw, nil
+	}
+	needUser := func() error {
+		if bc.DatabaseUser == "" {
+			return errors.New("compose backups need backup.databaseUser in the provider config: Dokploy builds the dump command of a compose service from it")
+		}
+		return nil
+	}
+	switch bc.DatabaseType {
+	case "postgres":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		return map[string]any{"postgres": map[string]any{"databaseUser": bc.DatabaseUser}}, nil
+	case "mariadb", "mongo":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		pw, err := password()
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{bc.DatabaseType: map[string]any{"databaseUser": bc.DatabaseUser, "databasePassword": pw}}, nil
+	case "mysql":
+		pw, err := password()
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"mysql": map[string]any{"databaseRootPassword": pw}}, nil
+	}
+	return nil, fmt.Errorf("compose backups of %s are not supported", bc.DatabaseType)
+}
+
+// sameMetadata compares backup metadata as JSON values.
+func sameMetadata(a, b map[string]any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
 func (p *Provider) backupFiles(ctx context.Context, dir string) ([]backupFile, error) {
 	var files []backupFile
 	err := p.get(ctx, "backup.listBackupFiles", url.Values{"destinationId": {p.c.Backup.DestinationID}, "search": {dir}}, &files)
 	return files, err
 }
+
+// NoChecksum is the checksum of a Dokploy backup: listBackupFiles runs
+// rclone lsjson without --hash (apps/dokploy/server/api/routers/backup.ts),
+// so Dokploy tells none.
+const NoChecksum = "none: dokploy lists backup files without hashes"

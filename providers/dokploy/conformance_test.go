@@ -121,7 +121,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"application", nil},
 		{"compose", map[string]any{"serviceType": "compose",
-			"backup": map[string]any{"destinationId": dokploytest.DestinationID, "serviceName": "db"}}},
+			"backup": map[string]any{"destinationId": dokploytest.DestinationID, "serviceName": "db", "databaseUser": "odoo"}}},
 	} {
 		t.Run(c.kind, func(t *testing.T) {
 			newP := func(t *testing.T) (*Provider, backend) {

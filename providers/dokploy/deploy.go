@@ -14,6 +14,9 @@ import (
 	"github.com/launchplane/launchplane/redact"
 )
 
+// errNotQueued marks a deploy call Dokploy refused: nothing was queued.
+var errNotQueued = errors.New("deploy not queued")
+
 // descriptionPrefix starts the description of Launchplane's deployments;
 // the full idempotency key follows it.
 const descriptionPrefix = "launchplane idempotency-key="
@@ -115,6 +118,9 @@ func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.E
 	if err != nil {
 		return "", err
 	}
+	if err := noReferences(want); err != nil {
+		return "", err
+	}
 	text, err := dotenv.Encode(want)
 	if err != nil {
 		return "", err
@@ -135,23 +141,24 @@ func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.E
 	}
 	id := svc.id()
 	ev["service_id"] = id
-	if p.kind.name == "compose" {
-		if svc.SourceType == "raw" && !strings.Contains(deref(svc.ComposeFile), ImageVar) {
-			return id, fmt.Errorf("the compose file of %q does not use ${%s}: the image Launchplane deploys would not reach it", svc.Name, ImageVar)
-		}
-		err = p.post(ctx, "compose.saveEnvironment", map[string]any{"composeId": id, "env": text}, nil)
-	} else {
-		if err := p.saveImage(ctx, id, app.Image); err != nil {
-			return id, err
-		}
-		err = p.post(ctx, "application.saveEnvironment", map[string]any{"applicationId": id, "env": text,
-			"buildArgs": nil, "buildSecrets": nil, "createEnvFile": false}, nil)
-	}
-	if err != nil {
+	if err := p.adoptable(svc); err != nil {
 		return id, err
+	}
+	// From here on the service changes: a failure puts back what it held
+	// (unless Launchplane just created it), so that Dokploy and the state
+	// never silently disagree.
+	prev := *svc
+	restore := func(err error) error {
+		if ev["created"] == true {
+			return err
+		}
+		return p.restore(ctx, &prev, ev, err)
+	}
+	if err := p.saveEnv(ctx, svc, app.Image, text); err != nil {
+		return id, restore(err)
 	}
 	if err := p.verify(ctx, id, app.Image, want); err != nil {
-		return id, err
+		return id, restore(err)
 	}
 	base := app.Title
 	if base == "" {
@@ -171,7 +178,85 @@ func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.E
 		ev["deployment_id"] = row.DeploymentID
 		ev["deployment_status"] = deref(row.Status)
 	}
-	return id, err
+	if err != nil {
+		if row != nil && (deref(row.Status) == "error" || deref(row.Status) == "cancelled") || errors.Is(err, errNotQueued) {
+			return id, restore(err)
+		}
+		// Still queued or running: Dokploy may yet deploy it.
+		return id, fmt.Errorf("%w; %q holds the new image and env while its deployment has not finished: the next apply compares them", err, svc.Name)
+	}
+	return id, nil
+}
+
+// adoptable refuses a compose service whose file comes from git: Dokploy
+// renames each of its deployment rows to the commit message once done
+// (deployCompose, packages/server/src/services/compose.ts), so a deploy
+// could never find its own row.
+func (p *Provider) adoptable(svc *service) error {
+	if p.kind.name != "compose" {
+		return nil
+	}
+	if svc.SourceType != "raw" {
+		return fmt.Errorf("compose service %q takes its file from %s: Dokploy renames the deployments of such a service to the commit message, so Launchplane cannot follow them; use a raw compose service (its file in Dokploy) or another name",
+			svc.Name, svc.SourceType)
+	}
+	if !strings.Contains(deref(svc.ComposeFile), ImageVar) {
+		return fmt.Errorf("the compose file of %q does not use ${%s}: the image Launchplane deploys would not reach it", svc.Name, ImageVar)
+	}
+	return nil
+}
+
+// saveEnv writes image and env text to the service. For an application,
+// saveEnvironment also writes buildArgs, buildSecrets and createEnvFile
+// (routers/application.ts): the service's own values go back unchanged.
+func (p *Provider) saveEnv(ctx context.Context, svc *service, image, text string) error {
+	if p.kind.name == "compose" {
+		return p.post(ctx, "compose.saveEnvironment", map[string]any{"composeId": svc.id(), "env": text}, nil)
+	}
+	if err := p.saveImage(ctx, svc.id(), image); err != nil {
+		return err
+	}
+	createEnvFile := false
+	if svc.CreateEnvFile != nil {
+		createEnvFile = *svc.CreateEnvFile
+	}
+	return p.post(ctx, "application.saveEnvironment", map[string]any{"applicationId": svc.id(), "env": text,
+		"buildArgs": svc.BuildArgs, "buildSecrets": svc.BuildSecrets, "createEnvFile": createEnvFile}, nil)
+}
+
+// restore puts back the image and env prev held after a deploy failed
+// with cause; the error says whether Dokploy holds the old or the new.
+func (p *Provider) restore(ctx context.Context, prev *service, ev providers.Evidence, cause error) error {
+	image := deref(prev.DockerImage)
+	err := p.saveEnv(ctx, prev, image, prev.env())
+	if err == nil && p.kind.name == "application" && image == "" {
+		err = errors.New("it had no image to put back")
+	}
+	if err != nil {
+		ev["restored"] = false
+		return fmt.Errorf("%w; could not restore the previous image and env of %q (%v): it holds the new image while the state keeps the old one, fix it in Dokploy or apply again",
+			cause, prev.Name, p.red.Error(err))
+	}
+	ev["restored"] = true
+	return fmt.Errorf("%w; restored the previous image and env of %q", cause, prev.Name)
+}
+
+// noReferences refuses env values with ${{…}}: Dokploy expands
+// ${{project.X}}, ${{environment.X}} and ${{X}} at deploy, throws on an
+// unknown name (prepareEnvironmentVariables in
+// packages/server/src/utils/docker/utils.ts) and has no escape.
+func noReferences(env map[string]string) error {
+	var bad []string
+	for k, v := range env {
+		if strings.Contains(v, "${{") {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("env %s hold ${{…}}, which Dokploy expands at deploy (and fails on unknown names); it has no escape for it: change these values", strings.Join(bad, ", "))
 }
 
 // envOf is the environment Launchplane saves for app: its env, the names
@@ -240,7 +325,7 @@ func (p *Provider) verify(ctx context.Context, id, image string, want map[string
 // run starts a deployment of service id titled title and waits for it.
 func (p *Provider) run(ctx context.Context, id, title, description string) (*deployment, error) {
 	if err := p.post(ctx, p.kind.deploy, map[string]any{p.kind.idKey: id, "title": title, "description": description}, nil); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errNotQueued, err)
 	}
 	return p.await(ctx, id, title)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -106,6 +107,7 @@ func keys(m map[string]string) []string {
 	for k := range m {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -182,7 +184,7 @@ func TestDeployEmptyStatusFailsAtTimeout(t *testing.T) {
 			if len(rows) != 1 || rows[0].Status != status {
 				t.Fatalf("deployments %+v", rows)
 			}
-			wantError(t, err, fmt.Sprintf(`deploy shop/prod via dokploy-conf: deployment %q has status %q after 20ms: not done`, rows[0].Title, status))
+			wantError(t, err, fmt.Sprintf(`deploy shop/prod via dokploy-conf: deployment %q has status %q after 20ms: not done; "shop-prod" holds the new image and env while its deployment has not finished: the next apply compares them`, rows[0].Title, status))
 		})
 	}
 }
@@ -194,7 +196,7 @@ func TestDeployWhoseRowNeverAppears(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	re := regexp.MustCompile(`^deploy shop/prod via dokploy-conf: no deployment titled "deployment-20260101T000000Z-shop-prod-a1b2c3 0123456789ab-[0-9a-f]{6}" appeared after 20ms: check Dokploy's deployment queue$`)
+	re := regexp.MustCompile(`^deploy shop/prod via dokploy-conf: no deployment titled "deployment-20260101T000000Z-shop-prod-a1b2c3 0123456789ab-[0-9a-f]{6}" appeared after 20ms: check Dokploy's deployment queue; "shop-prod" holds the new image and env while its deployment has not finished: the next apply compares them$`)
 	if !re.MatchString(err.Error()) {
 		t.Errorf("error %q does not match %s", err, re)
 	}
@@ -267,7 +269,7 @@ func TestAPIErrorsAreRedactedAndExplained(t *testing.T) {
 	deployOK(t, p, shopApp(image1, "k"))
 	srv.FailNext("application.saveEnvironment", http.StatusBadRequest, "invalid env DATABASE_URL="+secretURL)
 	_, _, err := p.Deploy(t.Context(), shopApp(image2, "k2"))
-	wantError(t, err, "deploy shop/prod via dokploy-conf: application.saveEnvironment: dokploy answered 400 BAD_REQUEST: invalid env DATABASE_URL=[REDACTED]")
+	wantError(t, err, "deploy shop/prod via dokploy-conf: application.saveEnvironment: dokploy answered 400 BAD_REQUEST: invalid env DATABASE_URL=[REDACTED]; restored the previous image and env of \"shop-prod\"")
 	var ae *providers.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Path != "/application.saveEnvironment" {
 		t.Errorf("%v does not wrap the APIError: %+v", err, ae)
@@ -350,7 +352,7 @@ func TestRegistryCredentials(t *testing.T) {
 	}
 	srv.FailNext("application.saveDockerProvider", http.StatusBadRequest, "cannot log in with "+pw)
 	_, _, err := p.Deploy(t.Context(), shopApp(image2, "k"))
-	wantError(t, err, "deploy shop/prod via dokploy-conf: application.saveDockerProvider: dokploy answered 400 BAD_REQUEST: cannot log in with [REDACTED]")
+	wantError(t, err, "deploy shop/prod via dokploy-conf: application.saveDockerProvider: dokploy answered 400 BAD_REQUEST: cannot log in with [REDACTED]; restored the previous image and env of \"shop-prod\"")
 }
 
 func TestCompose(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +71,9 @@ type backupConfig struct {
 	ServiceName     string `json:"serviceName"`
 	Prefix          string `json:"prefix"`
 	KeepLatestCount int    `json:"keepLatestCount"`
+	// Compose backups: Dokploy builds the dump command from these only.
+	DatabaseUser     string               `json:"databaseUser"`
+	DatabasePassword *providers.SecretRef `json:"databasePassword"`
 }
 
 // Provider is a Dokploy instance: one environment of it, whose
@@ -90,6 +95,10 @@ type Provider struct {
 
 	mu  sync.Mutex
 	key string
+
+	openMu  sync.Mutex
+	opened  bool   // the version and the key's role were checked
+	version string // settings.getDokployVersion
 }
 
 var (
@@ -184,11 +193,28 @@ func duration(field, s string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// ready reads the API key on first use.
+// ready reads the API key on first use, then opens the provider once:
+// it checks the Dokploy version and that the key sees every service.
 func (p *Provider) ready(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := p.readKey(); err != nil {
+		return err
+	}
+	p.openMu.Lock()
+	defer p.openMu.Unlock()
+	if p.opened {
+		return nil
+	}
+	if err := p.open(ctx); err != nil {
+		return err
+	}
+	p.opened = true
+	return nil
+}
+
+func (p *Provider) readKey() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.key != "" {
@@ -206,6 +232,67 @@ func (p *Provider) ready(ctx context.Context) error {
 	p.key = key
 	return nil
 }
+
+// open probes the server: settings.getDokployVersion (the package
+// version, apps/dokploy/server/api/routers/settings.ts) must be at least
+// MinVersion, and user.get (the key's member row,
+// apps/dokploy/server/api/routers/user.ts) must show an owner or admin:
+// environment.one shows a member only the services granted to it
+// (routers/environment.ts), so a lookup by name would miss the others and
+// Launchplane would create duplicates.
+func (p *Provider) open(ctx context.Context) error {
+	var version string
+	if err := p.get(ctx, "settings.getDokployVersion", nil, &version); err != nil {
+		var pe *procedureError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("dokploy at %s answers no version (settings.getDokployVersion 404): it is not Dokploy %s or newer", p.red.String(p.c.URL), MinVersion)
+		}
+		return err
+	}
+	if !validVersion(version) {
+		return fmt.Errorf("settings.getDokployVersion: %q is not a Dokploy version", p.red.String(version))
+	}
+	if olderThan(version, MinVersion) {
+		return fmt.Errorf("dokploy %s is older than %s, the oldest release Launchplane supports: upgrade Dokploy", version, MinVersion)
+	}
+	var member struct {
+		Role string `json:"role"`
+	}
+	if err := p.get(ctx, "user.get", nil, &member); err != nil {
+		return err
+	}
+	if member.Role != "owner" && member.Role != "admin" {
+		return fmt.Errorf("the API key belongs to a member (role %s) of the organization, who sees only the services granted to it: Launchplane would not find the others and create duplicates; use the key of an owner or admin", member.Role)
+	}
+	p.version = version
+	return nil
+}
+
+var versionRE = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)([-+].*)?$`)
+
+func validVersion(v string) bool { return versionRE.MatchString(v) }
+
+// olderThan compares two release versions like v0.30.2 (a -canary or
+// other suffix is ignored).
+func olderThan(a, b string) bool {
+	x, y := versionRE.FindStringSubmatch(a), versionRE.FindStringSubmatch(b)
+	for i := 1; i <= 3; i++ {
+		m, _ := strconv.Atoi(x[i])
+		n, _ := strconv.Atoi(y[i])
+		if m != n {
+			return m < n
+		}
+	}
+	return false
+}
+
+// procedureError is a 404 of a procedure the server does not have:
+// @dokploy/trpc-openapi answers an unknown route (or a wrong method) with
+// {"message":"Not found","code":"NOT_FOUND"}, while a missing object is
+// "<Thing> not found". It does not unwrap to providers.ErrNotFound.
+type procedureError struct{ msg string }
+
+func (e *procedureError) Error() string { return e.msg }
 
 // wrap makes err the provider's error for op on target, redacted.
 func (p *Provider) wrap(op, target string, err error) error {
@@ -240,6 +327,12 @@ func (p *Provider) explain(proc string, err error) error {
 	}
 	_ = json.Unmarshal([]byte(ae.Body), &body)
 	msg := strings.TrimSpace(httpapi.Message(ae.Body))
+	if ae.Status == http.StatusNotFound && msg == "Not found" {
+		return &procedureError{msg: fmt.Sprintf("%s: dokploy has no such procedure (404 Not found): is url a Dokploy %s or newer?", proc, MinVersion)}
+	}
+	if ae.Status == http.StatusUnauthorized && msg == "You don't have access to this service" {
+		return &apiError{msg: fmt.Sprintf("%s: dokploy denied access to the service (401): the API key's user is not an owner or admin of the organization", proc), err: ae}
+	}
 	if ae.Status == http.StatusUnauthorized {
 		if msg == "" || msg == "Unauthorized" {
 			return &apiError{msg: "dokploy refused the API key (401 Unauthorized): check apiKey", err: ae}
@@ -304,6 +397,9 @@ var (
 // service is an application or compose service as application.one and
 // compose.one return it (the fields Launchplane reads).
 type service struct {
+	BuildArgs     *string     `json:"buildArgs"`
+	BuildSecrets  *string     `json:"buildSecrets"`
+	CreateEnvFile *bool       `json:"createEnvFile"`
 	ApplicationID string      `json:"applicationId"`
 	ComposeID     string      `json:"composeId"`
 	Name          string      `json:"name"`
@@ -412,18 +508,17 @@ func (p *Provider) lookup(ctx context.Context, name string) (string, error) {
 
 // create makes the service called name in the environment.
 func (p *Provider) create(ctx context.Context, name, target string) (*service, error) {
-	appName := name
-	if len(appName) > 63 {
-		appName = appName[:63]
-	}
-	body := map[string]any{"name": name, "appName": appName, "environmentId": p.c.EnvironmentID,
+	body := map[string]any{"name": name, "appName": appNameOf(name), "environmentId": p.c.EnvironmentID,
 		"description": "managed by Launchplane for " + target}
 	if p.c.ServerID != "" {
 		body["serverId"] = p.c.ServerID
 	}
 	if p.kind.name == "compose" {
+		// raw from the start (apiCreateCompose picks sourceType): a
+		// service left with the default github would be refused.
 		body["composeType"] = "docker-compose"
 		body["composeFile"] = p.composeFile()
+		body["sourceType"] = "raw"
 	}
 	var s service
 	if err := p.post(ctx, p.kind.create, body, &s); err != nil {
@@ -439,14 +534,24 @@ func (p *Provider) create(ctx context.Context, name, target string) (*service, e
 			return nil, fmt.Errorf("%s: %s %q created but not found in environment %s", p.kind.create, p.kind.name, name, p.c.EnvironmentID)
 		}
 	}
-	if p.kind.name == "compose" {
-		// An inline file: Dokploy writes it and the env (.env) next to
-		// each other and runs docker compose on it.
-		if err := p.post(ctx, "compose.update", map[string]any{"composeId": id, "sourceType": "raw", "composeFile": p.composeFile()}, nil); err != nil {
-			return nil, err
-		}
-	}
 	return p.one(ctx, id)
+}
+
+var notAppName = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// appNameOf is a valid appName for a service called name: Dokploy allows
+// only [a-zA-Z0-9._-], at most 63 characters, and appends "-" and 6
+// random characters itself (APP_NAME_REGEX and buildAppName in
+// packages/server/src/db/schema/utils.ts).
+func appNameOf(name string) string {
+	s := strings.Trim(notAppName.ReplaceAllString(strings.ToLower(name), "-"), "-.")
+	if len(s) > 63 {
+		s = strings.TrimRight(s[:63], "-.")
+	}
+	if s == "" {
+		s = "app"
+	}
+	return s
 }
 
 // composeFile is the file of a compose service Launchplane creates.
@@ -504,3 +609,9 @@ func (p *Provider) logs(ctx context.Context, deploymentID string, n int) (string
 	}
 	return p.red.String(s), nil
 }
+
+// MinVersion is the oldest Dokploy release the adapter works with:
+// schedule.runManually answers {status, deploymentId} from v0.29.14
+// (true before), deployment.readLogs exists from v0.29.6 and the
+// environment router from v0.25.0.
+const MinVersion = "v0.29.14"

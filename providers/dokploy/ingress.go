@@ -92,6 +92,9 @@ func (p *Provider) ensureRoute(ctx context.Context, r providers.Route, ev provid
 		}
 	}
 	ev["service_id"] = svc.id()
+	if err := p.adoptable(svc); err != nil && svc.SourceType != "raw" {
+		return err // its redeploy could not be followed
+	}
 	ds, err := p.domains(ctx, svc.id())
 	if err != nil {
 		return err

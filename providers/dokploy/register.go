@@ -45,7 +45,9 @@ const configSchema = `{
         "databaseId": {"type": "string", "minLength": 1, "description": "Dokploy database service (postgresId, mysqlId…) that holds the targets' databases"},
         "serviceName": {"type": "string", "minLength": 1, "description": "with serviceType compose and no databaseId: the database service inside each target's compose file"},
         "prefix": {"type": "string", "minLength": 1, "description": "folder in the destination (default launchplane); each target and database gets <prefix>/<object name>/<database>"},
-        "keepLatestCount": {"type": "integer", "minimum": 1, "description": "let Dokploy keep only this many backups per target and database (default: keep all)"}
+        "keepLatestCount": {"type": "integer", "minimum": 1, "description": "let Dokploy keep only this many backups per target and database (default: keep all)"},
+        "databaseUser": {"type": "string", "minLength": 1, "description": "with serviceName: the database user Dokploy dumps as (postgres, mariadb, mongo); Dokploy builds a compose service's dump command from it"},
+        "databasePassword": {"$ref": "#/$defs/secretRef", "description": "with serviceName: the password of databaseUser (mariadb, mongo) or of root (mysql)"}
       }
     }
   }

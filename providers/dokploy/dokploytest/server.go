@@ -448,6 +448,27 @@ func (s *Server) FailNext(endpoint string, status int, message string) {
 	s.httpFaults[endpoint] = append(s.httpFaults[endpoint], httpFault{status: status, message: message})
 }
 
+// FailNextAfter lets skip calls of endpoint pass, then makes the next one
+// answer HTTP status with {message, code}.
+func (s *Server) FailNextAfter(endpoint string, skip, status int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range skip {
+		s.httpFaults[endpoint] = append(s.httpFaults[endpoint], httpFault{})
+	}
+	s.httpFaults[endpoint] = append(s.httpFaults[endpoint], httpFault{status: status, message: message})
+}
+
+// ClearBackupMetadata removes the metadata of backup configuration id, as
+// a configuration made without it has none.
+func (s *Server) ClearBackupMetadata(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.backups[id]; b != nil {
+		b.Metadata = nil
+	}
+}
+
 // ClearFaults removes every pending fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
