@@ -30,6 +30,11 @@ type tokenResponse struct {
 	Expires        string `json:"expires"`
 	Requires2FA    bool   `json:"requires_2fa"`
 	ChallengeToken string `json:"challenge_token"`
+	// NPMplus answers a second factor with {requiresTotp, expires} (or
+	// requires2fa) and a __Host-Http-challenge_token cookie
+	// (backend/routes/tokens.js): a challenge, not a session.
+	RequiresTotp bool `json:"requiresTotp"`
+	Requires2fa  bool `json:"requires2fa"`
 }
 
 // loginError is a refused login. Its message names the status and the
@@ -206,8 +211,8 @@ func (p *Provider) login(ctx context.Context) (int, error) {
 		}
 		return 0, fmt.Errorf("npmplus login failed: %w", err)
 	}
-	if out.Requires2FA {
-		return 0, p.stick(errors.New("npmplus login failed: the account requires two-factor authentication, which launchplane cannot complete: use an account without 2FA"))
+	if out.Requires2FA || out.RequiresTotp || out.Requires2fa || out.ChallengeToken != "" {
+		return 0, p.stick(errors.New("npmplus login failed: this account needs 2FA: use a token/account without it (launchplane cannot enter a second factor)"))
 	}
 	if out.Token == "" {
 		// NPMplus: the session is the cookie the jar now holds, and the
@@ -272,19 +277,29 @@ func parseExpires(s string) time.Time {
 }
 
 // expired reports whether err is the API calling the session over: NPM
-// answers an expired or invalid token with AuthError, HTTP 400 ("Token
-// has expired"), not 401; NPMplus answers a request without its cookie
-// with 401.
-func expired(err error) bool {
+// answers an expired token with AuthError, HTTP 400 ("Token has
+// expired"), and any other JWT error with 500 "Internal Error"
+// (backend/models/token.js, backend/app.js); NPMplus answers an expired
+// or invalid token with 403 "Invalid or expired token" and a request
+// without its cookie with 401.
+func (p *Provider) expired(err error) bool {
 	var ae *providers.APIError
 	if !errors.As(err, &ae) {
 		return false
 	}
+	msg := strings.ToLower(httpapi.Message(ae.Body))
 	switch ae.Status {
 	case http.StatusUnauthorized:
 		return true
 	case http.StatusBadRequest:
-		return strings.Contains(strings.ToLower(httpapi.Message(ae.Body)), "token")
+		return strings.Contains(msg, "token")
+	case http.StatusForbidden:
+		return strings.Contains(msg, "invalid or expired token")
+	case http.StatusInternalServerError:
+		p.mu.Lock()
+		bearer := p.token != ""
+		p.mu.Unlock()
+		return bearer && msg == "internal error"
 	}
 	return false
 }
@@ -299,7 +314,7 @@ func (p *Provider) call(ctx context.Context, req httpapi.Request, out any) error
 		return err
 	}
 	_, err = p.api.Do(ctx, req, out)
-	if err != nil && expired(err) {
+	if err != nil && p.expired(err) {
 		if _, lerr := p.relogin(ctx, gen); lerr != nil {
 			return lerr
 		}

@@ -40,7 +40,17 @@ const (
 	metaKey      = "launchplane_key"      // Route.IdempotencyKey as last written
 )
 
+// markerPrefix starts the first line of advanced_config on a server
+// without meta (newer NPMplus: migration meta_to_columns empties meta and
+// proxy-host-object.json has none): "# launchplane-route target=…
+// upstream=… port=… key=…", values query-escaped. A comment line is inert
+// in the nginx config, and only a first line with this exact prefix
+// counts.
+const markerPrefix = "# launchplane-route "
+
 type config struct {
+	Certificate        string              `json:"certificate"`
+	SSLForced          bool                `json:"sslForced"`
 	URL                string              `json:"url"`
 	Email              string              `json:"email"`
 	Password           providers.SecretRef `json:"password"`
@@ -76,6 +86,18 @@ type Provider struct {
 	expires  time.Time
 	gen      int   // session generation, 0 before the first login
 	loginErr error // refused credentials, kept for the instance
+	style    style // how this server's proxy hosts look
+}
+
+// style is what a server's proxy hosts look like, learnt from its hosts
+// (or from which create shape it accepts): NPM v2.15.1 and older NPMplus
+// keep meta and forward_host/forward_port; NPMplus from its
+// load-balancing migration forwards to npmplus_upstream_servers (and its
+// PUT has no enabled), and from meta_to_columns has no meta at all.
+type style struct {
+	known     bool
+	upstreams bool // npmplus_upstream_servers instead of forward_host/port
+	noMeta    bool // marker in advanced_config, status at the top level
 }
 
 var _ providers.Ingress = (*Provider)(nil)
@@ -126,13 +148,78 @@ func newProvider(cfg providers.Config) (any, error) {
 // proxyHost is what the adapter reads of a proxy host; unknown fields
 // (npmplus_* and whatever a version adds) are ignored.
 type proxyHost struct {
-	ID            int            `json:"id"`
-	DomainNames   []string       `json:"domain_names"`
-	ForwardScheme string         `json:"forward_scheme"`
-	ForwardHost   string         `json:"forward_host"`
-	ForwardPort   int            `json:"forward_port"`
-	Enabled       *flexBool      `json:"enabled"`
-	Meta          map[string]any `json:"meta"`
+	ID              int             `json:"id"`
+	DomainNames     []string        `json:"domain_names"`
+	ForwardScheme   string          `json:"forward_scheme"`
+	ForwardHost     string          `json:"forward_host"`
+	ForwardPort     int             `json:"forward_port"`
+	Enabled         *flexBool       `json:"enabled"`
+	Meta            map[string]any  `json:"meta"`
+	UpstreamServers *[]upstream     `json:"npmplus_upstream_servers"`
+	NginxOnline     *flexBool       `json:"npmplus_nginx_online"`
+	NginxErr        *string         `json:"npmplus_nginx_err"`
+	AdvancedConfig  string          `json:"advanced_config"`
+	CertificateID   json.RawMessage `json:"certificate_id"`
+	SSLForced       *flexBool       `json:"ssl_forced"`
+}
+
+// upstream is an entry of npmplus_upstream_servers.
+type upstream struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// forward is the host and port h forwards to.
+func (h *proxyHost) forward() (string, int) {
+	if h.UpstreamServers != nil {
+		if len(*h.UpstreamServers) != 1 {
+			return "", 0 // a load-balanced host is never Launchplane's as written
+		}
+		u := (*h.UpstreamServers)[0]
+		return u.Host, u.Port
+	}
+	return h.ForwardHost, h.ForwardPort
+}
+
+func (h *proxyHost) certificateID() int {
+	n, _ := strconv.Atoi(strings.Trim(string(h.CertificateID), `"`))
+	return n
+}
+
+// styleOf is the style h shows.
+func styleOf(h *proxyHost) style {
+	return style{known: true, upstreams: h.UpstreamServers != nil, noMeta: h.Meta == nil || h.NginxOnline != nil}
+}
+
+// markerOf parses the marker line of advanced_config; nil without one.
+func markerOf(advanced string) map[string]string {
+	first, _, _ := strings.Cut(advanced, "\n")
+	rest, ok := strings.CutPrefix(first, markerPrefix)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for _, f := range strings.Fields(rest) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil
+		}
+		uv, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil
+		}
+		out[k] = uv
+	}
+	return out
+}
+
+// withoutMarker is advanced_config without its marker line.
+func withoutMarker(advanced string) string {
+	if markerOf(advanced) == nil {
+		return advanced
+	}
+	_, rest, _ := strings.Cut(advanced, "\n")
+	return rest
 }
 
 // flexBool reads a boolean sent as true/false or 1/0.
@@ -153,6 +240,9 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 func (h *proxyHost) enabled() bool { return h.Enabled == nil || bool(*h.Enabled) }
 
 func (h *proxyHost) online() bool {
+	if h.NginxOnline != nil {
+		return bool(*h.NginxOnline)
+	}
 	switch v := h.Meta["nginx_online"].(type) {
 	case bool:
 		return v
@@ -162,6 +252,8 @@ func (h *proxyHost) online() bool {
 	return false
 }
 
+// meta reads a marker key: from meta, or from the marker line of
+// advanced_config on a server without meta.
 func (h *proxyHost) meta(key string) string {
 	switch v := h.Meta[key].(type) {
 	case string:
@@ -169,7 +261,18 @@ func (h *proxyHost) meta(key string) string {
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
+	if m := markerOf(h.AdvancedConfig); m != nil {
+		return m[strings.TrimPrefix(key, "launchplane_")]
+	}
 	return ""
+}
+
+// nginxErr is the nginx -t message of h.
+func (h *proxyHost) nginxErr() string {
+	if h.NginxErr != nil {
+		return *h.NginxErr
+	}
+	return h.meta("nginx_err")
 }
 
 func (h *proxyHost) has(domain string) bool {
@@ -186,12 +289,16 @@ func (h *proxyHost) has(domain string) bool {
 // schemas refuse unknown keys, and they disagree between versions about
 // the rest, so nothing else is sent.
 type hostBody struct {
-	DomainNames   []string       `json:"domain_names,omitempty"`
-	ForwardScheme string         `json:"forward_scheme,omitempty"`
-	ForwardHost   string         `json:"forward_host,omitempty"`
-	ForwardPort   int            `json:"forward_port,omitempty"`
-	Meta          map[string]any `json:"meta,omitempty"`
-	Enabled       *bool          `json:"enabled,omitempty"`
+	DomainNames     []string       `json:"domain_names,omitempty"`
+	ForwardScheme   string         `json:"forward_scheme,omitempty"`
+	ForwardHost     string         `json:"forward_host,omitempty"`
+	ForwardPort     int            `json:"forward_port,omitempty"`
+	UpstreamServers []upstream     `json:"npmplus_upstream_servers,omitempty"`
+	AdvancedConfig  *string        `json:"advanced_config,omitempty"`
+	CertificateID   any            `json:"certificate_id,omitempty"`
+	SSLForced       *bool          `json:"ssl_forced,omitempty"`
+	Meta            map[string]any `json:"meta,omitempty"`
+	Enabled         *bool          `json:"enabled,omitempty"`
 }
 
 // forwardHost is the forward_host for upstream.
@@ -245,24 +352,63 @@ func owns(h *proxyHost, target, domain string) error {
 // apply ensure the route again.
 func (p *Provider) intact(h *proxyHost) bool {
 	fh, err := p.forwardHost(h.meta(metaUpstream))
+	host, port := h.forward()
 	return err == nil && len(h.DomainNames) == 1 && h.enabled() && h.online() &&
-		h.ForwardScheme == p.scheme && h.ForwardHost == fh &&
-		strconv.Itoa(h.ForwardPort) == h.meta(metaPort)
+		h.ForwardScheme == p.scheme && host == fh &&
+		strconv.Itoa(port) == h.meta(metaPort)
 }
 
-// current reports whether h already is the proxy host of r.
-func (p *Provider) current(h *proxyHost, r providers.Route, fh string) bool {
-	return p.intact(h) && strings.EqualFold(h.DomainNames[0], r.Domain) && h.ForwardHost == fh &&
-		h.ForwardPort == r.Port && h.meta(metaUpstream) == r.Upstream && h.meta(metaKey) == r.IdempotencyKey
+// current reports whether h already is the proxy host of r, with the
+// certificate cert (0: whatever it has) and ssl_forced as configured.
+func (p *Provider) current(h *proxyHost, r providers.Route, fh string, cert any) bool {
+	host, port := h.forward()
+	ok := p.intact(h) && strings.EqualFold(h.DomainNames[0], r.Domain) && host == fh &&
+		port == r.Port && h.meta(metaUpstream) == r.Upstream && h.meta(metaKey) == r.IdempotencyKey
+	if p.conf.Certificate != "" {
+		forced := h.SSLForced != nil && bool(*h.SSLForced)
+		ok = ok && h.certificateID() > 0 && forced == p.conf.SSLForced
+		if id, named := cert.(int); named {
+			ok = ok && h.certificateID() == id
+		}
+	}
+	return ok
 }
 
-// body is the full write of r; the host's other meta keys are kept, but
-// not the nginx status, which NPM sets again after the write.
-func (p *Provider) body(r providers.Route, fh string, old map[string]any) hostBody {
+// body is the full write of r in the server's style: the marker in meta
+// (the host's other meta keys kept, not the nginx status, which NPM sets
+// again after the write) or in the first line of advanced_config; the
+// forward in forward_host/forward_port or npmplus_upstream_servers.
+func (p *Provider) body(r providers.Route, fh string, old *proxyHost, st style, cert any) hostBody {
+	b := hostBody{DomainNames: []string{r.Domain}, ForwardScheme: p.scheme}
+	if st.upstreams {
+		b.UpstreamServers = []upstream{{Host: fh, Port: r.Port}}
+	} else {
+		b.ForwardHost, b.ForwardPort = fh, r.Port
+	}
+	if cert != nil {
+		b.CertificateID = cert
+		forced := p.conf.SSLForced
+		b.SSLForced = &forced
+	}
+	if st.noMeta {
+		line := markerPrefix + "target=" + url.QueryEscape(r.Target) + " upstream=" + url.QueryEscape(r.Upstream) +
+			" port=" + strconv.Itoa(r.Port)
+		if r.IdempotencyKey != "" {
+			line += " key=" + url.QueryEscape(r.IdempotencyKey)
+		}
+		adv := line + "\n"
+		if old != nil {
+			adv += withoutMarker(old.AdvancedConfig)
+		}
+		b.AdvancedConfig = &adv
+		return b
+	}
 	meta := map[string]any{}
-	for k, v := range old {
-		if k != "nginx_online" && k != "nginx_err" {
-			meta[k] = v
+	if old != nil {
+		for k, v := range old.Meta {
+			if k != "nginx_online" && k != "nginx_err" {
+				meta[k] = v
+			}
 		}
 	}
 	meta[metaTarget] = r.Target
@@ -273,7 +419,72 @@ func (p *Provider) body(r providers.Route, fh string, old map[string]any) hostBo
 	} else {
 		delete(meta, metaKey)
 	}
-	return hostBody{DomainNames: []string{r.Domain}, ForwardScheme: p.scheme, ForwardHost: fh, ForwardPort: r.Port, Meta: meta}
+	b.Meta = meta
+	return b
+}
+
+// certificate is the certificate_id to write for a host (nil: none
+// configured): the id of the certificate named in the config, or "new"
+// (NPM requests a Let's Encrypt certificate for the host's domain_names,
+// internal/proxy-host.js) unless the host already has one.
+func (p *Provider) certificate(ctx context.Context, h *proxyHost) (any, error) {
+	switch name := p.conf.Certificate; {
+	case name == "":
+		return nil, nil
+	case name == "new":
+		if h != nil && h.certificateID() > 0 {
+			return h.certificateID(), nil
+		}
+		return "new", nil
+	default:
+		var certs []struct {
+			ID       int    `json:"id"`
+			NiceName string `json:"nice_name"`
+		}
+		if err := p.call(ctx, httpapi.Request{Method: http.MethodGet, Path: "/api/nginx/certificates"}, &certs); err != nil {
+			return nil, fmt.Errorf("list certificates: %w", err)
+		}
+		for _, c := range certs {
+			if c.NiceName == name {
+				return c.ID, nil
+			}
+		}
+		return nil, fmt.Errorf("no certificate named %q in NPM: create it there first, or set certificate to \"new\"", name)
+	}
+}
+
+// learn records the style the server's hosts show.
+func (p *Provider) learn(hosts []proxyHost) style {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.token != "" { // a Bearer session: Nginx Proxy Manager (p.mu held)
+		p.style = style{known: true}
+	} else if !p.style.known && len(hosts) > 0 {
+		p.style = styleOf(&hosts[0])
+	}
+	return p.style
+}
+
+// bearer reports whether the session is a Bearer token (Nginx Proxy
+// Manager, whose hosts always have meta and forward_host).
+func (p *Provider) bearer() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.token != ""
+}
+
+func (p *Provider) setStyle(st style) {
+	p.mu.Lock()
+	p.style = st
+	p.mu.Unlock()
+}
+
+// shapeRefused reports a 400 of a schema without some key the adapter
+// sent (additionalProperties false, or a missing required key).
+func shapeRefused(err error) bool {
+	var ae *providers.APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest &&
+		(strings.Contains(ae.Body, "additional properties") || strings.Contains(ae.Body, "required property"))
 }
 
 func hostPath(id int) string { return "/api/nginx/proxy-hosts/" + strconv.Itoa(id) }
@@ -289,9 +500,9 @@ func (p *Provider) verify(ctx context.Context, id int, domain string) error {
 	if h.online() {
 		return nil
 	}
-	why := h.meta("nginx_err")
+	why := h.nginxErr()
 	if why == "" {
-		return fmt.Errorf("nginx did not bring proxy host %d (%s) online (meta.nginx_online is %v)", id, domain, h.Meta["nginx_online"])
+		return fmt.Errorf("nginx did not bring proxy host %d (%s) online", id, domain)
 	}
 	return fmt.Errorf("nginx rejected the config of proxy host %d (%s): %s", id, domain, short(p.red.String(why)))
 }
@@ -342,8 +553,9 @@ func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.R
 		if p.intact(h) {
 			key = h.meta(metaKey)
 		}
+		_, port := h.forward()
 		for _, d := range h.DomainNames {
-			out = append(out, providers.Route{Target: target, Domain: d, Upstream: h.meta(metaUpstream), Port: h.ForwardPort, IdempotencyKey: key})
+			out = append(out, providers.Route{Target: target, Domain: d, Upstream: h.meta(metaUpstream), Port: port, IdempotencyKey: key})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Domain < out[j].Domain })
@@ -379,28 +591,63 @@ func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.E
 		if err != nil {
 			return err
 		}
+		st := p.learn(hosts)
 		if h := find(hosts, r.Domain); h != nil {
 			if err := owns(h, r.Target, r.Domain); err != nil {
 				return err
 			}
 			ev["proxy_host_id"] = h.ID
-			if p.current(h, r, fh) {
+			cert, err := p.certificate(ctx, h)
+			if err != nil {
+				return err
+			}
+			if p.current(h, r, fh, cert) {
 				ev["action"] = "unchanged"
 				return nil
 			}
-			body := p.body(r, fh, h.Meta)
-			if !h.enabled() {
+			if !p.bearer() {
+				st = styleOf(h) // this host's own shape
+			}
+			body := p.body(r, fh, h, st, cert)
+			enable := !h.enabled()
+			if enable && !st.upstreams {
 				on := true
 				body.Enabled = &on
+				enable = false
 			}
 			if err := p.call(ctx, httpapi.Request{Method: http.MethodPut, Path: hostPath(h.ID), Body: body, Idempotent: true}, nil); err != nil {
 				return err
 			}
+			if enable {
+				// NPMplus' PUT has no enabled (hostID/put.json): its
+				// enable route turns the host on.
+				if err := p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: hostPath(h.ID) + "/enable"}, nil); err != nil {
+					return err
+				}
+			}
 			ev["action"] = "updated"
 			return p.verify(ctx, h.ID, r.Domain)
 		}
+		cert, err := p.certificate(ctx, nil)
+		if err != nil {
+			return err
+		}
 		var created proxyHost
-		err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil)}, &created)
+		if !st.known {
+			// An NPMplus without hosts yet: try the newest shape first;
+			// an older schema refuses its keys before doing anything.
+			st = style{known: true, upstreams: true, noMeta: true}
+			err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
+			if shapeRefused(err) {
+				st = style{known: true}
+				err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
+			}
+			if err == nil {
+				p.setStyle(st)
+			}
+		} else {
+			err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
+		}
 		if inUse(err) {
 			if attempt == 0 {
 				continue // a host took the domain since the list: look again

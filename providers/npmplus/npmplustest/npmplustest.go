@@ -24,6 +24,18 @@
 //     has expired" for an expired token, 403 for a foreign Origin or a
 //     cross-site Sec-Fetch-Site header (ModeNPMplus).
 //
+// It follows the services' own source: Nginx Proxy Manager v2.15.1
+// (NginxProxyManager/nginx-proxy-manager: backend/routes/tokens.js,
+// backend/models/token.js, backend/app.js, backend/internal/nginx.js,
+// backend/internal/proxy-host.js) and newer NPMplus (ZoeyVid/NPMplus:
+// backend/routes/tokens.js, backend/schema/paths/nginx/proxy-hosts/post.json
+// and hostID/put.json, backend/schema/components/proxy-host-object.json,
+// backend/migrations/20260919000000_proxy_host_load_balancing.js and
+// 20260926160524_meta_to_columns.js). The Mode is the version switch:
+// ModeUpstream (NPM v2.15.1), ModeNPMplus (NPMplus with meta and
+// forward_host) and ModeNPMplusNoMeta (NPMplus after meta_to_columns: no
+// meta, npmplus_upstream_servers, npmplus_nginx_online at the top level).
+//
 // Faults are injected with FailNext (an HTTP error on the next call of an
 // operation), FailNginx (the next write fails nginx -t) and ExpireTokens.
 // Every method is safe for concurrent use.
@@ -55,7 +67,34 @@ const (
 	// ModeNPMplus is newer NPMplus: the login body carries only expires,
 	// the token travels in the __Host-Http-token cookie.
 	ModeNPMplus Mode = "npmplus"
+	// ModeNPMplusNoMeta is NPMplus after its load-balancing and
+	// meta_to_columns migrations: proxy hosts have no meta (the schema
+	// refuses it), forward to npmplus_upstream_servers instead of
+	// forward_host/forward_port, report npmplus_nginx_online and
+	// npmplus_nginx_err at the top level, and PUT has no enabled (the
+	// enable route turns a host on). Expired or invalid tokens are 403
+	// "Invalid or expired token".
+	ModeNPMplusNoMeta Mode = "npmplus-nometa"
 )
+
+// ChallengeCookie is the cookie NPMplus sets for a login that needs a
+// second factor (backend/routes/tokens.js).
+const ChallengeCookie = "__Host-Http-challenge_token"
+
+// Upstream is an entry of npmplus_upstream_servers
+// (backend/schema/components/upstream-server-object.json).
+type Upstream struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// Certificate is a certificate of /api/nginx/certificates.
+type Certificate struct {
+	ID          int      `json:"id"`
+	NiceName    string   `json:"nice_name"`
+	Provider    string   `json:"provider"`
+	DomainNames []string `json:"domain_names"`
+}
 
 // CookieName is the cookie NPMplus keeps its token in.
 const CookieName = "__Host-Http-token"
@@ -100,6 +139,11 @@ type Host struct {
 	Locations             []any          `json:"locations"`
 	HSTSEnabled           bool           `json:"hsts_enabled"`
 	HSTSSubdomains        bool           `json:"hsts_subdomains"`
+	// ModeNPMplusNoMeta: the forward targets and nginx status columns.
+	// ForwardHost and ForwardPort mirror the first upstream server.
+	UpstreamServers []Upstream `json:"-"`
+	NginxOnline     bool       `json:"-"`
+	NginxErr        string     `json:"-"`
 }
 
 type fault struct {
@@ -124,11 +168,13 @@ type Server struct {
 	calls       map[Op]int
 	rejected    []string
 	last        map[Op]map[string]any
+	twoFactor   bool
+	certs       []*Certificate
 }
 
 // New starts a server in mode that accepts the login email and password.
 func New(mode Mode, email, password string) *Server {
-	if mode != ModeUpstream && mode != ModeNPMplus {
+	if mode != ModeUpstream && mode != ModeNPMplus && mode != ModeNPMplusNoMeta {
 		panic(fmt.Sprintf("npmplustest: unknown mode %q", mode))
 	}
 	s := &Server{
@@ -145,6 +191,8 @@ func New(mode Mode, email, password string) *Server {
 	mux.HandleFunc("GET /api/nginx/proxy-hosts/{id}", s.get)
 	mux.HandleFunc("PUT /api/nginx/proxy-hosts/{id}", s.update)
 	mux.HandleFunc("DELETE /api/nginx/proxy-hosts/{id}", s.delete)
+	mux.HandleFunc("POST /api/nginx/proxy-hosts/{id}/enable", s.enable)
+	mux.HandleFunc("GET /api/nginx/certificates", s.certificates)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found - "+r.URL.Path)
 	})
@@ -174,8 +222,55 @@ func (s *Server) Close() { s.ts.Close() }
 // Mode is the server's authentication style.
 func (s *Server) Mode() Mode { return s.mode }
 
+// cookieAuth reports whether the server keeps sessions in a cookie.
+func (s *Server) cookieAuth() bool { return s.mode != ModeUpstream }
+
+// Set2FA makes the account need a second factor: a login answers
+// {requiresTotp, expires} and sets the challenge cookie (NPMplus) or
+// {requires_2fa, challenge_token} (NPM), and no session.
+func (s *Server) Set2FA(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.twoFactor = on
+}
+
+// AddCertificate stores a certificate named niceName and returns its id.
+func (s *Server) AddCertificate(niceName string, domains ...string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addCert(niceName, "other", domains)
+}
+
+func (s *Server) addCert(name, provider string, domains []string) int {
+	c := &Certificate{ID: len(s.certs) + 1, NiceName: name, Provider: provider, DomainNames: append([]string{}, domains...)}
+	s.certs = append(s.certs, c)
+	return c.ID
+}
+
+// Certificates returns the stored certificates.
+func (s *Server) Certificates() []Certificate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []Certificate{}
+	for _, c := range s.certs {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// InvalidateTokens forgets every token issued so far, as a restart with a
+// new signing key does: NPM answers such a JWT 500 "Internal Error"
+// (backend/models/token.js rejects with the jwt error, which
+// backend/app.js hides), NPMplus 403 "Invalid or expired token".
+func (s *Server) InvalidateTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]time.Time{}
+}
+
 // ExpireTokens makes every token issued so far expired: the next call
-// that presents one is answered 400 "Token has expired".
+// that presents one is answered 400 "Token has expired" (NPM) or 403
+// "Invalid or expired token" (NPMplus).
 func (s *Server) ExpireTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -222,6 +317,13 @@ func (s *Server) AddHost(h Host) int {
 	}
 	h.Meta["nginx_online"] = true
 	h.Meta["nginx_err"] = nil
+	if s.mode == ModeNPMplusNoMeta {
+		h.Meta = map[string]any{}
+		h.NginxOnline, h.NginxErr = true, ""
+		if len(h.UpstreamServers) == 0 && h.ForwardHost != "" {
+			h.UpstreamServers = []Upstream{{Host: h.ForwardHost, Port: h.ForwardPort}}
+		}
+	}
 	if h.Locations == nil {
 		h.Locations = []any{}
 	}
@@ -316,7 +418,7 @@ func stamp() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 // same-origin or none.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.mode == ModeNPMplus {
+		if s.cookieAuth() {
 			if o := r.Header.Get("Origin"); o != "" && o != "https://"+r.Host {
 				writeError(w, http.StatusForbidden, "Invalid Origin")
 				return
@@ -355,7 +457,7 @@ func (s *Server) begin(w http.ResponseWriter, op Op) bool {
 // expired.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	var tok string
-	if s.mode == ModeNPMplus {
+	if s.cookieAuth() {
 		// Authentication comes from the cookie only: NPMplus closed the
 		// Bearer fallback.
 		if c, err := r.Cookie(CookieName); err == nil {
@@ -365,7 +467,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		tok = strings.TrimPrefix(h, "Bearer ")
 	}
 	if tok == "" {
-		if s.mode == ModeNPMplus {
+		if s.cookieAuth() {
 			writeError(w, http.StatusUnauthorized, "Permission Denied")
 		} else {
 			writeError(w, http.StatusForbidden, "Permission Denied")
@@ -373,8 +475,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	exp, ok := s.tokens[tok]
-	if !ok {
-		writeError(w, http.StatusBadRequest, "Token is invalid")
+	if s.cookieAuth() && (!ok || time.Now().After(exp)) {
+		writeError(w, http.StatusForbidden, "Invalid or expired token")
+		return false
+	}
+	if !ok { // a jwt error other than expiry: hidden as a 500
+		writeError(w, http.StatusInternalServerError, "Internal Error")
 		return false
 	}
 	if time.Now().After(exp) {
@@ -434,7 +540,21 @@ func (s *Server) issue(w http.ResponseWriter) {
 	exp := time.Now().Add(TokenLifetime)
 	s.tokens[tok] = exp
 	expires := exp.UTC().Format("2006-01-02T15:04:05.000Z")
-	if s.mode == ModeNPMplus {
+	if s.twoFactor && s.cookieAuth() {
+		// backend/routes/tokens.js: the challenge goes in its own cookie,
+		// and the body says requiresTotp; no session.
+		http.SetCookie(w, &http.Cookie{Name: ChallengeCookie, Value: "s:challenge-" + tok[len(tok)-8:], Path: "/",
+			Expires: exp, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+		delete(s.tokens, tok)
+		writeJSON(w, http.StatusOK, map[string]any{"requiresTotp": true, "expires": expires})
+		return
+	}
+	if s.twoFactor {
+		delete(s.tokens, tok)
+		writeJSON(w, http.StatusOK, map[string]any{"requires_2fa": true, "challenge_token": "challenge-" + tok[len(tok)-8:]})
+		return
+	}
+	if s.cookieAuth() {
 		http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "s:" + tok, Path: "/",
 			Expires: exp, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 		// The cookie is "signed": the value the client returns is s:<token>.
@@ -454,7 +574,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mode == ModeNPMplus && s.failedLogin >= 5 {
+	if s.cookieAuth() && s.failedLogin >= 5 {
 		writeError(w, http.StatusTooManyRequests, "Too many failed login attempts, please try again later")
 		return
 	}
@@ -503,15 +623,30 @@ var npmplusKeys = []string{
 	"npmplus_crowdsec_appsec", "npmplus_auth_request",
 }
 
-func (s *Server) allowed() map[string]bool {
+// allowed is the key set of the mode's create (or update) schema.
+func (s *Server) allowed(create bool) map[string]bool {
 	m := map[string]bool{}
 	for _, k := range coreKeys {
 		m[k] = true
 	}
-	if s.mode == ModeNPMplus {
+	if s.cookieAuth() {
 		for _, k := range npmplusKeys {
 			m[k] = true
 		}
+	}
+	if s.mode == ModeNPMplusNoMeta {
+		// post.json and hostID/put.json after the load-balancing and
+		// meta_to_columns migrations: no meta, no forward_host or
+		// forward_port, and PUT has no enabled.
+		delete(m, "meta")
+		delete(m, "forward_host")
+		delete(m, "forward_port")
+		if !create {
+			delete(m, "enabled")
+		}
+		m["npmplus_upstream_servers"] = true
+		m["npmplus_load_balance_method"] = true
+		m["npmplus_forward_path"] = true
 	}
 	return m
 }
@@ -526,7 +661,21 @@ func (s *Server) render(h *Host) map[string]any {
 	m["access_list"] = nil
 	m["ssl_key_type"] = "ecdsa"
 	m["default_server"] = false
-	if s.mode == ModeNPMplus {
+	if s.mode == ModeNPMplusNoMeta {
+		// The model strips meta; the status is in columns.
+		delete(m, "meta")
+		delete(m, "forward_host")
+		delete(m, "forward_port")
+		ups := h.UpstreamServers
+		if ups == nil {
+			ups = []Upstream{}
+		}
+		m["npmplus_upstream_servers"] = ups
+		m["npmplus_load_balance_method"] = nil
+		m["npmplus_nginx_online"] = h.NginxOnline
+		m["npmplus_nginx_err"] = h.NginxErr
+	}
+	if s.cookieAuth() {
 		m["npmplus_http3_support"] = false
 		m["npmplus_access_list_ids"] = []any{}
 		m["npmplus_access_list_type"] = "all"
@@ -599,11 +748,15 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 // apply validates raw (a create body when create) and writes it to h.
 // It answers and returns false on a validation error.
 func (s *Server) apply(w http.ResponseWriter, raw map[string]json.RawMessage, h *Host, create bool) bool {
-	if s.reject(w, raw, s.allowed()) {
+	if s.reject(w, raw, s.allowed(create)) {
 		return false
 	}
 	if create {
-		for _, k := range []string{"domain_names", "forward_scheme", "forward_host", "forward_port"} {
+		required := []string{"domain_names", "forward_scheme", "forward_host", "forward_port"}
+		if s.mode == ModeNPMplusNoMeta {
+			required = []string{"domain_names", "forward_scheme", "npmplus_upstream_servers"}
+		}
+		for _, k := range required {
 			if _, ok := raw[k]; !ok {
 				writeError(w, http.StatusBadRequest, fmt.Sprintf("data must have required property '%s'", k))
 				return false
@@ -640,6 +793,11 @@ func (s *Server) apply(w http.ResponseWriter, raw map[string]json.RawMessage, h 
 				valid[x] = true
 			}
 		}
+		if s.cookieAuth() {
+			for _, x := range []string{"path", "empty", "grpc", "grpcs"} {
+				valid[x] = true
+			}
+		}
 		if json.Unmarshal(v, &sc) != nil || !valid[sc] {
 			return bad("data/forward_scheme must be equal to one of the allowed values")
 		}
@@ -658,6 +816,36 @@ func (s *Server) apply(w http.ResponseWriter, raw map[string]json.RawMessage, h 
 			return bad("data/forward_port must be integer between 1 and 65535")
 		}
 		next.ForwardPort = p
+	}
+	if v, ok := raw["npmplus_upstream_servers"]; ok {
+		var ups []Upstream
+		if json.Unmarshal(v, &ups) != nil || len(ups) < 1 {
+			return bad("data/npmplus_upstream_servers must NOT have fewer than 1 items")
+		}
+		for _, u := range ups {
+			if u.Host == "" || u.Port < 1 || u.Port > 65535 {
+				return bad("data/npmplus_upstream_servers must be host and port 1-65535")
+			}
+		}
+		next.UpstreamServers = ups
+		next.ForwardHost, next.ForwardPort = ups[0].Host, ups[0].Port
+	}
+	if v, ok := raw["certificate_id"]; ok {
+		var id int
+		var isNew string
+		switch {
+		case json.Unmarshal(v, &id) == nil && id >= 0:
+			if id > 0 && !s.hasCert(id) {
+				return bad("Certificate could not be found")
+			}
+			next.CertificateID = id
+		case json.Unmarshal(v, &isNew) == nil && isNew == "new":
+			// internal/proxy-host.js: "new" requests a Let's Encrypt
+			// certificate for the host's domain_names (createQuickCertificate).
+			next.CertificateID = -1
+		default:
+			return bad("data/certificate_id must be integer or \"new\"")
+		}
 	}
 	if v, ok := raw["meta"]; ok {
 		var m map[string]any
@@ -718,8 +906,55 @@ func (s *Server) apply(w http.ResponseWriter, raw map[string]json.RawMessage, h 
 			}
 		}
 	}
+	if next.CertificateID == -1 {
+		next.CertificateID = s.addCert(strings.Join(next.DomainNames, ", "), "letsencrypt", next.DomainNames)
+	}
 	*h = next
 	return true
+}
+
+func (s *Server) hasCert(id int) bool {
+	for _, c := range s.certs {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// certificates lists the certificates (GET /api/nginx/certificates).
+func (s *Server) certificates(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.authenticate(w, r) {
+		return
+	}
+	out := []map[string]any{}
+	for _, c := range s.certs {
+		out = append(out, map[string]any{"id": c.ID, "nice_name": c.NiceName, "provider": c.Provider, "domain_names": c.DomainNames,
+			"expires_on": "2027-01-01 00:00:00", "owner_user_id": 1})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// enable turns a disabled host on (POST /api/nginx/proxy-hosts/{id}/enable).
+func (s *Server) enable(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.authenticate(w, r) {
+		return
+	}
+	h, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	if h.Enabled {
+		writeError(w, http.StatusBadRequest, "Host is already enabled")
+		return
+	}
+	h.Enabled = true
+	s.configure(h)
+	writeJSON(w, http.StatusOK, true)
 }
 
 // configure stands for NPM's nginx step after a write: it merges the
@@ -728,15 +963,20 @@ func (s *Server) configure(h *Host) {
 	if h.Meta == nil {
 		h.Meta = map[string]any{}
 	}
+	online, msg := true, ""
 	if len(s.nginxFaults) > 0 {
-		msg := s.nginxFaults[0]
+		online, msg = false, s.nginxFaults[0]
 		s.nginxFaults = s.nginxFaults[1:]
-		h.Meta["nginx_online"] = false
-		h.Meta["nginx_err"] = msg
+	}
+	if s.mode == ModeNPMplusNoMeta {
+		h.NginxOnline, h.NginxErr = online, msg
 		return
 	}
-	h.Meta["nginx_online"] = true
+	h.Meta["nginx_online"] = online
 	h.Meta["nginx_err"] = nil
+	if !online {
+		h.Meta["nginx_err"] = msg
+	}
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
@@ -753,6 +993,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := &Host{ID: 0, OwnerUserID: 1, Enabled: true, Meta: map[string]any{}, Locations: []any{}}
+	if s.mode == ModeNPMplusNoMeta {
+		h.NginxErr = ""
+	}
 	if !s.apply(w, raw, h, true) {
 		return
 	}
@@ -816,6 +1059,7 @@ func copyHost(h *Host) Host {
 	c := *h
 	c.DomainNames = append([]string(nil), h.DomainNames...)
 	c.Locations = append([]any{}, h.Locations...)
+	c.UpstreamServers = append([]Upstream(nil), h.UpstreamServers...)
 	if h.Meta != nil {
 		c.Meta = make(map[string]any, len(h.Meta))
 		for k, v := range h.Meta {
