@@ -243,6 +243,13 @@ func (p *Provider) ensureOnce(ctx context.Context, r providers.Route, obj, dial 
 		want := newRoute(mine[0].ID, r.Domain, dial)
 		ev["route_id"] = want.ID
 		ev["action"] = "unchanged"
+		if !mine[0].same(want) || len(mine) > 1 {
+			for _, e := range mine {
+				if err := p.unique(ctx, e.ID); err != nil {
+					return err
+				}
+			}
+		}
 		if !mine[0].same(want) {
 			ev["action"] = "updated"
 			if err := p.write(ctx, http.MethodPatch, "/id/"+want.ID, want, snap.etag); err != nil {
@@ -437,12 +444,52 @@ func (p *Provider) deleteRoute(ctx context.Context, target, domain string) error
 	obj := providers.ObjectName(target)
 	for _, e := range snap.routes {
 		if e.owner() == obj && e.routes(domain) {
+			if err := p.unique(ctx, e.ID); err != nil {
+				return err
+			}
 			if err := p.deleteID(ctx, e.ID); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// unique refuses to write or delete by an @id that appears more than once
+// in Caddy's whole config. Before v2.11.2 Caddy accepts duplicate @ids
+// silently and /id/ reaches one copy, the last indexed (indexConfigObjects
+// in caddy.go of caddyserver/caddy; the refusal came with commit 7b34e31,
+// "core: Check whether @id is unique", in v2.11.2),
+// so a PATCH or DELETE by such an id may change a route that is not
+// Launchplane's: it is checked here, never left to Caddy.
+func (p *Provider) unique(ctx context.Context, id string) error {
+	var root any
+	if _, err := p.api.Do(ctx, httpapi.Request{Method: http.MethodGet, Path: "/config/"}, &root); err != nil {
+		return err
+	}
+	if n := countID(root, id); n > 1 {
+		return fmt.Errorf("route @id %q appears %d times in Caddy's config: Caddy before v2.11.2 accepts duplicate @ids and /id/%s reaches only one copy, so Launchplane will not write by it; give the other copies another @id (or remove them) and retry", id, n, id)
+	}
+	return nil
+}
+
+// countID counts the objects of v whose "@id" is id.
+func countID(v any, id string) int {
+	n := 0
+	switch x := v.(type) {
+	case map[string]any:
+		if s, ok := x["@id"].(string); ok && s == id {
+			n++
+		}
+		for _, e := range x {
+			n += countID(e, id)
+		}
+	case []any:
+		for _, e := range x {
+			n += countID(e, id)
+		}
+	}
+	return n
 }
 
 func (p *Provider) deleteID(ctx context.Context, id string) error {

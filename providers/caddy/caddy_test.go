@@ -602,3 +602,36 @@ func TestParseID(t *testing.T) {
 		}
 	}
 }
+
+// Caddy before v2.11.2 (2.6.2 here) accepts a second route with the same
+// @id and resolves /id/ to the last indexed copy: the adapter checks the
+// whole config and refuses to write or delete by a duplicated @id,
+// leaving both copies as they were.
+func TestDuplicateIDRefused(t *testing.T) {
+	c := caddytest.Start(t)
+	p := open(t, c.AdminURL, nil)
+	r := providers.Route{Target: "app/prod", Domain: "app.test", Upstream: "app-prod", Port: 8080}
+	ev := ensure(t, p, r)
+	id, _ := ev["route_id"].(string)
+	copyRoute := map[string]any{
+		"@id": id, "match": []any{map[string]any{"host": []string{"other.test"}}},
+		"handle": []any{map[string]any{"handler": "static_response", "body": "copy"}},
+	}
+	if status, b := admin(t, c, http.MethodPost, "/config/apps/http/servers/srv0/routes", copyRoute); status != http.StatusOK {
+		t.Skipf("this Caddy refuses a duplicate @id itself (%d %s)", status, b)
+	}
+	_, before := admin(t, c, http.MethodGet, "/config/", nil)
+	r.Port = 9090
+	_, err := p.EnsureRoute(t.Context(), r)
+	providertest.CheckError(t, err, providerName, "route", "app/prod")
+	if err == nil || !strings.Contains(err.Error(), "appears 2 times") {
+		t.Fatalf("ensure over a duplicated @id: %v", err)
+	}
+	err = p.DeleteRoute(t.Context(), "app/prod", "app.test")
+	if err == nil || !strings.Contains(err.Error(), "appears 2 times") {
+		t.Fatalf("delete by a duplicated @id: %v", err)
+	}
+	if _, after := admin(t, c, http.MethodGet, "/config/", nil); !bytes.Equal(before, after) {
+		t.Errorf("the config changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
