@@ -555,7 +555,9 @@ func cmdDokployAPI(ts *testscript.TestScript, neg bool, args []string) {
 // cmdDokployFault makes the stand-in fail the next matching call:
 // dokploy-fault deploy SERVICE STATUS LOGLINE (the deployment ends with
 // STATUS: error, cancelled, or "" for a status that never comes) or
-// dokploy-fault drop-env SERVICE KEY (saveEnvironment drops KEY).
+// dokploy-fault drop-env SERVICE KEY (saveEnvironment drops KEY),
+// dokploy-fault version VERSION (the server answers as that release) or
+// dokploy-fault role ROLE (the API key's role: owner, admin, member).
 func cmdDokployFault(ts *testscript.TestScript, neg bool, args []string) {
 	srv := dokploySrv(ts)
 	switch {
@@ -563,8 +565,12 @@ func cmdDokployFault(ts *testscript.TestScript, neg bool, args []string) {
 		srv.FailNextDeploy(args[1], args[2], args[3])
 	case !neg && len(args) == 3 && args[0] == "drop-env":
 		srv.DropNextEnvKey(args[1], args[2])
+	case !neg && len(args) == 2 && args[0] == "version":
+		srv.SetVersion(args[1])
+	case !neg && len(args) == 2 && args[0] == "role":
+		srv.SetMember(args[1])
 	default:
-		ts.Fatalf("usage: dokploy-fault deploy SERVICE STATUS LOGLINE | drop-env SERVICE KEY")
+		ts.Fatalf("usage: dokploy-fault deploy SERVICE STATUS LOGLINE | drop-env SERVICE KEY | version VERSION | role ROLE")
 	}
 }
 
