@@ -229,9 +229,6 @@ func (p *Provider) saveEnv(ctx context.Context, svc *service, image, text string
 func (p *Provider) restore(ctx context.Context, prev *service, ev providers.Evidence, cause error) error {
 	image := deref(prev.DockerImage)
 	err := p.saveEnv(ctx, prev, image, prev.env())
-	if err == nil && p.kind.name == "application" && image == "" {
-		err = errors.New("it had no image to put back")
-	}
 	if err != nil {
 		ev["restored"] = false
 		return fmt.Errorf("%w; could not restore the previous image and env of %q (%v): it holds the new image while the state keeps the old one, fix it in Dokploy or apply again",
@@ -283,7 +280,11 @@ func (p *Provider) envOf(app providers.App) (map[string]string, error) {
 // saveImage points the application at image (docker source), with the
 // configured registry credentials or none.
 func (p *Provider) saveImage(ctx context.Context, id, image string) error {
-	body := map[string]any{"applicationId": id, "dockerImage": image, "username": nil, "password": nil, "registryUrl": nil}
+	var img any = image
+	if image == "" { // a service that had none (restore): dockerImage is nullable
+		img = nil
+	}
+	body := map[string]any{"applicationId": id, "dockerImage": img, "username": nil, "password": nil, "registryUrl": nil}
 	if r := p.c.Registry; r != nil {
 		pw, err := p.cfg.Secret(r.Password)
 		if err != nil {

@@ -245,3 +245,19 @@ func TestFailedEnvCheckRestores(t *testing.T) {
 func errorsIsNotFound(err error) bool {
 	return errors.Is(err, providers.ErrNotFound)
 }
+
+// A service that had no image yet (made by a route) gets none back.
+func TestFailedDeployRestoresNoImage(t *testing.T) {
+	p, srv := open(t, nil)
+	if _, err := p.EnsureRoute(t.Context(), providers.Route{Target: target, Domain: "shop.example.com", Upstream: name, Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	srv.DropNextEnvKey(name, "LOG_LEVEL")
+	_, ev, err := p.Deploy(t.Context(), shopApp(image1, "k"))
+	if err == nil || !strings.Contains(err.Error(), "restored the previous image and env") || ev["restored"] != true {
+		t.Fatalf("deploy: %v (evidence %v)", err, ev)
+	}
+	if svc, _ := srv.Service(name); svc.DockerImage != "" || len(srv.Env(name)) != 0 {
+		t.Errorf("service after the failed deploy: image %q, env %v", svc.DockerImage, keys(srv.Env(name)))
+	}
+}
