@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +69,10 @@ type Options struct {
 	// Authorization is the policy decision that allowed the run, kept as
 	// evidence in every record.
 	Authorization map[string]any
+	// NewSalt, when set, is the fingerprint salt the plan was made with
+	// that the state repository does not hold yet: the first commit of
+	// the apply writes it (see LoadFingerprintKey).
+	NewSalt string
 }
 
 // Result is what an apply did.
@@ -91,7 +94,10 @@ type run struct {
 	promotions map[string]map[string]any
 	// linked are targets promoted from a lane this run applies first.
 	linked map[string]link
-	mu     sync.Mutex
+	// resolved maps every secret value read to its source, for the last
+	// guard of structured writes.
+	resolved map[string]string
+	mu       sync.Mutex
 }
 
 // Run executes o.Plan: preflight, the in-flight commit, the changes of
@@ -393,31 +399,29 @@ func (r *run) resolveSecrets(c plan.Change) error {
 // relative to the config dir, and registers the value with the redactor
 // before anyone can print it.
 func (r *run) resolve(ref providers.SecretRef) (string, error) {
-	var v string
-	switch {
-	case ref.FromEnv != "":
-		v = r.o.Getenv(ref.FromEnv)
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is not set", ref.FromEnv)
-		}
-	case ref.FromFile != "":
-		p := ref.FromFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(r.o.Config.Dir, p)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", fmt.Errorf("file %s could not be read (%v)", ref.FromFile, unwrapPath(err))
-		}
-		v = strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("file %s is empty", ref.FromFile)
-		}
-	default:
-		return "", fmt.Errorf("empty secret reference")
+	v, err := ReadSecret(ref, r.o.Getenv, r.o.Config.Dir)
+	if err != nil {
+		return "", err
 	}
 	r.o.Redactor.Add(v)
+	source := "env " + ref.FromEnv
+	if ref.FromFile != "" {
+		source = "file " + ref.FromFile
+	}
+	r.mu.Lock()
+	if r.resolved == nil {
+		r.resolved = map[string]string{}
+	}
+	r.resolved[v] = source
+	r.mu.Unlock()
 	return v, nil
+}
+
+// guard is guardSecrets with the secrets this run resolved.
+func (r *run) guard(changes []state.Change) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return guardSecrets(changes, r.resolved, publicValues(r.o.Config))
 }
 
 func unwrapPath(err error) error {
@@ -482,10 +486,20 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		ts.UpdatedAt = now
 		changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(ts)})
 	}
+	scope := scopes(targets)
+	if r.o.NewSalt != "" {
+		// Scoped: two first applies racing to write a salt conflict
+		// instead of one replacing the other's.
+		changes = append(changes, state.Change{Path: SaltFile, Data: []byte(r.o.NewSalt + "\n")})
+		scope = append(scope, SaltFile)
+	}
+	if err := r.guard(changes); err != nil {
+		return "", err
+	}
 	sha, err := r.o.Store.Commit(ctx, state.Write{
 		Base:     r.o.Snapshot.Commit(),
 		Changes:  changes,
-		Scopes:   scopes(targets),
+		Scopes:   scope,
 		Message:  "launchplane: start apply of " + strings.Join(targets, ", "),
 		Trailers: r.trailers(targets),
 		Author:   r.author(),
