@@ -488,10 +488,10 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 	}
 	scope := scopes(targets)
 	if r.o.NewSalt != "" {
-		// Scoped: two first applies racing to write a salt conflict
-		// instead of one replacing the other's.
+		// Not scoped: two first applies racing (on different targets)
+		// both land, the last salt wins, and the other's fingerprints
+		// show as made with another key: a note, never a rotation.
 		changes = append(changes, state.Change{Path: SaltFile, Data: []byte(r.o.NewSalt + "\n")})
-		scope = append(scope, SaltFile)
 	}
 	if err := r.guard(changes); err != nil {
 		return "", err
