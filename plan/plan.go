@@ -127,6 +127,9 @@ type Plan struct {
 	// SecretsChecked is set when every secret of the planned apps was
 	// readable and fingerprinted: rotation was checked.
 	SecretsChecked bool
+	// Refreshed is set when providers were observed for drift (plan
+	// --refresh): binding a saved plan observes them again.
+	Refreshed bool
 	// FileHash is the plan_hash a saved plan file carried; "" for a plan
 	// made in this process.
 	FileHash string

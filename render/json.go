@@ -23,10 +23,12 @@ type PlanJSON struct {
 	Only []string `json:"only,omitempty"`
 	// SecretsChecked says whether every secret was read and fingerprinted,
 	// so that a rotation shows as a change.
-	SecretsChecked bool         `json:"secrets_checked"`
-	Changes        []ChangeJSON `json:"changes"`
-	Summary        SummaryJSON  `json:"summary"`
-	Diagnostics    []string     `json:"diagnostics"`
+	SecretsChecked bool `json:"secrets_checked"`
+	// Refreshed says the plan observed the providers (plan --refresh).
+	Refreshed   bool         `json:"refreshed,omitempty"`
+	Changes     []ChangeJSON `json:"changes"`
+	Summary     SummaryJSON  `json:"summary"`
+	Diagnostics []string     `json:"diagnostics"`
 }
 
 // BaseJSON is what the plan was computed against.
@@ -70,6 +72,7 @@ func ToJSON(p *plan.Plan) PlanJSON {
 		Base:           BaseJSON{StateCommit: p.Base.StateCommit, ConfigDigest: p.Base.ConfigDigest, ConfigCommit: p.Base.ConfigCommit},
 		Only:           append([]string(nil), p.Only...),
 		SecretsChecked: p.SecretsChecked,
+		Refreshed:      p.Refreshed,
 		Changes:        []ChangeJSON{},
 		Summary:        SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp]},
 		Diagnostics:    append([]string{}, p.Diagnostics...),
@@ -103,7 +106,7 @@ func FromJSON(data []byte) (*plan.Plan, error) {
 		return nil, fmt.Errorf("plan format_version %q is not supported (this launchplane reads %q)", pj.FormatVersion, plan.FormatVersion)
 	}
 	p := &plan.Plan{Base: plan.Base{StateCommit: pj.Base.StateCommit, ConfigDigest: pj.Base.ConfigDigest, ConfigCommit: pj.Base.ConfigCommit},
-		Diagnostics: pj.Diagnostics, Only: pj.Only, SecretsChecked: pj.SecretsChecked, FileHash: pj.PlanHash}
+		Diagnostics: pj.Diagnostics, Only: pj.Only, SecretsChecked: pj.SecretsChecked, Refreshed: pj.Refreshed, FileHash: pj.PlanHash}
 	for _, c := range pj.Changes {
 		a, err := plan.ParseAction(c.Action)
 		if err != nil {

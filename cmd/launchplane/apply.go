@@ -53,8 +53,8 @@ providers and does not repeat changes already made.`,
 			if expectHash != "" && !plan.ValidHash(expectHash) {
 				return &exitErr{code: exitError, err: fmt.Errorf("--expect-plan-hash %q: want sha256:<64 lowercase hex>", expectHash)}
 			}
-			if refresh && (len(args) == 1 || expectHash != "") {
-				return &exitErr{code: exitError, err: fmt.Errorf("--refresh plans anew: it cannot be bound to a saved or approved plan")}
+			if refresh && len(args) == 1 {
+				return &exitErr{code: exitError, err: fmt.Errorf("--refresh: a saved plan made with plan --refresh observes the providers again by itself")}
 			}
 			// The salt is made now when the state repository has none; the
 			// apply's first commit writes it.
@@ -85,11 +85,11 @@ providers and does not repeat changes already made.`,
 					}
 					only[t] = true
 				}
-				if b, err = bindPlan(ctx, e, ws, only, secrets, file.FileHash, args[0], file); err != nil {
+				if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, file.FileHash, args[0], file); err != nil {
 					return err
 				}
 			case expectHash != "":
-				if b, err = bindPlan(ctx, e, ws, nil, secrets, expectHash, "the approved plan", nil); err != nil {
+				if b, err = bindPlan(ctx, e, ws, nil, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
 					return err
 				}
 			default:

@@ -58,8 +58,8 @@ type bound struct {
 // the plan made now the same way; the rotations found now are then
 // applied too, and listed. Any other difference is a refusal (exit 3)
 // naming the first differing change.
-func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, secrets apply.Secrets, want, what string, approved *plan.Plan) (*bound, error) {
-	now, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, false, true, secrets)
+func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, refresh bool, secrets apply.Secrets, want, what string, approved *plan.Plan) (*bound, error) {
+	now, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, 
 	if !now.SecretsChecked || (approved != nil && approved.SecretsChecked) {
 		return nil, refusal(want, what, approved, now)
 	}
-	unchecked, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, false, false, apply.Secrets{})
+	unchecked, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, false, apply.Secrets{})
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +97,10 @@ func refusal(want, what string, approved, now *plan.Plan) error {
 		lines = plan.Differences(approved, now, what, "a plan made now")
 		if len(lines) > 0 {
 			fmt.Fprintf(&b, "\nfirst difference: %s", lines[0])
+			lines = lines[1:]
+		}
+		if len(lines) > 0 {
+			b.WriteString("\nother differences:")
 		}
 	} else {
 		for _, c := range now.Changes {

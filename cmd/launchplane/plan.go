@@ -137,6 +137,7 @@ func makePlanWith(ctx context.Context, e *env, cfg *config.Config, snap state.Sn
 		p.Diagnostics[i] = red.String(d)
 	}
 	p.Base.ConfigCommit = configCommit(e)
+	p.Refreshed = refresh
 	return p, nil
 }
 

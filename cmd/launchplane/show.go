@@ -16,7 +16,7 @@ func newShowCmd(e *env) *cobra.Command {
 		Short: "Print a saved plan and whether it verifies",
 		Long: `Show prints a saved plan and checks that its changes still hash to its own
 plan_hash: a file edited after it was made does not verify (exit 3).`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, "human", "json", "markdown"); err != nil {
 				return &exitErr{code: exitError, err: err}
