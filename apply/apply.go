@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -97,6 +99,7 @@ type run struct {
 	// resolved maps every secret value read to its source, for the last
 	// guard of structured writes.
 	resolved map[string]string
+	public   map[string]bool // plain values of the config
 	mu       sync.Mutex
 }
 
@@ -117,6 +120,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Kind = "deployment"
 	}
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
+	r.public = publicValues(o.Config)
+	// Values written in plain in the config are public: no one's Add
+	// masks them in free text.
+	o.Redactor.Public(slices.Collect(maps.Keys(r.public))...)
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
 		// Checked even for a plan without changes: it was made for
@@ -403,7 +410,6 @@ func (r *run) resolve(ref providers.SecretRef) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.o.Redactor.Add(v)
 	source := "env " + ref.FromEnv
 	if ref.FromFile != "" {
 		source = "file " + ref.FromFile
@@ -414,6 +420,9 @@ func (r *run) resolve(ref providers.SecretRef) (string, error) {
 	}
 	r.resolved[v] = source
 	r.mu.Unlock()
+	// A value also written in plain in the config is public anyway
+	// (Redactor.Public): Add does not mask it.
+	r.o.Redactor.Add(v)
 	return v, nil
 }
 
@@ -421,7 +430,10 @@ func (r *run) resolve(ref providers.SecretRef) (string, error) {
 func (r *run) guard(changes []state.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return guardSecrets(changes, r.resolved, publicValues(r.o.Config))
+	if r.public == nil {
+		r.public = publicValues(r.o.Config)
+	}
+	return guardSecrets(changes, r.resolved, r.public)
 }
 
 func unwrapPath(err error) error {

@@ -436,8 +436,10 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		} else {
 			res, err = httpHealth(ctx, str(c.After, "url"), timeout)
 		}
-		// detail is free text (an answer or a transport error): redacted
-		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": r.o.Redactor.String(res.Detail)}
+		// detail is made of the (public) URL, the status and Go's transport
+		// errors: not redacted, so a secret equal to a domain label does
+		// not mask the URL; the last guard of the write still applies
+		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
 		if err == nil && !res.Healthy {
 			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 		}

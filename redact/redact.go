@@ -33,6 +33,7 @@ const Mask = "[REDACTED]"
 type Redactor struct {
 	mu     sync.Mutex // serialises Add
 	values map[string]struct{}
+	public map[string]bool // never masked: see Public
 	m      atomic.Pointer[matcher] // nil until a value is registered
 }
 
@@ -64,7 +65,7 @@ func (r *Redactor) Add(values ...string) {
 	defer r.mu.Unlock()
 	changed := false
 	for _, v := range values {
-		if v == "" {
+		if v == "" || r.public[v] {
 			continue
 		}
 		if _, ok := r.values[v]; ok {
@@ -91,6 +92,24 @@ func (r *Redactor) Add(values ...string) {
 	}
 	sort.Strings(patterns) // a deterministic tree; the order does not change what matches
 	r.m.Store(newMatcher(patterns))
+}
+
+// Public declares values that are public (written in plain in the
+// config): Add ignores them from then on, whoever registers them, so a
+// secret equal to a product name or a domain does not mask every text
+// that names it. It does not unregister values added before.
+func (r *Redactor) Public(values ...string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.public == nil {
+		r.public = map[string]bool{}
+	}
+	for _, v := range values {
+		r.public[v] = true
+	}
 }
 
 // forms returns the ways v can appear in Launchplane's output.
