@@ -79,11 +79,19 @@ func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, 
 		}
 		return nil, refusal(want, what, nil, now)
 	}
+	// What the approved plan could not show: the changes whose action or
+	// reason the secret values changed (rotations and the steps they
+	// trigger). Fingerprints added to a change it did show are not news.
+	was := map[string]plan.Change{}
+	for _, c := range unchecked.Changes {
+		was[c.Address] = c
+	}
 	var extra []string
-	for _, d := range plan.Differences(unchecked, now, "the approved plan", "now") {
-		if !strings.HasPrefix(d, "secret rotation:") {
-			extra = append(extra, d)
+	for _, c := range now.Changes {
+		if old, ok := was[c.Address]; ok && old.Action == c.Action && old.Reason == c.Reason {
+			continue
 		}
+		extra = append(extra, fmt.Sprintf("%s %s %s (%s)", render.Symbol(c.Action), c.Action, c.Address, c.Reason))
 	}
 	return &bound{plan: now, extra: extra}, nil
 }
