@@ -33,7 +33,7 @@ const Mask = "[REDACTED]"
 type Redactor struct {
 	mu     sync.Mutex // serialises Add
 	values map[string]struct{}
-	public map[string]bool // never masked: see Public
+	public map[string]bool         // never masked: see Public
 	m      atomic.Pointer[matcher] // nil until a value is registered
 }
 
