@@ -50,16 +50,20 @@ func TestHash(t *testing.T) {
 		"image":       {func(p *Plan) { p.Changes[0].After["image"] = "evil" }, "shop/prod/app: after.image differ"},
 		"delete":      {func(p *Plan) { p.Changes[0].Action = Delete }, "shop/prod/app: action delete in edited, update in made"},
 		"noop→update": {func(p *Plan) { p.Changes[2].Action = Update }, "shop/testing/app: action update in edited, noop in made"},
-		"secret":      {func(p *Plan) { p.Changes[0].After["secrets"].(map[string]any)["Y"] = map[string]any{"fromFile": "/etc/hostname"} }, "shop/prod/app: after.secrets.Y differ"},
-		"health url":  {func(p *Plan) { p.Changes[1].After["url"] = "https://x" }, "shop/prod/health: after.url differ"},
-		"step gone":   {func(p *Plan) { p.Changes = append(p.Changes[:1], p.Changes[2:]...) }, "shop/prod/health: run in made, not in edited"},
-		"added":       {func(p *Plan) { p.Changes = append(p.Changes, Change{Address: "x/y/app", Target: "x/y", Kind: KindApp, Action: Delete}) }, "x/y/app: delete in edited, not in made"},
-		"swapped":     {func(p *Plan) { p.Changes[0].Target, p.Changes[2].Target = p.Changes[2].Target, p.Changes[0].Target }, "shop/prod/app: target shop/testing in edited, shop/prod in made"},
-		"depends_on":  {func(p *Plan) { p.Changes[1].DependsOn = nil }, "shop/prod/health: depends_on  in edited, shop/prod/app in made"},
-		"provider":    {func(p *Plan) { p.Changes[0].Provider = "q" }, "shop/prod/app: provider q in edited"},
-		"only":        {func(p *Plan) { p.Only = []string{"shop/prod"} }, "targets: shop/prod in edited, all in made"},
-		"checked":     {func(p *Plan) { p.SecretsChecked = true }, "secret rotation: checked in edited, not checked in made"},
-		"order":       {func(p *Plan) { p.Changes[0], p.Changes[1] = p.Changes[1], p.Changes[0] }, "the order of changes differs"},
+		"secret": {func(p *Plan) {
+			p.Changes[0].After["secrets"].(map[string]any)["Y"] = map[string]any{"fromFile": "/etc/hostname"}
+		}, "shop/prod/app: after.secrets.Y differ"},
+		"health url": {func(p *Plan) { p.Changes[1].After["url"] = "https://x" }, "shop/prod/health: after.url differ"},
+		"step gone":  {func(p *Plan) { p.Changes = append(p.Changes[:1], p.Changes[2:]...) }, "shop/prod/health: run in made, not in edited"},
+		"added": {func(p *Plan) {
+			p.Changes = append(p.Changes, Change{Address: "x/y/app", Target: "x/y", Kind: KindApp, Action: Delete})
+		}, "x/y/app: delete in edited, not in made"},
+		"swapped":    {func(p *Plan) { p.Changes[0].Target, p.Changes[2].Target = p.Changes[2].Target, p.Changes[0].Target }, "shop/prod/app: target shop/testing in edited, shop/prod in made"},
+		"depends_on": {func(p *Plan) { p.Changes[1].DependsOn = nil }, "shop/prod/health: depends_on  in edited, shop/prod/app in made"},
+		"provider":   {func(p *Plan) { p.Changes[0].Provider = "q" }, "shop/prod/app: provider q in edited"},
+		"only":       {func(p *Plan) { p.Only = []string{"shop/prod"} }, "targets: shop/prod in edited, all in made"},
+		"checked":    {func(p *Plan) { p.SecretsChecked = true }, "secret rotation: checked in edited, not checked in made"},
+		"order":      {func(p *Plan) { p.Changes[0], p.Changes[1] = p.Changes[1], p.Changes[0] }, "the order of changes differs"},
 	}
 	for name, tc := range differ {
 		p := hashFixture()
