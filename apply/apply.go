@@ -7,8 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +71,10 @@ type Options struct {
 	// Authorization is the policy decision that allowed the run, kept as
 	// evidence in every record.
 	Authorization map[string]any
+	// NewSalt, when set, is the fingerprint salt the plan was made with
+	// that the state repository does not hold yet: the first commit of
+	// the apply writes it (see LoadFingerprintKey).
+	NewSalt string
 }
 
 // Result is what an apply did.
@@ -91,7 +96,11 @@ type run struct {
 	promotions map[string]map[string]any
 	// linked are targets promoted from a lane this run applies first.
 	linked map[string]link
-	mu     sync.Mutex
+	// resolved maps every secret value read to its source, for the last
+	// guard of structured writes.
+	resolved map[string]string
+	public   map[string]bool // plain values of the config
+	mu       sync.Mutex
 }
 
 // Run executes o.Plan: preflight, the in-flight commit, the changes of
@@ -111,6 +120,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Kind = "deployment"
 	}
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
+	r.public = publicValues(o.Config)
+	// Values written in plain in the config are public: no one's Add
+	// masks them in free text.
+	o.Redactor.Public(slices.Collect(maps.Keys(r.public))...)
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
 		// Checked even for a plan without changes: it was made for
@@ -393,31 +406,34 @@ func (r *run) resolveSecrets(c plan.Change) error {
 // relative to the config dir, and registers the value with the redactor
 // before anyone can print it.
 func (r *run) resolve(ref providers.SecretRef) (string, error) {
-	var v string
-	switch {
-	case ref.FromEnv != "":
-		v = r.o.Getenv(ref.FromEnv)
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is not set", ref.FromEnv)
-		}
-	case ref.FromFile != "":
-		p := ref.FromFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(r.o.Config.Dir, p)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", fmt.Errorf("file %s could not be read (%v)", ref.FromFile, unwrapPath(err))
-		}
-		v = strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("file %s is empty", ref.FromFile)
-		}
-	default:
-		return "", fmt.Errorf("empty secret reference")
+	v, err := ReadSecret(ref, r.o.Getenv, r.o.Config.Dir)
+	if err != nil {
+		return "", err
 	}
+	source := "env " + ref.FromEnv
+	if ref.FromFile != "" {
+		source = "file " + ref.FromFile
+	}
+	r.mu.Lock()
+	if r.resolved == nil {
+		r.resolved = map[string]string{}
+	}
+	r.resolved[v] = source
+	r.mu.Unlock()
+	// A value also written in plain in the config is public anyway
+	// (Redactor.Public): Add does not mask it.
 	r.o.Redactor.Add(v)
 	return v, nil
+}
+
+// guard is guardSecrets with the secrets this run resolved.
+func (r *run) guard(changes []state.Change) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.public == nil {
+		r.public = publicValues(r.o.Config)
+	}
+	return guardSecrets(changes, r.resolved, r.public)
 }
 
 func unwrapPath(err error) error {
@@ -482,10 +498,20 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		ts.UpdatedAt = now
 		changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(ts)})
 	}
+	scope := scopes(targets)
+	if r.o.NewSalt != "" {
+		// Not scoped: two first applies racing (on different targets)
+		// both land, the last salt wins, and the other's fingerprints
+		// show as made with another key: a note, never a rotation.
+		changes = append(changes, state.Change{Path: SaltFile, Data: []byte(r.o.NewSalt + "\n")})
+	}
+	if err := r.guard(changes); err != nil {
+		return "", err
+	}
 	sha, err := r.o.Store.Commit(ctx, state.Write{
 		Base:     r.o.Snapshot.Commit(),
 		Changes:  changes,
-		Scopes:   scopes(targets),
+		Scopes:   scope,
 		Message:  "launchplane: start apply of " + strings.Join(targets, ", "),
 		Trailers: r.trailers(targets),
 		Author:   r.author(),

@@ -121,7 +121,14 @@ func ReadTarget(snap state.Snapshot, key string) (*state.TargetState, error) {
 
 // Plan computes the plan of cfg against snap. only restricts it to the
 // given target keys (--target).
+// Secret values are not read: rotation is not checked (see PlanWith).
 func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.Plan, map[string]*state.TargetState, error) {
+	return PlanWith(cfg, snap, only, Secrets{})
+}
+
+// PlanWith is Plan that fingerprints secret values as s says, so that a
+// rotated secret is an update (SPEC §4).
+func PlanWith(cfg *config.Config, snap state.Snapshot, only map[string]bool, s Secrets) (*plan.Plan, map[string]*state.TargetState, error) {
 	desired, err := Desired(cfg, only)
 	if err != nil {
 		return nil, nil, err
@@ -131,9 +138,22 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 		return nil, nil, err
 	}
 	recheckHealth(desired, states)
+	checked, notes := fingerprint(cfg, desired, recorded, s)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	finishPlan(p, only, checked, notes)
 	decorate(cfg, snap, p, states)
 	return p, states, nil
+}
+
+// finishPlan sets what a plan was made with and names rotated secrets.
+func finishPlan(p *plan.Plan, only map[string]bool, checked bool, notes []string) {
+	p.Only = sortedKeys(only)
+	if len(p.Only) == 0 {
+		p.Only = nil
+	}
+	p.SecretsChecked = checked
+	rotationReasons(p)
+	p.Diagnostics = append(p.Diagnostics, notes...)
 }
 
 // recheckHealth makes the health step of a failed target run again when

@@ -68,11 +68,11 @@ func Release(ctx context.Context, o Options, key, reason string) (record, commit
 }
 
 // commitRecord writes one target's new state and one record in one
-// commit, redacted.
+// commit. Both are typed values that hold no secret: never redacted.
 func commitRecord(ctx context.Context, o Options, key string, ts *state.TargetState, rec *state.Record, msg string) (string, error) {
 	changes := []state.Change{
-		{Path: state.RecordPath(key, rec.ID), Data: o.Redactor.Bytes(encode(rec))},
-		{Path: state.TargetPath(key), Data: o.Redactor.Bytes(encode(ts))},
+		{Path: state.RecordPath(key, rec.ID), Data: encode(rec)},
+		{Path: state.TargetPath(key), Data: encode(ts)},
 	}
 	sha, err := o.Store.Commit(ctx, state.Write{
 		Base: o.Snapshot.Commit(), Changes: changes, Scopes: scopes([]string{key}), Message: msg,
@@ -289,9 +289,9 @@ func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, k
 	var ids []string
 	for _, key := range keys {
 		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("denied", key, now), Kind: "denied", Target: key,
-			Actor: actor, Started: now, Finished: now, Outcome: "denied", Reason: reason, Evidence: evidence, Changes: []state.RecordChange{}}
+			Actor: actor, Started: now, Finished: now, Outcome: "denied", Reason: red.String(reason), Evidence: evidence, Changes: []state.RecordChange{}}
 		ids = append(ids, rec.ID)
-		changes = append(changes, state.Change{Path: state.RecordPath(key, rec.ID), Data: red.Bytes(encode(rec))})
+		changes = append(changes, state.Change{Path: state.RecordPath(key, rec.ID), Data: encode(rec)})
 	}
 	_, err := store.Commit(ctx, state.Write{
 		Base: snap.Commit(), Changes: changes, Message: "launchplane: denied by policy",

@@ -19,6 +19,8 @@ import (
 type RefreshOptions struct {
 	Getenv   func(string) string
 	Redactor *redact.Redactor
+	// Secrets fingerprints secret values (see PlanWith).
+	Secrets Secrets
 }
 
 // PlanRefresh is Plan with drift detection: each recorded app and route
@@ -38,7 +40,9 @@ func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, o
 	r := &run{o: Options{Config: cfg, Getenv: o.Getenv, Redactor: o.Redactor}, insts: map[string]any{}, states: states}
 	drift, notes := r.observe(ctx, recorded)
 	recheckHealth(desired, states)
+	checked, fpNotes := fingerprint(cfg, desired, recorded, o.Secrets)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	finishPlan(p, only, checked, fpNotes)
 	for i := range p.Changes {
 		if why, ok := drift[p.Changes[i].Address]; ok && p.Changes[i].Action != plan.NoOp {
 			p.Changes[i].Reason = "drifted: " + why

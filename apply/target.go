@@ -139,7 +139,7 @@ func (t *targetRun) Step(ctx context.Context, address, action, reason string, fn
 	rc.ElapsedMS = elapsed.Milliseconds()
 	rc.Outcome = state.OutcomeDone
 	if ev != nil {
-		rc.Evidence = t.r.o.Redactor.Value(map[string]any(ev)).(map[string]any)
+		rc.Evidence = map[string]any(ev)
 	}
 	if err != nil {
 		err = t.r.o.Redactor.Error(err)
@@ -174,7 +174,7 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 		rc.ElapsedMS = elapsed.Milliseconds()
 		rc.Outcome = outcome
 		if ev != nil {
-			rc.Evidence = r.o.Redactor.Value(map[string]any(ev)).(map[string]any)
+			rc.Evidence = map[string]any(ev)
 		}
 		if err != nil {
 			err = r.o.Redactor.Error(err)
@@ -288,7 +288,7 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 	if !v.Proceed {
 		rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "step after the app change failed", Outcome: state.OutcomeSkipped, Error: v.Reason}
 		if v.Evidence != nil {
-			rc.Evidence = t.r.o.Redactor.Value(map[string]any(v.Evidence)).(map[string]any)
+			rc.Evidence = map[string]any(v.Evidence)
 		}
 		t.rec.Changes = append(t.rec.Changes, rc)
 		if v.Status != "" {
@@ -325,7 +325,7 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 	rc.Outcome = outcome
 	rc.Evidence = map[string]any{"image": old.HealthyImage}
 	if ev != nil {
-		for k, v := range t.r.o.Redactor.Value(map[string]any(ev)).(map[string]any) {
+		for k, v := range ev {
 			rc.Evidence[k] = v
 		}
 	}
@@ -436,6 +436,9 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		} else {
 			res, err = httpHealth(ctx, str(c.After, "url"), timeout)
 		}
+		// detail is made of the (public) URL, the status and Go's transport
+		// errors: not redacted, so a secret equal to a domain label does
+		// not mask the URL; the last guard of the write still applies
 		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
 		if err == nil && !res.Healthy {
 			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
@@ -611,12 +614,11 @@ func (r *run) finish(ctx context.Context, base string, targets []string, results
 			changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(res.ts)})
 		}
 	}
-	// Everything written passes the redactor once more: a value that
-	// slipped into any field is removed here.
-	for i := range changes {
-		if !changes[i].Delete {
-			changes[i].Data = r.o.Redactor.Bytes(changes[i].Data)
-		}
+	// State files and records are built from typed values that hold no
+	// secret; they are never rewritten by the redactor. A secret value
+	// found in them is a bug: the write fails loudly instead.
+	if err := r.guard(changes); err != nil {
+		return nil, fmt.Errorf("record the apply: %w", err)
 	}
 	msg := fmt.Sprintf("launchplane: apply %s: %d succeeded, %d failed", strings.Join(targets, ", "), ok, bad)
 	sha, err := r.o.Store.Commit(ctx, state.Write{Base: base, Changes: changes, Scopes: scopes(targets), Message: msg, Trailers: r.trailers(targets), Author: r.author()})

@@ -237,6 +237,9 @@ func touches(diff []FieldDiff, fields []string) bool {
 	return false
 }
 
+// Reason names the changed top-level fields of diff: "image changed".
+func Reason(diff []FieldDiff) string { return reasonFor(diff, nil) }
+
 // reasonFor names the changed top-level fields: "image changed", "image
 // and env changed". With only, it names just those fields.
 func reasonFor(diff []FieldDiff, only []string) string {

@@ -111,6 +111,9 @@ type Change struct {
 type Base struct {
 	StateCommit  string
 	ConfigDigest string
+	// ConfigCommit is the config repository's commit the plan was made
+	// at, when known (shown in PR comments; not part of the plan hash).
+	ConfigCommit string
 }
 
 // Plan is an ordered list of changes.
@@ -118,6 +121,18 @@ type Plan struct {
 	Base        Base
 	Changes     []Change
 	Diagnostics []string
+	// Only are the target keys the plan was restricted to (--target);
+	// empty: all targets.
+	Only []string
+	// SecretsChecked is set when every secret of the planned apps was
+	// readable and fingerprinted: rotation was checked.
+	SecretsChecked bool
+	// Refreshed is set when providers were observed for drift (plan
+	// --refresh): binding a saved plan observes them again.
+	Refreshed bool
+	// FileHash is the plan_hash a saved plan file carried; "" for a plan
+	// made in this process.
+	FileHash string
 }
 
 // Summary counts changes by action.

@@ -130,8 +130,55 @@ func hasPrefix[S, P ~string | ~[]byte](s S, p P) bool {
 	return true
 }
 
-// replace masks every match in s; it reports whether it changed anything
-// and allocates only if it did.
+// boundedAt returns the length of the longest pattern starting at s[i]
+// that sits on token boundaries (see bounded), 0 if none.
+func boundedAt[T ~string | ~[]byte](m *matcher, s T, i int) int {
+	var ends [16]int
+	found := ends[:0]
+	id := m.root[s[i]]
+	pos := i
+	for id != 0 {
+		nd := &m.nodes[id]
+		if !hasPrefix(s[pos:], nd.label) {
+			break
+		}
+		pos += len(nd.label)
+		if nd.end {
+			found = append(found, pos)
+		}
+		if pos == len(s) {
+			break
+		}
+		k := bytes.IndexByte(nd.keys, s[pos])
+		if k < 0 {
+			break
+		}
+		id = nd.next[k]
+	}
+	for k := len(found) - 1; k >= 0; k-- {
+		if bounded(s, i, found[k]) {
+			return found[k] - i
+		}
+	}
+	return 0
+}
+
+// bounded reports whether s[i:j] is a whole token: a match never starts
+// or ends inside a word, so a secret "hello" is not masked in "hellos"
+// or "othello", and a one-letter secret never eats the letter out of
+// every word. Word bytes are ASCII letters, digits, '_' and every byte of
+// a multi-byte character; a letter escaped by a backslash ("\n" in JSON)
+// is not a word byte before a match.
+func bounded[T ~string | ~[]byte](s T, i, j int) bool {
+	startOK := i == 0 || !wordByte(s[i]) || !wordByte(s[i-1]) || (i >= 2 && s[i-2] == '\\' && isLetter(s[i-1]))
+	endOK := j == len(s) || !wordByte(s[j-1]) || !wordByte(s[j])
+	return startOK && endOK
+}
+
+func wordByte(c byte) bool { return isWord(c) || c >= 0x80 }
+
+// replace masks every match in s that sits on token boundaries; it
+// reports whether it changed anything and allocates only if it did.
 func replace[T ~string | ~[]byte](m *matcher, s T) (T, bool) {
 	var out []byte
 	last := 0
@@ -140,7 +187,7 @@ func replace[T ~string | ~[]byte](m *matcher, s T) (T, bool) {
 			i++
 			continue
 		}
-		n, _ := longestAt(m, s[i:])
+		n := boundedAt(m, s, i)
 		if n == 0 {
 			i++
 			continue

@@ -1,6 +1,8 @@
-// Package redact removes secrets from everything Launchplane writes: plans,
-// records, commit messages, logs, errors and PR comments (SPEC §9). Every
-// writer of Launchplane output goes through a Redactor.
+// Package redact removes secrets from free text: errors, provider
+// messages, logs, commit messages and PR comments (SPEC §9). Structured
+// data (plans, state files, records) is built from typed values that hold
+// no secret and is never passed through a Redactor: rewriting it with
+// text substitution corrupts it.
 //
 // A Redactor removes two kinds of secret. Values registered with New or Add
 // (resolved secret values) are removed wherever they appear, in raw and in
@@ -11,6 +13,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"reflect"
@@ -30,6 +33,7 @@ const Mask = "[REDACTED]"
 type Redactor struct {
 	mu     sync.Mutex // serialises Add
 	values map[string]struct{}
+	public map[string]bool         // never masked: see Public
 	m      atomic.Pointer[matcher] // nil until a value is registered
 }
 
@@ -49,16 +53,19 @@ func New(values ...string) *Redactor {
 //     document inside a JSON string);
 //   - quoted as Go's %q and strconv.Quote write it;
 //   - escaped by url.QueryEscape and url.PathEscape, and as the path of a
-//     url.URL is escaped ('/' kept).
+//     url.URL is escaped ('/' kept);
+//   - base64-encoded, standard and URL alphabets, padded and not.
 //
-// A value of one or two characters is removed wherever those characters
-// appear; Add does not second-guess what a caller calls secret.
+// A value is removed where it is a whole token: not where it starts or
+// ends inside a word, so that a secret equal to a common word ("odoo",
+// a product name) does not corrupt every text that mentions it. Add does
+// not second-guess what a caller calls secret.
 func (r *Redactor) Add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	changed := false
 	for _, v := range values {
-		if v == "" {
+		if v == "" || r.public[v] {
 			continue
 		}
 		if _, ok := r.values[v]; ok {
@@ -87,6 +94,24 @@ func (r *Redactor) Add(values ...string) {
 	r.m.Store(newMatcher(patterns))
 }
 
+// Public declares values that are public (written in plain in the
+// config): Add ignores them from then on, whoever registers them, so a
+// secret equal to a product name or a domain does not mask every text
+// that names it. It does not unregister values added before.
+func (r *Redactor) Public(values ...string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.public == nil {
+		r.public = map[string]bool{}
+	}
+	for _, v := range values {
+		r.public[v] = true
+	}
+}
+
 // forms returns the ways v can appear in Launchplane's output.
 func forms(v string) []string {
 	html := jsonInner(v, true)
@@ -101,6 +126,8 @@ func forms(v string) []string {
 		// JSON encoders that escape "/" (PHP's json_encode by default), as
 		// an API echoing a request may
 		strings.ReplaceAll(html, "/", `\/`), strings.ReplaceAll(plain, "/", `\/`),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
+		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)),
 	}
 }
 

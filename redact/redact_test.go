@@ -54,9 +54,10 @@ func TestStringLongestFirst(t *testing.T) {
 	if got, want := r.String("x abcdef y abc z"), "x [REDACTED] y [REDACTED] z"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	r.Add("cdefgh")
-	if got, want := r.String("abcdefgh"), "[REDACTED]gh"; got != want {
-		// leftmost wins: abcdef is removed, and what is left of cdefgh is not the secret
+	r.Add("cdefgh", "ab-cd", "ab-cd-ef")
+	if got, want := r.String("abcdefgh ab-cd-efgh ab-cd-ef"), "abcdefgh [REDACTED]-efgh [REDACTED]"; got != want {
+		// on token boundaries only, the longest bounded match first:
+		// ab-cd-ef ends inside "efgh", ab-cd ends before "-"
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if got := New("").String("anything"); got != "anything" {
@@ -190,7 +191,7 @@ type label string
 func TestValue(t *testing.T) {
 	r := New(canary)
 	in := map[string]any{
-		"env":             map[string]any{"A": "x" + canary, "DB_PASSWORD": "plain", "N": 1.0, "OK": true, "Z": nil},
+		"env":             map[string]any{"A": "x=" + canary, "DB_PASSWORD": "plain", "N": 1.0, "OK": true, "Z": nil},
 		"secrets":         map[string]any{"API_KEY": map[string]any{"fromEnv": "SHOP_API_KEY"}, "keys": []any{"API_KEY"}, "count": 1},
 		"list":            []any{canary, true, []any{canary}},
 		"ss":              map[string]string{"TOKEN": "t", "B": canary},
@@ -415,6 +416,49 @@ func TestIdempotent(t *testing.T) {
 		once := r.String(in)
 		if twice := r.String(once); twice != once {
 			t.Errorf("%q: once %q, twice %q", in, once, twice)
+		}
+	}
+}
+
+// A registered value is masked only as a whole token: a secret equal to a
+// product name, a domain label or a common word leaves the words that
+// contain it alone, and is still masked where it stands alone, in its
+// encoded forms too.
+func TestTokenBoundaries(t *testing.T) {
+	for _, tc := range []struct {
+		secrets  []string
+		in, want string
+	}{
+		{[]string{"hello"}, "ghcr.io/acme/helloworld othello hellos hello_x", "ghcr.io/acme/helloworld othello hellos hello_x"},
+		{[]string{"hello"}, "hello/prod", "[REDACTED]/prod"},
+		{[]string{"hello"}, "db rejected hello.", "db rejected [REDACTED]."},
+		{[]string{"u"}, "authentication required for u", "authentication required for [REDACTED]"},
+		{[]string{"odoo"}, "PGUSER=odoo odoo_prod odoo2", "PGUSER=[REDACTED] odoo_prod odoo2"},
+		{[]string{"exa"}, "preview.example.com exa", "preview.example.com [REDACTED]"},
+		{[]string{"hunter22x"}, `{"log": "line\nhunter22x"}`, `{"log": "line\n[REDACTED]"}`},
+		{[]string{"pa ss:w0rd"}, "auth cGEgc3M6dzByZA== sent, and cGEgc3M6dzByZA sent, and pa+ss%3Aw0rd", "auth [REDACTED] sent, and [REDACTED] sent, and [REDACTED]"},
+	} {
+		if got := New(tc.secrets...).String(tc.in); got != tc.want {
+			t.Errorf("%v in %q: got %q, want %q", tc.secrets, tc.in, got, tc.want)
+		}
+	}
+}
+
+// A secret-shaped word and a colon followed by a sentence is message text,
+// not a value; a value after it is still masked.
+func TestShapeProse(t *testing.T) {
+	r := New()
+	for in, want := range map[string]string{
+		"prod: secret SMTP_PASSWORD: cannot be read (no such file)": "prod: secret SMTP_PASSWORD: cannot be read (no such file)",
+		"x-access-token: authentication required":                   "x-access-token: authentication required",
+		"PASSWORD: hunter2 was refused":                             "PASSWORD: [REDACTED] was refused",
+		"password: hunter":                                          "password: [REDACTED]",
+		"api_key: Zx9 more":                                         "api_key: [REDACTED] more",
+		`"token": "read more"`:                                      `"token": "[REDACTED]"`,
+		"TOKEN=abc def":                                             "TOKEN=[REDACTED] def",
+	} {
+		if got := r.String(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
 	}
 }

@@ -30,7 +30,10 @@ import (
 //     the end is punctuation, not value. A value that opens an object or a
 //     list ('{', '[') is structure and is left alone, and so is an empty
 //     value. Launchplane's own field names idempotency_key and settings_key
-//     hold no secret and are not secret-shaped here.
+//     hold no secret and are not secret-shaped here. After "KEY:" (not
+//     quoted) a lower-case word followed by a space and another
+//     lower-case word is a sentence ("TOKEN: authentication required"),
+//     not a value, and is kept.
 //
 // Known limits: multi-line values (YAML block scalars), values whose key is
 // elsewhere ({"name": "TOKEN", "value": "…"}), "Bearer" in prose (the next
@@ -300,6 +303,12 @@ func assignment[T ~string | ~[]byte](s T, j, floor int) (span, int, bool) {
 		if e-p > 1 && (e == len(s) || isSpace(s[e])) && isClauseEnd(s[e-1]) {
 			e--
 		}
+		// After "KEY:" a lower-case word that a sentence goes on from is
+		// message text, not a value: "secret SMTP_PASSWORD: cannot be
+		// read", "x-access-token: authentication required".
+		if s[j] == ':' && quote == 0 && prose(s, p, e) {
+			return span{}, e, false
+		}
 	case single:
 		for e < len(s) && s[e] != '\'' && s[e] != '\n' && s[e] != '\r' {
 			e++
@@ -316,6 +325,20 @@ func assignment[T ~string | ~[]byte](s T, j, floor int) (span, int, bool) {
 	}
 	sp, ok := masked(s, p, e)
 	return sp, e, ok
+}
+
+// prose reports whether s[p:e] is a lower-case word followed by a space
+// and another lower-case word: the start of a sentence.
+func prose[T ~string | ~[]byte](s T, p, e int) bool {
+	if e-p < 2 {
+		return false
+	}
+	for k := p; k < e; k++ {
+		if !isLower(s[k]) {
+			return false
+		}
+	}
+	return e+1 < len(s) && s[e] == ' ' && isLower(s[e+1])
 }
 
 // endEscapedString returns where a JSON string inside a JSON string, whose

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/launchplane/launchplane/plan"
 )
@@ -73,6 +74,10 @@ func Human(w io.Writer, p *plan.Plan, colour bool) {
 		sym := fmt.Sprintf("%-3s", Symbol(c.Action))
 		fmt.Fprintf(w, "  %s %-11s %s  (%s)\n", paint(color(c.Action), sym), c.Kind, c.Address, c.Reason)
 		for _, d := range c.Diff {
+			if key, from, to, ok := Rotation(d); ok {
+				fmt.Fprintf(w, "        secrets.%s: fingerprint %s→%s\n", key, from, to)
+				continue
+			}
 			fmt.Fprintf(w, "        %s: %s -> %s\n", d.Path, value(d.Before), value(d.After))
 		}
 	}
@@ -98,4 +103,29 @@ func value(v any) string {
 		return string(plan.Canonical(x))
 	}
 	return fmt.Sprint(v)
+}
+
+// Rotation reports a diff that changes a secret's fingerprint, and the
+// fingerprints shortened for display ("3f2a…"): the only way a rotated
+// secret is shown.
+func Rotation(d plan.FieldDiff) (key, from, to string, ok bool) {
+	rest, found := strings.CutPrefix(d.Path, "secrets.")
+	if !found {
+		return "", "", "", false
+	}
+	key, found = strings.CutSuffix(rest, ".fingerprint")
+	b, bok := d.Before.(string)
+	a, aok := d.After.(string)
+	if !found || !bok || !aok {
+		return "", "", "", false
+	}
+	return key, shortFingerprint(b), shortFingerprint(a), true
+}
+
+func shortFingerprint(f string) string {
+	f = strings.TrimPrefix(f, "hmac-sha256:")
+	if len(f) > 4 {
+		f = f[:4]
+	}
+	return f + "…"
 }

@@ -14,17 +14,28 @@ import (
 
 // PlanJSON is the wire form of a plan (SPEC §4).
 type PlanJSON struct {
-	FormatVersion string       `json:"format_version"`
-	Base          BaseJSON     `json:"base"`
-	Changes       []ChangeJSON `json:"changes"`
-	Summary       SummaryJSON  `json:"summary"`
-	Diagnostics   []string     `json:"diagnostics"`
+	FormatVersion string `json:"format_version"`
+	// PlanHash is plan.Plan.Hash: what apply PLANFILE and
+	// --expect-plan-hash bind to.
+	PlanHash string   `json:"plan_hash"`
+	Base     BaseJSON `json:"base"`
+	// Only are the targets the plan was restricted to (--target).
+	Only []string `json:"only,omitempty"`
+	// SecretsChecked says whether every secret was read and fingerprinted,
+	// so that a rotation shows as a change.
+	SecretsChecked bool `json:"secrets_checked"`
+	// Refreshed says the plan observed the providers (plan --refresh).
+	Refreshed   bool         `json:"refreshed,omitempty"`
+	Changes     []ChangeJSON `json:"changes"`
+	Summary     SummaryJSON  `json:"summary"`
+	Diagnostics []string     `json:"diagnostics"`
 }
 
 // BaseJSON is what the plan was computed against.
 type BaseJSON struct {
 	StateCommit  string `json:"state_commit"`
 	ConfigDigest string `json:"config_digest"`
+	ConfigCommit string `json:"config_commit,omitempty"`
 }
 
 // ChangeJSON is one change.
@@ -56,11 +67,15 @@ type SummaryJSON struct {
 func ToJSON(p *plan.Plan) PlanJSON {
 	s := p.Summary()
 	out := PlanJSON{
-		FormatVersion: plan.FormatVersion,
-		Base:          BaseJSON{StateCommit: p.Base.StateCommit, ConfigDigest: p.Base.ConfigDigest},
-		Changes:       []ChangeJSON{},
-		Summary:       SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp]},
-		Diagnostics:   append([]string{}, p.Diagnostics...),
+		FormatVersion:  plan.FormatVersion,
+		PlanHash:       p.Hash(),
+		Base:           BaseJSON{StateCommit: p.Base.StateCommit, ConfigDigest: p.Base.ConfigDigest, ConfigCommit: p.Base.ConfigCommit},
+		Only:           append([]string(nil), p.Only...),
+		SecretsChecked: p.SecretsChecked,
+		Refreshed:      p.Refreshed,
+		Changes:        []ChangeJSON{},
+		Summary:        SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp]},
+		Diagnostics:    append([]string{}, p.Diagnostics...),
 	}
 	for _, c := range p.Changes {
 		diff := c.Diff
@@ -90,7 +105,8 @@ func FromJSON(data []byte) (*plan.Plan, error) {
 	if pj.FormatVersion != plan.FormatVersion {
 		return nil, fmt.Errorf("plan format_version %q is not supported (this launchplane reads %q)", pj.FormatVersion, plan.FormatVersion)
 	}
-	p := &plan.Plan{Base: plan.Base{StateCommit: pj.Base.StateCommit, ConfigDigest: pj.Base.ConfigDigest}, Diagnostics: pj.Diagnostics}
+	p := &plan.Plan{Base: plan.Base{StateCommit: pj.Base.StateCommit, ConfigDigest: pj.Base.ConfigDigest, ConfigCommit: pj.Base.ConfigCommit},
+		Diagnostics: pj.Diagnostics, Only: pj.Only, SecretsChecked: pj.SecretsChecked, Refreshed: pj.Refreshed, FileHash: pj.PlanHash}
 	for _, c := range pj.Changes {
 		a, err := plan.ParseAction(c.Action)
 		if err != nil {

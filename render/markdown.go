@@ -114,7 +114,24 @@ func mdHead(p *plan.Plan, opts MarkdownOptions) string {
 	if p.HasChanges() {
 		summary = "**" + strings.TrimSuffix(SummaryLine(p), ".") + "**"
 	}
-	return h + "\n\n" + summary + "\n"
+	return h + "\n\n" + summary + "\n\n" + mdBinding(p) + "\n"
+}
+
+// mdBinding is the line that binds the comment to what apply runs: the
+// plan hash (what apply --expect-plan-hash is given), the config commit
+// and state commit it was planned at, and whether rotation was checked.
+func mdBinding(p *plan.Plan) string {
+	s := "Plan hash " + mdCode(p.Hash())
+	if p.Base.ConfigCommit != "" {
+		s += " · planned at config commit " + mdCode(mdShorten(p.Base.ConfigCommit, 40))
+	}
+	if p.Base.StateCommit != "" {
+		s += " · state commit " + mdCode(mdShorten(p.Base.StateCommit, 40))
+	}
+	if !p.SecretsChecked {
+		s += " · secret rotation not checked"
+	}
+	return s
 }
 
 // mdTable is a target's heading and the table of its changes.
@@ -142,6 +159,10 @@ func mdDetails(changes []plan.Change) string {
 		body.WriteString(Symbol(c.Action) + " " + mdLine(c.Address, mdTextMax) + "\n")
 		for _, d := range c.Diff {
 			fields++
+			if key, from, to, ok := Rotation(d); ok {
+				body.WriteString("    secrets." + mdLine(key, mdTextMax) + ": fingerprint " + from + "→" + to + "\n")
+				continue
+			}
 			body.WriteString("    " + mdLine(d.Path, mdTextMax) + ": " + mdValue(d.Before) + " → " + mdValue(d.After) + "\n")
 		}
 	}

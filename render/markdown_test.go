@@ -41,6 +41,8 @@ const smallGolden = "### Launchplane plan: `cfg`\n" +
 	"\n" +
 	"**Plan: 1 to create, 1 to update, 1 to replace, 1 to delete, 2 to run, 1 unchanged**\n" +
 	"\n" +
+	"Plan hash `sha256:729056b079e9bb112fa1f5f212d89198addd9c3c00b10e0751c4c59cd6413edb` · secret rotation not checked\n" +
+	"\n" +
 	"**Warnings**\n" +
 	"\n" +
 	"- ⚠️ shop/testing: no health check configured\n" +
@@ -213,7 +215,8 @@ func TestMarkdownNoChanges(t *testing.T) {
 		Diagnostics: []string{"shop/prod: drift not checked"},
 	}
 	got := render(t, p, MarkdownOptions{})
-	want := "### Launchplane plan\n\n**No changes.** The state repository matches the config.\n\n**Warnings**\n\n- ⚠️ shop/prod: drift not checked\n"
+	want := "### Launchplane plan\n\n**No changes.** The state repository matches the config.\n\n" +
+		"Plan hash `" + p.Hash() + "` · secret rotation not checked\n\n**Warnings**\n\n- ⚠️ shop/prod: drift not checked\n"
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
@@ -408,5 +411,22 @@ func TestMarkdownValues(t *testing.T) {
 		if got := mdValue(tc.v); got != tc.want {
 			t.Errorf("mdValue(%v) = %q, want %q", tc.v, got, tc.want)
 		}
+	}
+}
+
+// The binding line names the hash, the commits planned at and whether
+// rotation was checked; a rotation shows as fingerprints, never values.
+func TestMarkdownBindingAndRotation(t *testing.T) {
+	p := &plan.Plan{SecretsChecked: true, Base: plan.Base{StateCommit: "5a5a", ConfigCommit: "c0c0"},
+		Changes: []plan.Change{{Address: "shop/prod/app", Target: "shop/prod", Kind: plan.KindApp, Action: plan.Update, Reason: "secret rotated: DB",
+			Diff: []plan.FieldDiff{{Path: "secrets.DB.fingerprint", Before: "hmac-sha256:3f2a0000", After: "hmac-sha256:9c1d1111"}}}}}
+	got := render(t, p, MarkdownOptions{})
+	for _, want := range []string{"Plan hash `" + p.Hash() + "` · planned at config commit `c0c0` · state commit `5a5a`\n", "secrets.DB: fingerprint 3f2a…→9c1d…"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "not checked") || strings.Contains(got, "0000") {
+		t.Errorf("%s", got)
 	}
 }

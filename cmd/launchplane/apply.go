@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +19,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		dir, stateLocFlag string
 		parallelism       int
 		dryRun, refresh   bool
+		expectHash        string
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -32,6 +32,14 @@ changes in order (targets concurrently, --parallelism), checks health, rolls
 back to the previous healthy image when health fails, and commits redacted
 records of every outcome.
 
+A saved plan is bound to what was reviewed: apply verifies the file's own
+plan_hash, plans again from config and state, and refuses (exit 3, nothing
+changed) unless that plan has the same hash, naming the first change that
+differs. --expect-plan-hash H does the same against the hash of a plan
+approved elsewhere (the pull request's comment). A plan made without secret
+values (rotation not checked) binds to a plan made now the same way; the
+secret rotations found now are applied too, and listed.
+
 An apply interrupted midway is finished by the next one, which observes the
 providers and does not repeat changes already made.`,
 		Args: cobra.MaximumNArgs(1),
@@ -42,30 +50,73 @@ providers and does not repeat changes already made.`,
 				return err
 			}
 			defer ws.Close()
-			cfg, snap := ws.cfg, ws.snap
+			if expectHash != "" && !plan.ValidHash(expectHash) {
+				return &exitErr{code: exitError, err: fmt.Errorf("--expect-plan-hash %q: want sha256:<64 lowercase hex>", expectHash)}
+			}
+			if refresh && len(args) == 1 {
+				return &exitErr{code: exitError, err: fmt.Errorf("--refresh: a saved plan made with plan --refresh observes the providers again by itself")}
+			}
+			// The salt is made now when the state repository has none; the
+			// apply's first commit writes it.
+			key, err := apply.LoadFingerprintKey(e.getenv, ws.snap, true)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			secrets := apply.Secrets{Getenv: e.getenv, Key: key}
 			var p *plan.Plan
 			saved := len(args) == 1
-			if saved {
-				b, err := os.ReadFile(args[0])
+			var b *bound
+			switch {
+			case saved:
+				file, err := loadPlanFile(args[0])
 				if err != nil {
-					return &exitErr{code: exitError, err: err}
+					return err
 				}
-				if p, err = render.FromJSON(b); err != nil {
-					return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", args[0], err)}
+				if expectHash != "" && file.FileHash != expectHash {
+					return &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", args[0], file.FileHash, expectHash, apply.ErrStale)}
 				}
-			} else if p, err = makePlan(ctx, e, cfg, snap, nil, refresh, true); err != nil {
-				return err
+				if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, file); err != nil {
+					return applyErr(redact.New(), err)
+				}
+				var only map[string]bool
+				for _, t := range file.Only {
+					if only == nil {
+						only = map[string]bool{}
+					}
+					only[t] = true
+				}
+				if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, file.FileHash, args[0], file); err != nil {
+					return err
+				}
+			case expectHash != "":
+				if b, err = bindPlan(ctx, e, ws, nil, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
+					return err
+				}
+			default:
+				if p, err = makePlanWith(ctx, e, ws.cfg, ws.snap, nil, refresh, true, secrets); err != nil {
+					return err
+				}
 			}
-			if !saved {
-				for _, d := range p.Diagnostics {
-					fmt.Fprintln(e.stderr, "warning: "+d)
-				}
+			if b != nil {
+				p = b.plan
+			}
+			for _, d := range p.Diagnostics {
+				fmt.Fprintln(e.stderr, "warning: "+d)
 			}
 			render.Human(e.stdout, p, colour(e))
+			if b != nil {
+				fmt.Fprintf(e.stdout, "\nPlan hash %s: it is the approved plan.\n", p.Hash())
+				if len(b.extra) > 0 {
+					fmt.Fprintln(e.stdout, "The approved plan was made without secret values; these changes it could not show are applied too:")
+					for _, x := range b.extra {
+						fmt.Fprintln(e.stdout, "  "+x)
+					}
+				}
+			}
 			if !p.HasChanges() && !saved {
 				return nil
 			}
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", p.Targets())
+			authz, err := authorize(ctx, e, dir, ws.store, ws.snap, "apply", p.Targets())
 			if err != nil {
 				return err
 			}
@@ -73,6 +124,9 @@ providers and does not repeat changes already made.`,
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
 			o.Saved, o.Parallelism, o.DryRun, o.Authorization = saved, parallelism, dryRun, authz
+			if key != nil {
+				o.NewSalt = key.NewSalt
+			}
 			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
@@ -95,6 +149,7 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
+	cmd.Flags().StringVar(&expectHash, "expect-plan-hash", "", "refuse (exit 3) unless the plan to run has this plan hash (the approved plan's)")
 	return cmd
 }
 

@@ -29,6 +29,11 @@ func commentMarker(dir string) string {
 	return "<!-- launchplane:plan " + d + " -->"
 }
 
+// planHashMarker is the machine-readable plan hash of a plan comment.
+func planHashMarker(hash string) string {
+	return "<!-- launchplane:plan-hash " + hash + " -->"
+}
+
 func planMarkdown(p *plan.Plan, dir string, budget int) string {
 	var b bytes.Buffer
 	render.WriteMarkdown(&b, p, render.MarkdownOptions{Title: "Launchplane plan", ConfigDir: dir, MaxChars: budget})
@@ -78,7 +83,10 @@ func commentPlan(ctx context.Context, e *env, p *plan.Plan, dir string) error {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
 	marker := commentMarker(dir)
-	if err := gh.UpsertComment(ctx, ev.PullRequest, marker, marker+"\n"+planMarkdown(p, dir, commentBudget)); err != nil {
+	// The hash line at the end is what the action reads on merge to bind
+	// the apply to this plan (apply --expect-plan-hash).
+	body := marker + "\n" + planMarkdown(p, dir, commentBudget) + "\n" + planHashMarker(p.Hash()) + "\n"
+	if err := gh.UpsertComment(ctx, ev.PullRequest, marker, body); err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
 	fmt.Fprintf(e.stderr, "Posted the plan on %s#%d.\n", ev.Repository, ev.PullRequest)

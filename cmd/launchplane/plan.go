@@ -37,7 +37,11 @@ was changed behind Launchplane's back shows as a "drifted" change that
 apply corrects; a provider that cannot observe is named in a warning.
 
 --out saves the plan as JSON for 'launchplane apply PLANFILE'; that apply
-refuses (exit 3) if the state of a planned target or the config changed since.
+refuses (exit 3) if the state of a planned target or the config changed since,
+or if the file was edited or a plan made then differs (plan_hash).
+Secret values are read and fingerprinted (keyed by LAUNCHPLANE_FINGERPRINT_KEY,
+else the state repository's salt), so a rotated secret is an update; a plan
+that cannot read them says that rotation was not checked.
 --detailed-exitcode exits 2 when there are changes.`,
 		Args: noArgsConfig,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -80,7 +84,7 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 				}
 			}
 			if out != "" && output == "human" {
-				fmt.Fprintf(e.stdout, "\nSaved the plan to %s: run 'launchplane apply %s' to apply exactly these changes.\n", out, out)
+				fmt.Fprintf(e.stdout, "\nSaved the plan to %s (plan hash %s): run 'launchplane apply %s' to apply exactly these changes.\n", out, p.Hash(), out)
 			}
 			if detailed && p.HasChanges() {
 				return silent(exitChanges)
@@ -102,14 +106,26 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 // makePlan plans, with --refresh observing the providers first (their
 // credentials are read as at apply, and redacted from everything shown).
 // probe adds the notes of providers in a reduced mode (limitations).
+// Secret values are read and fingerprinted when a fingerprint key is
+// known, so a rotated secret shows; otherwise the plan says rotation was
+// not checked.
 func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool) (*plan.Plan, error) {
+	key, err := apply.LoadFingerprintKey(e.getenv, snap, false)
+	if err != nil {
+		return nil, &exitErr{code: exitError, err: err}
+	}
+	return makePlanWith(ctx, e, cfg, snap, only, refresh, probe, apply.Secrets{Getenv: e.getenv, Key: key})
+}
+
+// makePlanWith is makePlan with the secrets handling given.
+func makePlanWith(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool, secrets apply.Secrets) (*plan.Plan, error) {
 	var p *plan.Plan
 	var err error
 	red := redact.New()
 	if refresh {
-		p, _, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red})
+		p, _, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red, Secrets: secrets})
 	} else {
-		p, _, err = apply.Plan(cfg, snap, only)
+		p, _, err = apply.PlanWith(cfg, snap, only, secrets)
 	}
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: red.Error(err)}
@@ -120,7 +136,22 @@ func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapsh
 	for i, d := range p.Diagnostics {
 		p.Diagnostics[i] = red.String(d)
 	}
+	p.Base.ConfigCommit = configCommit(e)
+	p.Refreshed = refresh
 	return p, nil
+}
+
+// configCommit is the config repository's commit being planned:
+// LAUNCHPLANE_CONFIG_COMMIT (the action sets the pull request's head),
+// else GITHUB_SHA under GitHub Actions; "" when unknown.
+func configCommit(e *env) string {
+	if v := e.getenv("LAUNCHPLANE_CONFIG_COMMIT"); v != "" {
+		return v
+	}
+	if e.getenv("GITHUB_ACTIONS") == "true" {
+		return e.getenv("GITHUB_SHA")
+	}
+	return ""
 }
 
 // limitations are the notes of providers working in a reduced mode (a

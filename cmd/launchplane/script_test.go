@@ -29,6 +29,7 @@ import (
 	"github.com/launchplane/launchplane/providers/caddy/caddytest"
 	"github.com/launchplane/launchplane/providers/dokploy/dokploytest"
 	"github.com/launchplane/launchplane/providers/github/githubtest"
+	"github.com/launchplane/launchplane/render"
 )
 
 func TestMain(m *testing.M) {
@@ -72,6 +73,9 @@ func TestScripts(t *testing.T) {
 			"dokploy-api":     cmdDokployAPI,
 			"dokploy-fault":   cmdDokployFault,
 			"dokploy-show":    cmdDokployShow,
+			"dokploy-env":     cmdDokployEnv,
+			"jsondel":         cmdJSONDel,
+			"plan-rehash":     cmdPlanRehash,
 			"http-status":     cmdHTTPStatus,
 			"bg":              cmdBackground,
 			"await":           cmdAwait,
@@ -227,26 +231,104 @@ func cmdJSONSet(ts *testscript.TestScript, neg bool, args []string) {
 	if err := json.Unmarshal([]byte(args[2]), &val); err != nil {
 		ts.Fatalf("jsonset: %s is not JSON", args[2])
 	}
-	keys := strings.Split(args[1], ".")
-	obj, ok := root.(map[string]any)
-	for _, k := range keys[:len(keys)-1] {
-		if !ok || obj == nil {
-			ts.Fatalf("jsonset: %s: not an object at %q", args[1], k)
+	root = jsonEdit(ts, root, strings.Split(args[1], "."), func(c any, last string) any {
+		switch x := c.(type) {
+		case map[string]any:
+			x[last] = val
+			return x
+		case []any:
+			i, err := strconv.Atoi(last)
+			if err != nil || i < 0 || i > len(x) {
+				ts.Fatalf("jsonset: %s: no index %q", args[1], last)
+			}
+			if i == len(x) {
+				return append(x, val) // one past the end appends
+			}
+			x[i] = val
+			return x
 		}
-		next, exists := obj[k].(map[string]any)
-		if !exists {
-			next = map[string]any{}
-			obj[k] = next
-		}
-		obj, ok = next, true
-	}
-	if !ok {
-		ts.Fatalf("jsonset: %s: not an object", args[1])
-	}
-	obj[keys[len(keys)-1]] = val
+		ts.Fatalf("jsonset: %s: not an object or array", args[1])
+		return nil
+	})
 	b, err := json.MarshalIndent(root, "", "  ")
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, b, 0o644))
+}
+
+// jsonEdit returns v with the value at keys (object keys, created on
+// the way, and array indices) edited by op, which gets the container of
+// the last key and returns the container's new value (an array may grow
+// or shrink).
+func jsonEdit(ts *testscript.TestScript, v any, keys []string, op func(container any, last string) any) any {
+	if len(keys) == 1 {
+		return op(v, keys[0])
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		next, ok := x[keys[0]]
+		if !ok {
+			next = map[string]any{}
+		}
+		x[keys[0]] = jsonEdit(ts, next, keys[1:], op)
+		return x
+	case []any:
+		i, err := strconv.Atoi(keys[0])
+		if err != nil || i < 0 || i >= len(x) {
+			ts.Fatalf("json: no index %q", keys[0])
+		}
+		x[i] = jsonEdit(ts, x[i], keys[1:], op)
+		return x
+	}
+	ts.Fatalf("json: %q: not an object or array", keys[0])
+	return nil
+}
+
+// cmdJSONDel removes the value at PATH (object keys and array indices)
+// of a JSON file: jsondel plan.json changes.1.
+func cmdJSONDel(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsondel FILE PATH")
+	}
+	path := ts.MkAbs(args[0])
+	var root any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &root))
+	root = jsonEdit(ts, root, strings.Split(args[1], "."), func(c any, last string) any {
+		switch x := c.(type) {
+		case map[string]any:
+			if _, ok := x[last]; !ok {
+				ts.Fatalf("jsondel: no key %q", last)
+			}
+			delete(x, last)
+			return x
+		case []any:
+			i, err := strconv.Atoi(last)
+			if err != nil || i < 0 || i >= len(x) {
+				ts.Fatalf("jsondel: no index %q", last)
+			}
+			return append(x[:i:i], x[i+1:]...)
+		}
+		ts.Fatalf("jsondel: %s: not an object or array", args[1])
+		return nil
+	})
+	b, err := json.MarshalIndent(root, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, b, 0o644))
+}
+
+// cmdPlanRehash sets a saved plan's plan_hash to the hash of its content,
+// as someone forging a self-consistent edit would: plan-rehash FILE.
+func cmdPlanRehash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: plan-rehash FILE")
+	}
+	p, err := render.FromJSON([]byte(ts.ReadFile(args[0])))
+	ts.Check(err)
+	var root map[string]any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &root))
+	root["plan_hash"] = p.Hash()
+	b, err := json.MarshalIndent(root, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
 }
 
 // cmdJSONQ prints, as compact JSON on stdout, the value at PATH in a JSON
@@ -597,6 +679,15 @@ func cmdDokployShow(ts *testscript.TestScript, neg bool, args []string) {
 	for _, d := range srv.Deployments(args[0]) {
 		fmt.Fprintf(ts.Stdout(), "deployment %q %s\n", d.Title, d.Status)
 	}
+}
+
+// cmdDokployEnv prints the value the stand-in holds for a service's env
+// key (test values only): dokploy-env SERVICE KEY.
+func cmdDokployEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: dokploy-env SERVICE KEY")
+	}
+	fmt.Fprintln(ts.Stdout(), dokploySrv(ts).Env(args[0])[args[1]])
 }
 
 type bgKey struct{}

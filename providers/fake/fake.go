@@ -90,7 +90,15 @@ type Fault struct {
 	Times  int    `json:"times"`
 	Error  string `json:"error,omitempty"`
 	Crash  bool   `json:"crash,omitempty"`
+	// Echo makes a deploy fault behave like a careless API: its error
+	// ends with the value of the app's env key Echo, a secret value the
+	// fake then neither registers nor redacts. Only apply's own
+	// redaction can keep it out of what is printed and recorded.
+	Echo string `json:"echo,omitempty"`
 }
+
+// appEnv carries a deploy's env to an Echo fault.
+type appEnv struct{}
 
 // Provider is the fake.
 type Provider struct {
@@ -212,6 +220,10 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 		if err := p.save(w); err != nil {
 			return p.fail(op, target, err)
 		}
+		if env, ok := ctx.Value(appEnv{}).(map[string]string); ok && f.Echo != "" {
+			// unredacted, as a careless API would answer
+			return providers.Wrap(p.name, op, target, errors.New(msg+" "+env[f.Echo]))
+		}
 		return p.fail(op, target, errors.New(msg))
 	}
 	if err := fn(w); err != nil {
@@ -313,9 +325,18 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 	id := appID(app.Target)
 	var ev providers.Evidence
 	secret := map[string]bool{}
+	echo := false
+	if w, err := p.load(); err == nil {
+		if f := w.fault("deploy", app.Target); f != nil && f.Echo != "" {
+			echo = true
+			ctx = context.WithValue(ctx, appEnv{}, app.Env)
+		}
+	}
 	for _, k := range app.SecretKeys {
 		secret[k] = true
-		p.red.Add(app.Env[k])
+		if !echo { // a careless API registers nothing
+			p.red.Add(app.Env[k])
+		}
 	}
 	err := p.update(ctx, "deploy", app.Target, true, func(w *World) error {
 		env := map[string]string{}

@@ -1,0 +1,110 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/launchplane/launchplane/plan"
+)
+
+func (fx *fixture) planChecked(t *testing.T, key *FingerprintKey) *plan.Plan {
+	t.Helper()
+	cfg := fx.load()
+	p, _, err := PlanWith(cfg, fx.snap(), nil, Secrets{Getenv: func(k string) string { return fx.env[k] }, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func appChange(p *plan.Plan, target string) *plan.Change {
+	for i := range p.Changes {
+		if p.Changes[i].Address == target+"/app" {
+			return &p.Changes[i]
+		}
+	}
+	return nil
+}
+
+// A rotated value is an update naming the key, a new key is a note and
+// never a rotation, and unreadable values leave rotation unchecked.
+func TestFingerprintRotation(t *testing.T) {
+	fx := newFixture(t)
+	key := newFingerprintKey("env", []byte("test-key-one"))
+	cfg := fx.load()
+	p := fx.planChecked(t, key)
+	if !p.SecretsChecked {
+		t.Fatalf("secrets not checked: %v", p.Diagnostics)
+	}
+	fp, _ := appChange(p, "shop/prod").After["secrets"].(map[string]any)["DATABASE_URL"].(map[string]any)
+	if !regexp.MustCompile(`^hmac-sha256:[0-9a-f]{32}$`).MatchString(str(fp, "fingerprint")) || str(fp, "keyed_by") != key.KeyedBy {
+		t.Fatalf("secret entry %v", fp)
+	}
+	o := fx.options(cfg, p)
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if p := fx.planChecked(t, key); p.HasChanges() {
+		t.Fatalf("changes right after apply: %v", appChange(p, "shop/prod"))
+	}
+
+	fx.env["SHOP_DB_URL"] = canary + "-rotated"
+	p = fx.planChecked(t, key)
+	for _, target := range []string{"shop/prod", "shop/testing"} {
+		c := appChange(p, target)
+		if c.Action != plan.Update || c.Reason != "secret rotated: DATABASE_URL" {
+			t.Errorf("%s: %s (%s)", target, c.Action, c.Reason)
+		}
+	}
+	if b := plan.Canonical(p.Changes); strings.Contains(string(b), "CANARY") {
+		t.Error("a secret value is in the plan")
+	}
+
+	other := newFingerprintKey("env", []byte("test-key-two"))
+	p = fx.planChecked(t, other)
+	if p.HasChanges() {
+		t.Errorf("a new key is a change: %s", appChange(p, "shop/prod").Reason)
+	}
+	if d := strings.Join(p.Diagnostics, "\n"); !strings.Contains(d, "the fingerprint key changed since API_TOKEN, DATABASE_URL was fingerprinted: not a rotation") {
+		t.Errorf("no note of the key change: %s", d)
+	}
+
+	delete(fx.env, "SHOP_API_TOKEN")
+	p = fx.planChecked(t, key)
+	if p.SecretsChecked || p.HasChanges() {
+		t.Errorf("unreadable secret: checked %v, changes %v", p.SecretsChecked, p.HasChanges())
+	}
+	if d := strings.Join(p.Diagnostics, "\n"); !strings.Contains(d, "secret rotation was not checked: shop/prod secret API_TOKEN cannot be read") {
+		t.Errorf("diagnostics: %s", d)
+	}
+}
+
+// The last guard: a secret value that reached structured data fails the
+// apply loudly and never lands in the state repository.
+func TestRunRefusesSecretInState(t *testing.T) {
+	fx := newFixture(t)
+	cfg := fx.load()
+	p := fx.plan(cfg, nil)
+	c := appChange(p, "shop/prod")
+	after := map[string]any{}
+	for k, v := range c.After {
+		after[k] = v
+	}
+	after["env"] = map[string]any{"LOG_LEVEL": "info", "LEAKED": canaryToken} // a bug copying a value in
+	c.After = after
+	_, err := Run(context.Background(), fx.options(cfg, p))
+	if !errors.Is(err, ErrSecretInState) {
+		t.Fatalf("got %v, want ErrSecretInState", err)
+	}
+	if strings.Contains(err.Error(), canaryToken) || !strings.Contains(err.Error(), "env SHOP_API_TOKEN") {
+		t.Errorf("error %q", err)
+	}
+	fx.eachObject(func(what string, data []byte) {
+		if s := containsAny(data, canaryToken, "CANARY"); s != "" {
+			t.Errorf("%s holds %q", what, s)
+		}
+	})
+}
