@@ -20,6 +20,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		dir, stateLocFlag string
 		parallelism       int
 		dryRun, refresh   bool
+		x                 applyCLI
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -37,6 +38,9 @@ providers and does not repeat changes already made.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := x.check(e, len(args) == 1); err != nil {
+				return err
+			}
 			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
 				return err
@@ -53,17 +57,34 @@ providers and does not repeat changes already made.`,
 				if p, err = render.FromJSON(b); err != nil {
 					return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", args[0], err)}
 				}
-			} else if p, err = makePlan(ctx, e, cfg, snap, nil, refresh, true); err != nil {
-				return err
+			} else {
+				only, some, err := x.only(cfg, snap)
+				if err != nil {
+					return err
+				}
+				if !some {
+					fmt.Fprintf(e.stdout, "Shard %s holds no targets: nothing to apply.\n", x.shard)
+					x.result(map[string]any{"outcome": "no_changes"})
+					return nil
+				}
+				if p, err = makePlan(ctx, e, cfg, snap, only, refresh, true); err != nil {
+					return err
+				}
 			}
 			if !saved {
 				for _, d := range p.Diagnostics {
 					fmt.Fprintln(e.stderr, "warning: "+d)
 				}
 			}
-			render.Human(e.stdout, p, colour(e))
+			x.showPlan(e, p)
 			if !p.HasChanges() && !saved {
+				x.result(map[string]any{"outcome": "no_changes"})
 				return nil
+			}
+			if !saved && !dryRun {
+				if err := x.confirm(e); err != nil {
+					return err
+				}
 			}
 			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", p.Targets())
 			if err != nil {
@@ -73,11 +94,24 @@ providers and does not repeat changes already made.`,
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
 			o.Saved, o.Parallelism, o.DryRun, o.Authorization = saved, parallelism, dryRun, authz
+			events, stop := x.events(e, red, p)
+			o.Events = events
 			res, err := apply.Run(ctx, o)
+			stop()
 			if err != nil {
-				return applyErr(red, err)
+				err = staleHint(applyErr(red, err), dir, stateLocFlag)
+				x.finished(e, nil, "error", err)
+				return err
 			}
 			if dryRun || !p.HasChanges() {
+				x.finished(e, res, map[bool]string{true: "dry_run", false: "no_changes"}[dryRun], nil)
+				return nil
+			}
+			defer x.finished(e, res, map[bool]string{true: "failed", false: "success"}[len(res.Failed) > 0], nil)
+			if x.json != nil {
+				if len(res.Failed) > 0 {
+					return silent(exitError)
+				}
 				return nil
 			}
 			fmt.Fprintf(e.stdout, "\nApply finished: %d target(s), %d failed. State commit %s.\n", len(res.Records), len(res.Failed), short(res.Commit))
@@ -95,6 +129,7 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
+	x.flags(cmd)
 	return cmd
 }
 

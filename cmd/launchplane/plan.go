@@ -80,7 +80,7 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 				}
 			}
 			if out != "" && output == "human" {
-				fmt.Fprintf(e.stdout, "\nSaved the plan to %s: run 'launchplane apply %s' to apply exactly these changes.\n", out, out)
+				fmt.Fprintf(e.stdout, "\nSaved the plan to %s. To apply exactly these changes, run:\n    launchplane apply%s %s\n", out, locationFlags(dir, stateLocFlag), shellQuote(out))
 			}
 			if detailed && p.HasChanges() {
 				return silent(exitChanges)

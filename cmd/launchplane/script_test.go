@@ -76,6 +76,7 @@ func TestScripts(t *testing.T) {
 			"bg":              cmdBackground,
 			"await":           cmdAwait,
 			"bg-stop":         cmdBackgroundStop,
+			"runhint":         cmdRunHint,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
