@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,7 +146,15 @@ func (h *heartbeat) lines() []string {
 	var out []string
 	for _, a := range addrs {
 		s := h.running[a]
-		c := h.changes[a]
+		c, ok := h.changes[a]
+		if !ok { // a sub-step (rollback, gate): its kind is in its address
+			for _, seg := range strings.Split(a, "/") {
+				if seg == plan.KindApp || seg == plan.KindRoute || plan.IsStep(seg) {
+					c.Kind = seg
+					break
+				}
+			}
+		}
 		line := fmt.Sprintf("%s: still waiting for %s", a, waitsFor(c.Kind, s.action))
 		if c.Provider != "" {
 			line += " on " + c.Provider

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -59,4 +60,31 @@ func shellWords(s string) ([]string, error) {
 		words = append(words, cur.String())
 	}
 	return words, nil
+}
+
+// cmdJSONLines checks that FILE holds one JSON object a line and prints
+// each one's "type" and the given keys' values (absent ones as -):
+// jsonlines FILE KEY... For apply --output json.
+func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: jsonlines FILE KEY...")
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(ts.ReadFile(args[0]), "\n"), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			ts.Fatalf("jsonlines: %s line %d is not a JSON object: %v\n%s", args[0], i+1, err, line)
+		}
+		out := []string{fmt.Sprint(m["type"])}
+		for _, k := range args[1:] {
+			v, ok := m[k]
+			switch {
+			case !ok:
+				out = append(out, "-")
+			default:
+				b, _ := json.Marshal(v)
+				out = append(out, string(b))
+			}
+		}
+		fmt.Fprintln(ts.Stdout(), strings.Join(out, " "))
+	}
 }

@@ -77,6 +77,7 @@ func TestScripts(t *testing.T) {
 			"await":           cmdAwait,
 			"bg-stop":         cmdBackgroundStop,
 			"runhint":         cmdRunHint,
+			"jsonlines":       cmdJSONLines,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
