@@ -105,6 +105,38 @@ type Change struct {
 	Diff           []FieldDiff
 	DependsOn      []string
 	IdempotencyKey string
+	// Cause is the config node that caused the change, for reviewers; it
+	// explains, like Reason, and is not part of what apply does.
+	Cause *Cause
+}
+
+// Cause points at the config that caused a change: a file relative to
+// the config dir and the 1-based line and column of the node (0 when the
+// file as a whole). Note says what no node can show ("target file
+// removed").
+type Cause struct {
+	Path string
+	Line int
+	Col  int
+	Note string
+}
+
+// String is "path:line" (or the path, or the note), for human output.
+func (c *Cause) String() string {
+	if c == nil {
+		return ""
+	}
+	s := c.Path
+	if c.Line > 0 {
+		s = fmt.Sprintf("%s:%d", c.Path, c.Line)
+	}
+	if c.Note != "" {
+		if s != "" {
+			return s + ": " + c.Note
+		}
+		return c.Note
+	}
+	return s
 }
 
 // Base is what a plan was computed against.
