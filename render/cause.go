@@ -71,3 +71,7 @@ func mdReason(c plan.Change, opts MarkdownOptions) string {
 func mdURL(u string) string {
 	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C").Replace(u)
 }
+
+// MarkdownText escapes untrusted text for markdown outside code, as plan
+// comments do.
+func MarkdownText(s string) string { return mdText(s, mdWarnMax) }

@@ -88,3 +88,19 @@ func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
 		fmt.Fprintln(ts.Stdout(), strings.Join(out, " "))
 	}
 }
+
+// cmdGitHubStatuses prints the commit statuses the GitHub stand-in holds
+// for SHA on acme/platform, newest first, as "STATE CONTEXT: DESCRIPTION":
+// github-statuses SHA.
+func cmdGitHubStatuses(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: github-statuses SHA")
+	}
+	h := ts.Value(githubKey{}).(*githubHolder)
+	if h.srv == nil {
+		ts.Fatalf("github-statuses: no github-api in this script")
+	}
+	for _, st := range h.srv.Statuses("acme/platform", args[0]) {
+		fmt.Fprintf(ts.Stdout(), "%s %s: %s\n", st.State, st.Context, st.Description)
+	}
+}

@@ -78,6 +78,7 @@ func TestScripts(t *testing.T) {
 			"bg-stop":         cmdBackgroundStop,
 			"runhint":         cmdRunHint,
 			"jsonlines":       cmdJSONLines,
+			"github-statuses": cmdGitHubStatuses,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
