@@ -98,6 +98,7 @@ providers and does not repeat changes already made.`,
 			o.Events = events
 			res, err := apply.Run(ctx, o)
 			stop()
+			x.races = ws.store.LostRaces()
 			if err != nil {
 				err = staleHint(applyErr(red, err), dir, stateLocFlag)
 				x.finished(e, nil, "error", err)

@@ -31,6 +31,7 @@ type applyCLI struct {
 	output      string
 	started     time.Time
 	json        *jsonEvents
+	races       int64 // state commits rebuilt after losing a race
 }
 
 func (x *applyCLI) flags(cmd *cobra.Command) {
@@ -135,10 +136,13 @@ func (x *applyCLI) elapsed() time.Duration {
 // finished prints the total elapsed time (human) or the result event (JSON).
 func (x *applyCLI) finished(e *env, res *apply.Result, outcome string, err error) {
 	if x.json == nil {
+		if x.races > 0 {
+			fmt.Fprintf(e.stderr, "State commits were rebuilt %d time(s): other appliers moved the state branch first.\n", x.races)
+		}
 		fmt.Fprintf(e.stderr, "Total elapsed: %s.\n", x.elapsed())
 		return
 	}
-	r := map[string]any{"outcome": outcome}
+	r := map[string]any{"outcome": outcome, "state_retries": x.races}
 	if res != nil {
 		failed := res.Failed
 		if failed == nil {

@@ -33,13 +33,18 @@ func cmdRunHint(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // shellWords splits s as a POSIX shell does for plain and single-quoted
-// words (what shellQuote produces).
+// words, and backslash escapes outside quotes (what shellQuote produces).
 func shellWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
-	in, inWord := false, false
+	in, inWord, esc := false, false, false
 	for _, r := range s {
 		switch {
+		case esc:
+			cur.WriteRune(r)
+			esc = false
+		case r == '\\' && !in:
+			esc, inWord = true, true
 		case r == '\'':
 			in, inWord = !in, true
 		case r == ' ' && !in:

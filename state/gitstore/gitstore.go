@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -59,7 +60,14 @@ type Store struct {
 	formatOK    plumbing.Hash
 	remote      *remote // nil for a local repository
 	closed      bool
+	// lostRaces counts commits rebuilt because another writer moved the
+	// branch first (see LostRaces).
+	lostRaces atomic.Int64
 }
+
+// LostRaces is how many times this Store rebuilt a commit because another
+// writer moved the branch first: the cost of concurrent writers.
+func (s *Store) LostRaces() int64 { return s.lostRaces.Load() }
 
 var _ state.Store = (*Store)(nil)
 
@@ -506,6 +514,7 @@ func (s *Store) commit(ctx context.Context, base plumbing.Hash, w state.Write) (
 		}
 		// Another writer moved the branch first: back off, re-read the
 		// branch and rebuild on it.
+		s.lostRaces.Add(1)
 		if err := backoff(ctx, attempt); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("write state to %s: %w", s.loc, err)
 		}
