@@ -24,6 +24,17 @@ func finishRoot(e *env, root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageErr{err} })
 	walk(root, func(c *cobra.Command) {
+		if c != root && !c.Runnable() && c.HasSubCommands() {
+			// A group (preview): an unknown subcommand is a usage
+			// mistake, not a request for help.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return &usageErr{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+				}
+				return cmd.Help()
+			}
+		}
 		if c.Args != nil {
 			check := c.Args
 			c.Args = func(cmd *cobra.Command, args []string) error {
@@ -56,7 +67,7 @@ func usageError(e *env, cmd *cobra.Command, err error) (int, bool) {
 	}
 	fmt.Fprintf(e.stderr, "launchplane: %v\n", err)
 	use := cmd.UseLine()
-	if !cmd.Runnable() && cmd.HasAvailableSubCommands() {
+	if cmd.HasAvailableSubCommands() {
 		use = cmd.CommandPath() + " COMMAND [flags]"
 	}
 	fmt.Fprintf(e.stderr, "Usage: %s\n", use)
