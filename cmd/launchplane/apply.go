@@ -63,8 +63,7 @@ providers and does not repeat changes already made.`,
 					return err
 				}
 				if !some {
-					fmt.Fprintf(e.stdout, "Shard %s holds no targets: nothing to apply.\n", x.shard)
-					x.result(map[string]any{"outcome": "no_changes"})
+					x.noTargets(e)
 					return nil
 				}
 				if p, err = makePlan(ctx, e, cfg, snap, only, refresh, true); err != nil {

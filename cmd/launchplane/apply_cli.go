@@ -83,6 +83,15 @@ func (x *applyCLI) only(cfg *config.Config, snap state.Snapshot) (only map[strin
 	return sel, len(sel) > 0, nil
 }
 
+// noTargets says that --shard (with --target) selected no target.
+func (x *applyCLI) noTargets(e *env) {
+	if x.json != nil {
+		x.result(map[string]any{"outcome": "no_changes"})
+		return
+	}
+	fmt.Fprintf(e.stdout, "Shard %s holds no targets: nothing to apply.\n", x.shard)
+}
+
 // showPlan prints the plan: human on stdout, or as the first JSON event.
 func (x *applyCLI) showPlan(e *env, p *plan.Plan) {
 	if x.json != nil {
