@@ -210,6 +210,7 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 // flight.
 func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[string]*state.TargetState) {
 	promotionWarnings(cfg, snap, p)
+	attachCauses(cfg, p, states)
 	for _, key := range sortedKeys(states) {
 		ts := states[key]
 		if rb := ts.RolledBack; rb != nil {

@@ -81,6 +81,7 @@ func (r *run) newTargetRun(target string) *targetRun {
 		}
 		t.rec.PreviousImage = old.Image
 	}
+	t.ts.ConfigFile = configFileOf(r.o.Config, target, t.ts.ConfigFile)
 	return t
 }
 

@@ -105,6 +105,38 @@ type Change struct {
 	Diff           []FieldDiff
 	DependsOn      []string
 	IdempotencyKey string
+	// Cause is the config node that caused the change, for reviewers; it
+	// explains, like Reason, and is not part of what apply does.
+	Cause *Cause
+}
+
+// Cause points at the config that caused a change: a file relative to
+// the config dir and the 1-based line and column of the node (0 when the
+// file as a whole). Note says what no node can show ("target file
+// removed").
+type Cause struct {
+	Path string
+	Line int
+	Col  int
+	Note string
+}
+
+// String is "path:line" (or the path, or the note), for human output.
+func (c *Cause) String() string {
+	if c == nil {
+		return ""
+	}
+	s := c.Path
+	if c.Line > 0 {
+		s = fmt.Sprintf("%s:%d", c.Path, c.Line)
+	}
+	if c.Note != "" {
+		if s != "" {
+			return s + ": " + c.Note
+		}
+		return c.Note
+	}
+	return s
 }
 
 // Base is what a plan was computed against.
@@ -193,4 +225,17 @@ func Canonical(v any) []byte {
 		panic(fmt.Sprintf("plan: canonical JSON: %v", err)) // attrs are JSON-like by construction
 	}
 	return []byte(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// Restrict is a copy of p holding only the changes of the targets in keys:
+// a shard of a plan that was bound whole. Its Hash is the shard's own.
+func (p *Plan) Restrict(keys map[string]bool) *Plan {
+	q := *p
+	q.Changes = nil
+	for _, c := range p.Changes {
+		if keys[c.Target] {
+			q.Changes = append(q.Changes, c)
+		}
+	}
+	return &q
 }

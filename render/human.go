@@ -72,7 +72,7 @@ func Human(w io.Writer, p *plan.Plan, colour bool) {
 			fmt.Fprintf(w, "\n%s\n", paint(bold, target))
 		}
 		sym := fmt.Sprintf("%-3s", Symbol(c.Action))
-		fmt.Fprintf(w, "  %s %-11s %s  (%s)\n", paint(color(c.Action), sym), c.Kind, c.Address, c.Reason)
+		fmt.Fprintf(w, "  %s %-11s %s  (%s)\n", paint(color(c.Action), sym), c.Kind, c.Address, humanReason(c))
 		for _, d := range c.Diff {
 			if key, from, to, ok := Rotation(d); ok {
 				fmt.Fprintf(w, "        secrets.%s: fingerprint %s→%s\n", key, from, to)

@@ -51,6 +51,7 @@ type ChangeJSON struct {
 	Diff           []plan.FieldDiff `json:"diff"`
 	DependsOn      []string         `json:"depends_on"`
 	IdempotencyKey string           `json:"idempotency_key"`
+	Cause          *CauseJSON       `json:"cause,omitempty"`
 }
 
 // SummaryJSON counts changes by action, in a fixed key order.
@@ -89,6 +90,7 @@ func ToJSON(p *plan.Plan) PlanJSON {
 		out.Changes = append(out.Changes, ChangeJSON{
 			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: c.Action.String(), Reason: c.Reason,
 			Provider: c.Provider, Before: c.Before, After: c.After, Diff: diff, DependsOn: deps, IdempotencyKey: c.IdempotencyKey,
+			Cause: causeJSON(c.Cause),
 		})
 	}
 	return out
@@ -115,6 +117,7 @@ func FromJSON(data []byte) (*plan.Plan, error) {
 		p.Changes = append(p.Changes, plan.Change{
 			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: a, Reason: c.Reason, Provider: c.Provider,
 			Before: numbers(c.Before), After: numbers(c.After), Diff: c.Diff, DependsOn: c.DependsOn, IdempotencyKey: c.IdempotencyKey,
+			Cause: causeOf(c.Cause),
 		})
 	}
 	return p, nil

@@ -34,6 +34,9 @@ type MarkdownOptions struct {
 	// PlanFile is the saved plan that the "too large" note points to;
 	// "plan.json" when empty.
 	PlanFile string
+	// SourceURL, when set, links a change's cause: the URL of line of
+	// path (relative to the config dir), e.g. at the PR's head commit.
+	SourceURL func(path string, line int) string
 }
 
 // WriteMarkdown writes the plan for a pull request comment: a heading, a
@@ -95,7 +98,7 @@ func mdBuild(p *plan.Plan, opts MarkdownOptions) mdParts {
 		}
 	}
 	for _, t := range p.Targets() {
-		m.targets = append(m.targets, mdTarget{table: mdTable(t, by[t]), details: mdDetails(by[t])})
+		m.targets = append(m.targets, mdTarget{table: mdTable(t, by[t], opts), details: mdDetails(by[t])})
 	}
 	return m
 }
@@ -135,13 +138,13 @@ func mdBinding(p *plan.Plan) string {
 }
 
 // mdTable is a target's heading and the table of its changes.
-func mdTable(target string, changes []plan.Change) string {
+func mdTable(target string, changes []plan.Change, opts MarkdownOptions) string {
 	var b strings.Builder
 	b.WriteString("\n#### " + mdCode(target) + "\n\n")
 	b.WriteString("| | resource | action | reason |\n|---|---|---|---|\n")
 	for _, c := range changes {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n",
-			Symbol(c.Action), mdCode(c.Address), mdText(c.Action.String(), mdTextMax), mdText(c.Reason, mdTextMax))
+			Symbol(c.Action), mdCode(c.Address), mdText(c.Action.String(), mdTextMax), mdReason(c, opts))
 	}
 	return b.String()
 }

@@ -51,6 +51,9 @@ type TargetState struct {
 	Sequence  int64     `json:"sequence,omitempty"`
 	InFlight  *InFlight `json:"in_flight,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ConfigFile is the config file (relative to the config dir) of the
+	// Target last applied, so a plan that deletes the target cites it.
+	ConfigFile string `json:"config_file,omitempty"`
 }
 
 // Resource is one applied resource: the plan's after of what was applied.

@@ -10,7 +10,6 @@ import (
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/redact"
-	"github.com/launchplane/launchplane/render"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -20,6 +19,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		parallelism       int
 		dryRun, refresh   bool
 		expectHash        string
+		x                 applyCLI
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -45,6 +45,9 @@ providers and does not repeat changes already made.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := x.check(e, len(args) == 1); err != nil {
+				return err
+			}
 			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
 				return err
@@ -76,7 +79,7 @@ providers and does not repeat changes already made.`,
 					return &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", args[0], file.FileHash, expectHash, apply.ErrStale)}
 				}
 				if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, file); err != nil {
-					return applyErr(redact.New(), err)
+					return staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
 				}
 				var only map[string]bool
 				for _, t := range file.Only {
@@ -88,12 +91,29 @@ providers and does not repeat changes already made.`,
 				if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, file.FileHash, args[0], file); err != nil {
 					return err
 				}
-			case expectHash != "":
-				if b, err = bindPlan(ctx, e, ws, nil, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
+			default:
+				only, some, err := x.only(ws.cfg, ws.snap)
+				if err != nil {
 					return err
 				}
-			default:
-				if p, err = makePlanWith(ctx, e, ws.cfg, ws.snap, nil, refresh, true, secrets); err != nil {
+				if !some {
+					x.noTargets(e)
+					return nil
+				}
+				if expectHash != "" {
+					// The approved plan is the whole one (of --target's
+					// selection); a shard runs its part of it once bound.
+					whole, err := targetFilter(ws.cfg, ws.snap, x.targets)
+					if err != nil {
+						return &exitErr{code: exitError, err: err}
+					}
+					if b, err = bindPlan(ctx, e, ws, whole, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
+						return err
+					}
+					if x.shard != "" {
+						b.plan = b.plan.Restrict(only)
+					}
+				} else if p, err = makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets); err != nil {
 					return err
 				}
 			}
@@ -103,8 +123,8 @@ providers and does not repeat changes already made.`,
 			for _, d := range p.Diagnostics {
 				fmt.Fprintln(e.stderr, "warning: "+d)
 			}
-			render.Human(e.stdout, p, colour(e))
-			if b != nil {
+			x.showPlan(e, p)
+			if b != nil && x.json == nil {
 				fmt.Fprintf(e.stdout, "\nPlan hash %s: it is the approved plan.\n", p.Hash())
 				if len(b.extra) > 0 {
 					fmt.Fprintln(e.stdout, "The approved plan was made without secret values; these changes it could not show are applied too:")
@@ -114,7 +134,13 @@ providers and does not repeat changes already made.`,
 				}
 			}
 			if !p.HasChanges() && !saved {
+				x.result(map[string]any{"outcome": "no_changes"})
 				return nil
+			}
+			if !saved && !dryRun {
+				if err := x.confirm(e); err != nil {
+					return err
+				}
 			}
 			authz, err := authorize(ctx, e, dir, ws.store, ws.snap, "apply", p.Targets())
 			if err != nil {
@@ -127,11 +153,25 @@ providers and does not repeat changes already made.`,
 			if key != nil {
 				o.NewSalt = key.NewSalt
 			}
+			events, stop := x.events(e, red, p)
+			o.Events = events
 			res, err := apply.Run(ctx, o)
+			stop()
+			x.races = ws.store.LostRaces()
 			if err != nil {
-				return applyErr(red, err)
+				err = staleHint(applyErr(red, err), dir, stateLocFlag)
+				x.finished(e, nil, "error", err)
+				return err
 			}
 			if dryRun || !p.HasChanges() {
+				x.finished(e, res, map[bool]string{true: "dry_run", false: "no_changes"}[dryRun], nil)
+				return nil
+			}
+			defer x.finished(e, res, map[bool]string{true: "failed", false: "success"}[len(res.Failed) > 0], nil)
+			if x.json != nil {
+				if len(res.Failed) > 0 {
+					return silent(exitError)
+				}
 				return nil
 			}
 			fmt.Fprintf(e.stdout, "\nApply finished: %d target(s), %d failed. State commit %s.\n", len(res.Records), len(res.Failed), short(res.Commit))
@@ -150,6 +190,7 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
 	cmd.Flags().StringVar(&expectHash, "expect-plan-hash", "", "refuse (exit 3) unless the plan to run has this plan hash (the approved plan's)")
+	x.flags(cmd)
 	return cmd
 }
 

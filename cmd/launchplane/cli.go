@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,6 +44,7 @@ func silent(code int) error { return &exitErr{code: code} }
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	stdin          io.Reader // nil: not a terminal
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -65,24 +65,27 @@ Exit codes: 0 ok, 1 error, 2 plan has changes (--detailed-exitcode),
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newValidateCmd(e), newPlanCmd(e), newApplyCmd(e), newShowCmd(e), newStatusCmd(e), newHistoryCmd(e),
 		newPromoteCmd(e), newRollbackCmd(e), newPreviewCmd(e), newBackupCmd(e), newCloneCmd(e), newReleaseCmd(e), newWatchCmd(e), newSchemaCmd(e), newDriversCmd(e), newVersionCmd(e))
+	finishRoot(e, root)
 	return root
 }
 
 // Main runs the CLI and returns the process exit code.
 func Main() int {
-	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stdin: os.Stdin}
 	return run(e, os.Args[1:])
 }
 
 func run(e *env, args []string) int {
 	root := newRoot(e)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
+	}
+	if code, ok := usageError(e, cmd, err); ok {
+		return code
 	}
 	var xe *exitErr
 	if errors.As(err, &xe) {
@@ -92,9 +95,6 @@ func run(e *env, args []string) int {
 		return xe.code
 	}
 	fmt.Fprintf(e.stderr, "launchplane: %v\n", err)
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
-		fmt.Fprintln(e.stderr, "Run 'launchplane --help' for the commands and 'launchplane COMMAND --help' for their flags.")
-	}
 	return exitError
 }
 

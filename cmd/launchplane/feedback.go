@@ -60,42 +60,34 @@ func stepSummary(e *env, p *plan.Plan, dir string) {
 }
 
 // commentPlan upserts the plan as the pull request's comment for this
-// config dir and sets a commit status. Without a token or outside a pull
-// request it warns and does nothing; a refused API call is an error.
+// config dir, with the commit it was planned at, the plan hash and the
+// time, and sets the commit status. Outside a pull request it warns and
+// does nothing; without a token under GitHub Actions, or when the API
+// refuses, it is an error.
 func commentPlan(ctx context.Context, e *env, p *plan.Plan, dir string) error {
-	token := e.getenv("GITHUB_TOKEN")
-	if token == "" {
-		fmt.Fprintln(e.stderr, "warning: --comment: GITHUB_TOKEN is not set, so the plan was not posted (give the job permissions: pull-requests: write and pass GITHUB_TOKEN)")
-		return nil
-	}
-	ev, err := github.ActionsEvent(e.getenv)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "warning: --comment: %v; the plan was not posted\n", err)
-		return nil
-	}
-	if ev.PullRequest == 0 {
-		fmt.Fprintf(e.stderr, "warning: --comment: event %q is not about a pull request; the plan was not posted\n", ev.Name)
-		return nil
+	ev, token, ok, err := prTarget(e)
+	if err != nil || !ok {
+		return err
 	}
 	red := redact.New()
 	gh, err := github.New(github.Options{Repository: ev.Repository, Token: token, Redactor: red})
 	if err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
+	pc := newPRContext(e, ev, dir)
+	footer := pc.footer(e, p)
+	var md bytes.Buffer
+	render.WriteMarkdown(&md, p, render.MarkdownOptions{Title: "Launchplane plan", ConfigDir: dir, MaxChars: commentBudget - len(footer) - len(planHashMarker(p.Hash())) - 1, SourceURL: pc.sourceURL})
 	marker := commentMarker(dir)
 	// The hash line at the end is what the action reads on merge to bind
 	// the apply to this plan (apply --expect-plan-hash).
-	body := marker + "\n" + planMarkdown(p, dir, commentBudget) + "\n" + planHashMarker(p.Hash()) + "\n"
+	body := marker + "\n" + md.String() + footer + planHashMarker(p.Hash()) + "\n"
 	if err := gh.UpsertComment(ctx, ev.PullRequest, marker, body); err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
 	fmt.Fprintf(e.stderr, "Posted the plan on %s#%d.\n", ev.Repository, ev.PullRequest)
 	if ev.SHA != "" {
-		desc := strings.TrimSuffix(render.SummaryLine(p), ".")
-		if !p.HasChanges() {
-			desc = "no changes"
-		}
-		if err := gh.SetStatus(ctx, ev.SHA, "success", "launchplane/plan: "+filepath.ToSlash(filepath.Clean(dir)), desc, ""); err != nil {
+		if err := gh.SetStatus(ctx, ev.SHA, "success", statusContext(dir), statusSummary(p), runURL(e)); err != nil {
 			fmt.Fprintf(e.stderr, "warning: could not set the commit status: %v\n", red.Error(err))
 		}
 	}

@@ -23,6 +23,7 @@ func newPlanCmd(e *env) *cobra.Command {
 	var (
 		dir, stateLocFlag, out, output string
 		detailed, refresh, comment     bool
+		probe                          bool
 		targets                        []string
 	)
 	cmd := &cobra.Command{
@@ -50,6 +51,11 @@ that cannot read them says that rotation was not checked.
 			}
 			cfg, ok := loadConfig(e, dir)
 			if !ok {
+				if comment {
+					if err := commentDiagnostics(cmd.Context(), e, dir); err != nil {
+						return err
+					}
+				}
 				return silent(exitError)
 			}
 			_, snap, err := openState(cmd.Context(), e, stateLocFlag)
@@ -60,8 +66,13 @@ that cannot read them says that rotation was not checked.
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			p, err := makePlan(cmd.Context(), e, cfg, snap, only, refresh, true)
+			p, err := makePlan(cmd.Context(), e, cfg, snap, only, refresh, probe)
 			if err != nil {
+				if comment {
+					if cerr := commentPlanError(cmd.Context(), e, dir, err); cerr != nil {
+						fmt.Fprintf(e.stderr, "launchplane: %v\n", cerr)
+					}
+				}
 				return err
 			}
 			if out != "" {
@@ -84,7 +95,7 @@ that cannot read them says that rotation was not checked.
 				}
 			}
 			if out != "" && output == "human" {
-				fmt.Fprintf(e.stdout, "\nSaved the plan to %s (plan hash %s): run 'launchplane apply %s' to apply exactly these changes.\n", out, p.Hash(), out)
+				fmt.Fprintf(e.stdout, "\nSaved the plan to %s (plan hash %s). To apply exactly these changes, run:\n    launchplane apply%s %s\n", out, p.Hash(), locationFlags(dir, stateLocFlag), shellQuote(out))
 			}
 			if detailed && p.HasChanges() {
 				return silent(exitChanges)
@@ -99,6 +110,7 @@ that cannot read them says that rotation was not checked.
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "ask providers for what really runs and plan drift corrections")
 	cmd.Flags().BoolVar(&comment, "comment", false, "post the plan as a pull request comment")
+	cmd.Flags().BoolVar(&probe, "probe", true, "check whether deploy providers can work fully from here (a docker engine for compose); --probe=false where the deploy hosts are out of reach, such as a hosted CI runner")
 	cmd.Flags().StringArrayVar(&targets, "target", nil, "plan only this target key (product/lane); repeatable")
 	return cmd
 }

@@ -41,11 +41,14 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 		"destroy": "Remove a pull request's preview",
 	}[verb]
 	cmd := &cobra.Command{
-		Use:   verb + " --product P --pr N" + map[bool]string{true: " --image REF", false: ""}[verb != "destroy"],
+		Use:   verb + " PRODUCT PR" + map[bool]string{true: " --image REF", false: ""}[verb != "destroy"],
 		Short: doc,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  previewArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := previewAddress(e, cmd, args, &product, &pr); err != nil {
+				return err
+			}
 			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
 				return err
@@ -110,13 +113,11 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 	}
 	configFlag(cmd, &dir)
 	stateFlag(cmd, &stateLocFlag)
-	cmd.Flags().StringVar(&product, "product", "", "product of the preview (required)")
-	cmd.Flags().IntVar(&pr, "pr", 0, "pull request number (required)")
+	cmd.Flags().StringVar(&product, "product", "", "product of the preview (the older form of the PRODUCT argument, kept as an alias)")
+	cmd.Flags().IntVar(&pr, "pr", 0, "pull request number (the older form of the PR argument, kept as an alias)")
 	if verb != "destroy" {
 		cmd.Flags().StringVar(&image, "image", "", "image to preview, pinned by digest: repo@sha256:<64 hex> (required)")
 	}
-	_ = cmd.MarkFlagRequired("product")
-	_ = cmd.MarkFlagRequired("pr")
 	return cmd
 }
 

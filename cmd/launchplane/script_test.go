@@ -80,6 +80,9 @@ func TestScripts(t *testing.T) {
 			"bg":              cmdBackground,
 			"await":           cmdAwait,
 			"bg-stop":         cmdBackgroundStop,
+			"runhint":         cmdRunHint,
+			"jsonlines":       cmdJSONLines,
+			"github-statuses": cmdGitHubStatuses,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))

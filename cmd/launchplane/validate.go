@@ -14,7 +14,7 @@ import (
 )
 
 func newValidateCmd(e *env) *cobra.Command {
-	var dir string
+	var dir, output string
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the config directory against the schemas and the semantic rules",
@@ -25,10 +25,18 @@ span documents: references, duplicate names, lanes and domains, image
 digests, secret-shaped env keys, provider roles and driver blocks.
 
 Every problem is printed to stderr as path:line:col: field: message, sorted.
-Under GITHUB_ACTIONS=true each is also printed as an ::error annotation.`,
+Under GITHUB_ACTIONS=true each is also printed as an ::error annotation.
+With --output json, stdout also gets them as objects (path, line, col,
+field, message, severity).`,
 		Example: "  launchplane validate --config examples/odoo",
 		Args:    noArgsConfig,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output, "human", "json"); err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			if output == "json" {
+				return validateAsJSON(e, dir)
+			}
 			cfg, ok := loadConfig(e, dir)
 			if !ok {
 				return silent(exitError)
@@ -40,6 +48,7 @@ Under GITHUB_ACTIONS=true each is also printed as an ::error annotation.`,
 		},
 	}
 	configFlag(cmd, &dir)
+	outputFlag(cmd, &output, "human", "json")
 	return cmd
 }
 

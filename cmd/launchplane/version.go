@@ -51,14 +51,18 @@ func newVersionCmd(e *env) *cobra.Command {
 			if output == "json" {
 				return json.NewEncoder(e.stdout).Encode(v)
 			}
-			if v.Commit != "" {
-				fmt.Fprintf(e.stdout, "launchplane %s (commit %s, %s)\n", v.Version, v.Commit, v.Go)
-			} else {
-				fmt.Fprintf(e.stdout, "launchplane %s (%s)\n", v.Version, v.Go)
-			}
+			fmt.Fprintln(e.stdout, versionLine(v))
 			return nil
 		},
 	}
 	outputFlag(cmd, &output, "human", "json")
 	return cmd
+}
+
+// versionLine is what "launchplane version" and "launchplane --version" print.
+func versionLine(v versionInfo) string {
+	if v.Commit != "" {
+		return fmt.Sprintf("launchplane %s (commit %s, %s)", v.Version, v.Commit, v.Go)
+	}
+	return fmt.Sprintf("launchplane %s (%s)", v.Version, v.Go)
 }

@@ -37,9 +37,19 @@ type World struct {
 	// JobLister reports them.
 	Running map[string][]string `json:"running,omitempty"`
 	// Latency is added to every call ("50ms"), to measure parallelism.
-	Latency  string            `json:"latency,omitempty"`
+	Latency string `json:"latency,omitempty"`
+	// Hold makes calls of an operation wait until a file exists: a slow
+	// provider whose end a test decides, without timing.
+	Hold     *Hold             `json:"hold,omitempty"`
 	Comments map[string]string `json:"comments,omitempty"` // "<pr>/<marker>" -> body
 	Statuses map[string]string `json:"statuses,omitempty"` // "<sha>/<context>" -> state
+}
+
+// Hold stalls operation Op (on any target) until File, relative to the
+// world file's directory, exists.
+type Hold struct {
+	Op   string `json:"op"`
+	File string `json:"file"`
 }
 
 // App is a deployed app.
@@ -191,6 +201,11 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 			case <-t.C:
 			}
 		}
+		if h := w.Hold; h != nil && h.Op == op {
+			if err := p.hold(ctx, filepath.Join(filepath.Dir(p.path), h.File)); err != nil {
+				return p.fail(op, target, err)
+			}
+		}
 	}
 	lock, err := os.OpenFile(p.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -233,6 +248,22 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 		return nil
 	}
 	return p.fail(op, target, p.save(w))
+}
+
+// hold waits until file exists, polling as a client polls a slow API.
+func (p *Provider) hold(ctx context.Context, file string) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, err := os.Stat(file); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // opNames are the operation names errors use, by fault op.

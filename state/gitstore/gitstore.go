@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -59,7 +60,14 @@ type Store struct {
 	formatOK    plumbing.Hash
 	remote      *remote // nil for a local repository
 	closed      bool
+	// lostRaces counts commits rebuilt because another writer moved the
+	// branch first (see LostRaces).
+	lostRaces atomic.Int64
 }
+
+// LostRaces is how many times this Store rebuilt a commit because another
+// writer moved the branch first: the cost of concurrent writers.
+func (s *Store) LostRaces() int64 { return s.lostRaces.Load() }
 
 var _ state.Store = (*Store)(nil)
 
@@ -474,6 +482,7 @@ func (s *Store) commit(ctx context.Context, base plumbing.Hash, w state.Write) (
 		if err := ctx.Err(); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("write state to %s: %w", s.loc, err)
 		}
+		began := time.Now()
 		var root plumbing.Hash
 		if !tip.IsZero() {
 			if root, err = s.rootTree(tip); err != nil {
@@ -506,7 +515,8 @@ func (s *Store) commit(ctx context.Context, base plumbing.Hash, w state.Write) (
 		}
 		// Another writer moved the branch first: back off, re-read the
 		// branch and rebuild on it.
-		if err := backoff(ctx, attempt); err != nil {
+		s.lostRaces.Add(1)
+		if err := backoff(ctx, attempt, time.Since(began)); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("write state to %s: %w", s.loc, err)
 		}
 		if tip, err = s.currentTip(ctx); err != nil {
@@ -519,11 +529,10 @@ func (s *Store) commit(ctx context.Context, base plumbing.Hash, w state.Write) (
 	return plumbing.ZeroHash, fmt.Errorf("write state to %s: the branch kept moving, gave up after %d attempts: %w", s.loc, maxAttempts, state.ErrConflict)
 }
 
-// backoff waits a random time, growing with the attempt, so that writers
-// that keep colliding spread out.
-func backoff(ctx context.Context, attempt int) error {
-	ceil := min(10*time.Millisecond<<attempt, time.Second)
-	t := time.NewTimer(rand.N(ceil))
+// backoff waits a random time below backoffCeil, so that writers that
+// keep colliding spread out.
+func backoff(ctx context.Context, attempt int, took time.Duration) error {
+	t := time.NewTimer(rand.N(backoffCeil(attempt, took)))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -531,6 +540,20 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// backoffCeil grows with the attempt and with how long the lost attempt
+// took (a fetch, a rebuild and a push): writers whose round trips take
+// seconds (a remote over a slow network, a loaded runner) must spread
+// over seconds, or they keep meeting. Measured with scripts/measure-cas.sh:
+// with a fixed 1s ceiling, 13 of 32 concurrent appliers on a loaded
+// machine gave up after maxAttempts.
+func backoffCeil(attempt int, took time.Duration) time.Duration {
+	ceil := 10 * time.Millisecond << min(attempt, 10)
+	if d := took * time.Duration(min(attempt, 8)+1); d > ceil {
+		ceil = d
+	}
+	return max(min(ceil, 30*time.Second), time.Millisecond)
 }
 
 // checkScopes fails with ErrConflict when anything under scopes differs

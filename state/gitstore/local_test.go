@@ -523,3 +523,24 @@ func TestBranchOption(t *testing.T) {
 		t.Fatal("bad branch name accepted")
 	}
 }
+
+// The backoff ceiling grows with the attempt and with the duration of the
+// attempt that lost, within bounds.
+func TestBackoffCeil(t *testing.T) {
+	for _, tc := range []struct {
+		attempt int
+		took    time.Duration
+		want    time.Duration
+	}{
+		{0, 0, 10 * time.Millisecond},
+		{3, time.Millisecond, 80 * time.Millisecond},
+		{0, 2 * time.Second, 2 * time.Second},
+		{2, 2 * time.Second, 6 * time.Second},
+		{50, 10 * time.Second, 30 * time.Second},
+		{15, 0, 10 * time.Millisecond << 10},
+	} {
+		if got := backoffCeil(tc.attempt, tc.took); got != tc.want {
+			t.Errorf("backoffCeil(%d, %s) = %s, want %s", tc.attempt, tc.took, got, tc.want)
+		}
+	}
+}
