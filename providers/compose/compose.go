@@ -209,8 +209,8 @@ func (p *Provider) requireEngine(ctx context.Context) (probe, error) {
 // Observe reports the app. In mode deploy it asks docker compose ps and
 // docker inspect for the app's container: its image (the digest
 // reference rendered into compose.yaml), labels (idempotency key, secret
-// key names) and env (the rendered keys, read from the container, so a
-// value changed by hand shows); a container that is not running, or
+// key names) and env (read from the container, so a value changed by
+// hand shows; the files are not read); a container that is not running, or
 // whose health check does not pass, reports no idempotency key, so the
 // deploy that made it is not taken as done. Render-only, the rendered
 // files are what was deployed: the app exists when its compose.yaml
@@ -224,11 +224,11 @@ func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers
 	if err := ctx.Err(); err != nil {
 		return providers.AppStatus{}, p.fail(op, ref.Target, err)
 	}
-	r, err := readRendered(p.projectDir(name))
-	if err != nil {
-		return providers.AppStatus{}, p.fail(op, ref.Target, fmt.Errorf("project %s: %w", name, err))
-	}
 	if p.renderOnly {
+		r, err := readRendered(p.projectDir(name))
+		if err != nil {
+			return providers.AppStatus{}, p.fail(op, ref.Target, fmt.Errorf("project %s: %w", name, err))
+		}
 		if !r.Exists {
 			return providers.AppStatus{}, nil
 		}
@@ -250,7 +250,7 @@ func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers
 	if !ctr.settled() {
 		key = ""
 	}
-	return providers.AppStatus{Exists: true, ID: name, Image: ctr.Config.Image, Env: containerEnv(ctr, r.Env, secretKeys),
+	return providers.AppStatus{Exists: true, ID: name, Image: ctr.Config.Image, Env: containerEnv(ctr, secretKeys),
 		SecretKeys: secretKeys, IdempotencyKey: key}, nil
 }
 
@@ -263,23 +263,19 @@ func (c container) settled() bool {
 	return c.State.Health == nil || c.State.Health.Status == "healthy"
 }
 
-// containerEnv is the container's value of each rendered env key that is
-// not secret; a key the container lacks is left out, so it shows as
-// missing.
-func containerEnv(c container, rendered map[string]string, secretKeys []string) map[string]string {
-	have := map[string]string{}
+// containerEnv is the container's env without the secret keys' entries:
+// what runs, whatever the files say now (they may have been edited by
+// hand, or written by a deploy that was cut short). The image's own
+// variables (PATH…) are there too; only the keys Launchplane recorded
+// are compared.
+func containerEnv(c container, secretKeys []string) map[string]string {
+	env := map[string]string{}
 	for _, kv := range c.Config.Env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
-			have[k] = v
+			env[k] = v
 		}
 	}
-	out := map[string]string{}
-	for k := range publicEnv(rendered, secretKeys) {
-		if got, ok := have[k]; ok {
-			out[k] = got
-		}
-	}
-	return out
+	return publicEnv(env, secretKeys)
 }
 
 // appContainer finds the project's app container (stopped ones too) and

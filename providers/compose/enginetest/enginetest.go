@@ -42,7 +42,11 @@ const Network = "edge"
 // CatchAllBody is what a Caddy's catch-all route answers, with 404.
 const CatchAllBody = "enginetest: no route\n"
 
-// Image names in Stack.Images.
+// Repo is the repository every test image is pushed to, under the
+// registry's address: one product's images differ by digest only.
+const Repo = "launchplane-test/app"
+
+// Image names in Stack.Images (and their tags in Repo).
 const (
 	Healthy   = "healthy"   // answers "hello from healthy v1"; HEALTHCHECK passes
 	Healthy2  = "healthy2"  // the same app, version v2: another digest
@@ -372,7 +376,7 @@ func (s *Stack) buildImages(ctx context.Context) error {
 		if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(df), 0o644); err != nil {
 			return err
 		}
-		tag := s.Registry + "/launchplane-test/" + n + ":latest"
+		tag := s.Registry + "/" + Repo + ":" + n
 		if _, err := s.Docker(ctx, "build", "-q", "-t", tag, ctxDir); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 func TestStack(t *testing.T) {
 	s := Shared(t)
 	for _, n := range []string{Healthy, Healthy2, Unhealthy, Slow, Exits, Recorder} {
-		if !strings.HasPrefix(s.Images[n], s.Registry+"/launchplane-test/"+n+"@sha256:") {
+		if !strings.HasPrefix(s.Images[n], s.Registry+"/"+Repo+"@sha256:") {
 			t.Errorf("image %s: %q", n, s.Images[n])
 		}
 	}
