@@ -10,17 +10,23 @@
 //
 // "testapp health" is the image's HEALTHCHECK: it asks /healthz. Any
 // other arguments make it a job: it prints them as JSON ("args: [...]")
-// and the names of its LP_* environment variables, and exits 0 (the
-// odoo driver's jobs run "odoo …" and "python3 -c …" in the app's image).
+// and the names (never the values) of its LP_* environment variables,
+// posts the same to RECORD_URL when that is set, and exits 0 (the odoo
+// driver's jobs run "odoo …" and "python3 -c …" in the app's image). The
+// server keeps what is posted to /record and lists it at /records, one
+// JSON line each.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -60,6 +66,21 @@ func main() {
 		}
 		fmt.Fprintln(w, `{"ok": true}`)
 	})
+	var mu sync.Mutex
+	var records []string
+	http.HandleFunc("/record", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		mu.Lock()
+		records = append(records, strings.TrimSpace(string(b)))
+		mu.Unlock()
+	})
+	http.HandleFunc("/records", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rec := range records {
+			fmt.Fprintln(w, rec)
+		}
+	})
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s %s\n", os.Getenv("APP_NAME"), os.Getenv("APP_VERSION"))
 	})
@@ -70,7 +91,7 @@ func main() {
 func job(args []string) {
 	raw, _ := json.Marshal(args)
 	fmt.Printf("args: %s\n", raw)
-	var keys []string
+	keys := []string{}
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "LP_") {
 			keys = append(keys, k)
@@ -78,4 +99,13 @@ func job(args []string) {
 	}
 	sort.Strings(keys)
 	fmt.Printf("env keys: %s\n", strings.Join(keys, ","))
+	if url := os.Getenv("RECORD_URL"); url != "" {
+		rec, _ := json.Marshal(map[string]any{"args": args, "env_keys": keys})
+		resp, err := http.Post(url, "application/json", bytes.NewReader(rec))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "record:", err)
+			os.Exit(1)
+		}
+		resp.Body.Close()
+	}
 }
