@@ -218,6 +218,13 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	ts, rec := t.ts, t.rec
 	rec.Finished = t.r.o.Now()
 	rec.Outcome = "success"
+	rendered := false // a render-only provider deployed the app: nothing runs
+	for _, c := range rec.Changes {
+		rendered = rendered || c.Outcome == state.OutcomeRendered
+	}
+	if rendered {
+		rec.Outcome = state.OutcomeRendered
+	}
 	if failed {
 		rec.Outcome = "failed"
 	}
@@ -249,6 +256,8 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		ts.Status = state.StatusFailed
 	case healthy:
 		ts.Status = state.StatusHealthy
+	case rendered:
+		ts.Status = state.StatusRendered
 	case deployed || skippedHealth:
 		ts.Status = state.StatusUnknown // deployed without a passing health check
 	}
@@ -382,6 +391,11 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 	case plan.KindApp:
 		dep := inst.(providers.Deployer)
 		ref := providers.AppRef{Target: c.Target, Name: str(c.After, "name"), ID: r.providerID(c.Target, c.Address)}
+		// A render-only deployer's deploy is rendered, never done.
+		done := state.OutcomeDone
+		if l, ok := inst.(providers.Limited); ok && c.Action != plan.Delete && l.Limitation(ctx) != "" {
+			done = state.OutcomeRendered
+		}
 		if c.Action == plan.Delete {
 			ref.Name = str(c.Before, "name")
 			return nil, state.OutcomeDone, wrap("destroy", dep.Destroy(ctx, ref))
@@ -394,6 +408,9 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		// completed and the app still runs its image. An image changed
 		// behind Launchplane's back is deployed again (drift).
 		if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == str(c.After, "image") {
+			if done == state.OutcomeRendered {
+				return providers.Evidence{"app_id": st.ID}, done, nil
+			}
 			return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
 		}
 		app, ev := r.appOf(c, ref)
@@ -404,7 +421,7 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		if id != "" {
 			ev["app_id"] = id
 		}
-		return ev, state.OutcomeDone, wrap("deploy", err)
+		return ev, done, wrap("deploy", err)
 	case plan.KindRoute:
 		ing := inst.(providers.Ingress)
 		if c.Action == plan.Delete {

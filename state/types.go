@@ -18,6 +18,7 @@ const (
 	StatusFailed        = "failed"
 	StatusUnknown       = "unknown" // applied, health not checked (no health check, or skipped)
 	StatusNeedsOperator = "needs-operator"
+	StatusRendered      = "rendered" // files rendered by a render-only provider, nothing runs
 )
 
 // TargetState is targets/<product>/<lane>.json: what was applied to a
@@ -135,7 +136,7 @@ type RecordChange struct {
 	Action         string         `json:"action"`
 	Reason         string         `json:"reason"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty"`
-	Outcome        string         `json:"outcome"` // done | already-done | failed | skipped
+	Outcome        string         `json:"outcome"` // done | already-done | failed | skipped | rendered
 	ElapsedMS      int64          `json:"elapsed_ms"`
 	Error          string         `json:"error,omitempty"`
 	Evidence       map[string]any `json:"evidence,omitempty"`
@@ -147,6 +148,10 @@ const (
 	OutcomeAlreadyDone = "already-done"
 	OutcomeFailed      = "failed"
 	OutcomeSkipped     = "skipped"
+	// OutcomeRendered: a render-only provider wrote the files and ran
+	// nothing. A record with such a change has this outcome too, never
+	// "success".
+	OutcomeRendered = "rendered"
 )
 
 // SortRecords orders records newest first: by start time, then by their

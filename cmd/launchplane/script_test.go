@@ -33,7 +33,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopEngine{m}, map[string]func(){
 		"launchplane": func() { os.Exit(Main()) },
 	})
 }
@@ -54,6 +54,9 @@ func TestScripts(t *testing.T) {
 			if cond == "caddy" {
 				_, err := caddytest.Binary()
 				return err == nil || caddytest.Required(), nil
+			}
+			if cond == "docker" {
+				return engineCond(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -83,6 +86,8 @@ func TestScripts(t *testing.T) {
 			"runhint":         cmdRunHint,
 			"jsonlines":       cmdJSONLines,
 			"github-statuses": cmdGitHubStatuses,
+			"engine-start":    cmdEngineStart,
+			"engine-caddy":    cmdEngineCaddy,
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
@@ -751,19 +756,19 @@ func cmdAwait(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdBackgroundStop sends SIGNAL (INT or TERM) to background process NAME,
-// waits for it to end and prints its exit code: bg-stop NAME SIGNAL.
+// cmdBackgroundStop sends SIGNAL (INT, TERM or KILL) to background process
+// NAME, waits for it to end and prints its exit code: bg-stop NAME SIGNAL.
 func cmdBackgroundStop(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: bg-stop NAME INT|TERM")
+		ts.Fatalf("usage: bg-stop NAME INT|TERM|KILL")
 	}
 	p := ts.Value(bgKey{}).(map[string]*bgProc)[args[0]]
 	if p == nil {
 		ts.Fatalf("bg-stop: no background process %s", args[0])
 	}
-	sig := map[string]os.Signal{"INT": os.Interrupt, "TERM": syscall.SIGTERM}[args[1]]
+	sig := map[string]os.Signal{"INT": os.Interrupt, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL}[args[1]]
 	if sig == nil {
-		ts.Fatalf("bg-stop: signal %s: want INT or TERM", args[1])
+		ts.Fatalf("bg-stop: signal %s: want INT, TERM or KILL", args[1])
 	}
 	ts.Check(p.cmd.Process.Signal(sig))
 	select {

@@ -24,11 +24,11 @@ import (
 const probeTimeout = 5 * time.Second
 
 // Provider is the compose adapter. It renders one compose project per
-// target into <dir>/<name>/ and, when a docker engine answers, runs
-// docker compose on it; without an engine it is render-only and says so
-// through Limitation.
+// target into <dir>/<name>/ and runs docker compose on it; in mode
+// render-only it writes the files only and says so through Limitation.
 type Provider struct {
 	name        string
+	renderOnly  bool   // mode render-only: never runs docker
 	dir         string // absolute: projects live in dir/<name>/
 	configDir   string
 	docker      string
@@ -52,6 +52,7 @@ type probe struct {
 
 type config struct {
 	Dir         string `json:"dir"`
+	Mode        string `json:"mode"`
 	DockerHost  string `json:"dockerHost"`
 	Network     string `json:"network"`
 	Docker      string `json:"docker"`
@@ -69,7 +70,12 @@ func newProvider(cfg providers.Config) (any, error) {
 	if c.Network != "" && !networkRE.MatchString(c.Network) {
 		return nil, fmt.Errorf("compose: invalid network name %q", c.Network)
 	}
-	p := &Provider{name: cfg.Name, configDir: cfg.ConfigDir, dir: c.Dir, docker: c.Docker, dockerHost: c.DockerHost,
+	switch c.Mode {
+	case "", modeDeploy, modeRenderOnly:
+	default:
+		return nil, fmt.Errorf("compose: invalid mode %q: want %s or %s", c.Mode, modeDeploy, modeRenderOnly)
+	}
+	p := &Provider{name: cfg.Name, renderOnly: c.Mode == modeRenderOnly, configDir: cfg.ConfigDir, dir: c.Dir, docker: c.Docker, dockerHost: c.DockerHost,
 		network: c.Network, red: cfg.Redact(), probeTimeout: probeTimeout}
 	if !filepath.IsAbs(p.dir) {
 		p.dir = filepath.Join(cfg.ConfigDir, p.dir)
@@ -89,6 +95,12 @@ func newProvider(cfg providers.Config) (any, error) {
 	}
 	return p, nil
 }
+
+// The provider's modes (the "mode" config field).
+const (
+	modeDeploy     = "deploy"
+	modeRenderOnly = "render-only"
+)
 
 // fail is err as the provider's error for op on target, redacted.
 func (p *Provider) fail(op, target string, err error) error {
@@ -169,26 +181,40 @@ func lastLine(s string) string {
 	return s
 }
 
-// Limitation says why the provider is render-only: no docker engine
-// answers. Health checks of its targets are then skipped. "" means an
-// engine answers and docker compose runs.
-func (p *Provider) Limitation(ctx context.Context) string {
-	pr, err := p.engine(ctx)
-	if err != nil {
-		return fmt.Sprintf("compose %s: cannot tell whether a docker engine answers (%v): health is skipped", p.name, err)
-	}
-	if pr.ok {
+// Limitation says that the provider is render-only, as its Provider
+// declares: deploys are recorded as rendered and health checks of its
+// targets are skipped. In mode deploy it is "", without asking the
+// engine: an engine that does not answer fails the operation that needs
+// it.
+func (p *Provider) Limitation(context.Context) string {
+	if !p.renderOnly {
 		return ""
 	}
-	return fmt.Sprintf("compose %s: no docker engine answers (%s): render-only, health is skipped", p.name, pr.reason)
+	return fmt.Sprintf("compose %s: mode render-only: the files are rendered and nothing runs, health is skipped", p.name)
 }
 
-// Observe reports the app. With an engine it asks docker compose ps
-// and docker inspect for the app's container: its image (the digest
-// reference rendered into compose.yaml) and labels (idempotency key,
-// secret key names); Env is the rendered non-secret values. Render-only,
-// the rendered files are what was deployed: the app exists when its
-// compose.yaml does.
+// requireEngine is the engine's probe, or an error saying why no engine
+// answers: in mode deploy nothing is done without one.
+func (p *Provider) requireEngine(ctx context.Context) (probe, error) {
+	eng, err := p.engine(ctx)
+	if err != nil {
+		return probe{}, err
+	}
+	if !eng.ok {
+		return probe{}, fmt.Errorf("no docker engine answers (%s): nothing was deployed; set mode: render-only on the Provider to only render the files", eng.reason)
+	}
+	return eng, nil
+}
+
+// Observe reports the app. In mode deploy it asks docker compose ps and
+// docker inspect for the app's container: its image (the digest
+// reference rendered into compose.yaml), labels (idempotency key, secret
+// key names) and env (read from the container, so a value changed by
+// hand shows; the files are not read); a container that is not running, or
+// whose health check does not pass, reports no idempotency key, so the
+// deploy that made it is not taken as done. Render-only, the rendered
+// files are what was deployed: the app exists when its compose.yaml
+// does.
 func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers.AppStatus, error) {
 	const op = "observe"
 	name, err := projectName(ref)
@@ -198,20 +224,19 @@ func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers
 	if err := ctx.Err(); err != nil {
 		return providers.AppStatus{}, p.fail(op, ref.Target, err)
 	}
-	eng, err := p.engine(ctx)
-	if err != nil {
-		return providers.AppStatus{}, p.fail(op, ref.Target, err)
-	}
-	r, err := readRendered(p.projectDir(name))
-	if err != nil {
-		return providers.AppStatus{}, p.fail(op, ref.Target, fmt.Errorf("project %s: %w", name, err))
-	}
-	if !eng.ok {
+	if p.renderOnly {
+		r, err := readRendered(p.projectDir(name))
+		if err != nil {
+			return providers.AppStatus{}, p.fail(op, ref.Target, fmt.Errorf("project %s: %w", name, err))
+		}
 		if !r.Exists {
 			return providers.AppStatus{}, nil
 		}
 		return providers.AppStatus{Exists: true, ID: name, Image: r.Image, Env: publicEnv(r.Env, r.SecretKeys),
 			SecretKeys: r.SecretKeys, IdempotencyKey: r.IdempotencyKey}, nil
+	}
+	if _, err := p.requireEngine(ctx); err != nil {
+		return providers.AppStatus{}, p.fail(op, ref.Target, err)
 	}
 	ctr, ok, err := p.appContainer(ctx, name)
 	if err != nil {
@@ -221,8 +246,36 @@ func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers
 		return providers.AppStatus{}, nil
 	}
 	secretKeys := splitKeys(ctr.Config.Labels[labelSecretKeys])
-	return providers.AppStatus{Exists: true, ID: name, Image: ctr.Config.Image, Env: publicEnv(r.Env, secretKeys),
-		SecretKeys: secretKeys, IdempotencyKey: ctr.Config.Labels[labelIdempotencyKey]}, nil
+	key := ctr.Config.Labels[labelIdempotencyKey]
+	if !ctr.settled() {
+		key = ""
+	}
+	return providers.AppStatus{Exists: true, ID: name, Image: ctr.Config.Image, Env: containerEnv(ctr, secretKeys),
+		SecretKeys: secretKeys, IdempotencyKey: key}, nil
+}
+
+// settled reports whether the container runs and its health check, if
+// it has one, passes: what `docker compose up --wait` waits for.
+func (c container) settled() bool {
+	if c.State.Status != "running" {
+		return false
+	}
+	return c.State.Health == nil || c.State.Health.Status == "healthy"
+}
+
+// containerEnv is the container's env without the secret keys' entries:
+// what runs, whatever the files say now (they may have been edited by
+// hand, or written by a deploy that was cut short). The image's own
+// variables (PATH…) are there too; only the keys Launchplane recorded
+// are compared.
+func containerEnv(c container, secretKeys []string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range c.Config.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return publicEnv(env, secretKeys)
 }
 
 // appContainer finds the project's app container (stopped ones too) and
@@ -261,11 +314,18 @@ func (p *Provider) appContainer(ctx context.Context, name string) (container, bo
 }
 
 // Deploy renders the app's project, compose.yaml and .env (mode 0600,
-// the only place secret values are written), and, when an engine
-// answers, runs `docker compose up -d --wait --remove-orphans`, which
-// returns once the app runs (healthy, when the image has a health
-// check). Without an engine it stops after rendering: the evidence says
-// mode "render-only" and why. The id is the project name.
+// the only place secret values are written), and runs `docker compose up
+// -d --wait --remove-orphans`, which returns once the app runs (healthy,
+// when the image has a health check). The id is the project name.
+//
+// In mode deploy an engine that does not answer fails the deploy before
+// anything is written. A failed up puts the previous project back: its
+// files, and `up --wait` again, so the engine runs what the state
+// repository still records; a first deploy that fails is taken down.
+// The evidence and the error say which, and whether that worked.
+//
+// In mode render-only it stops after rendering: the evidence says mode
+// "render-only".
 func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.Evidence, error) {
 	const op = "deploy"
 	for _, k := range app.SecretKeys {
@@ -285,38 +345,85 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 	dir := p.projectDir(name)
 	file := filepath.Join(dir, composeFile)
 	ev := providers.Evidence{"project": name, "compose_file": p.relPath(file), "image": app.Image}
+	var eng probe
+	if p.renderOnly {
+		ev["mode"] = modeRenderOnly
+	} else {
+		if eng, err = p.requireEngine(ctx); err != nil {
+			return "", ev, p.fail(op, app.Target, err)
+		}
+		ev["mode"] = modeDeploy
+		ev["engine"] = eng.version
+	}
+	// What to put back if the deploy fails. Files that do not read back
+	// (edited by hand) are overwritten all the same, but cannot be put
+	// back.
+	prev, prevErr := readProject(dir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return name, ev, p.fail(op, app.Target, err)
 	}
-	// .env first: a compose.yaml with the new idempotency key implies
-	// the new env is in place.
-	if err := writeAtomic(filepath.Join(dir, envFile), renderEnv(app.Env), 0o600); err != nil {
+	if err := writeProject(dir, projectFiles{compose: renderCompose(s), env: renderEnv(app.Env)}); err != nil {
 		return name, ev, p.fail(op, app.Target, err)
 	}
-	if err := writeAtomic(file, renderCompose(s), 0o644); err != nil {
-		return name, ev, p.fail(op, app.Target, err)
-	}
-	eng, err := p.engine(ctx)
-	if err != nil {
-		return name, ev, p.fail(op, app.Target, err)
-	}
-	if !eng.ok {
-		ev["mode"] = "render-only"
-		ev["reason"] = "no docker engine answers (" + eng.reason + ")"
+	if p.renderOnly {
 		return name, ev, nil
 	}
-	ev["mode"] = "docker"
-	ev["engine"] = eng.version
+	res, err := p.up(ctx, name, file, keySet(app.Env))
+	if err == nil {
+		ev["up"] = summarizeUp(res.stderr.tail(p, captureMax))
+		return name, ev, nil
+	}
+	ev["up"] = summarizeUp(res.stderr.tail(p, captureMax))
+	if ctx.Err() != nil {
+		// Interrupted: the next apply observes what runs and reconciles.
+		return name, ev, p.fail(op, app.Target, err)
+	}
+	if prevErr != nil {
+		ev["restore"] = map[string]any{"action": "none", "outcome": "skipped", "error": p.red.String(prevErr.Error())}
+		return name, ev, p.fail(op, app.Target, fmt.Errorf("%w; the previous project's files did not read back (%v): nothing was put back", err, prevErr))
+	}
+	return name, ev, p.fail(op, app.Target, p.putBack(ctx, name, dir, prev, ev, err))
+}
+
+// up runs `docker compose up -d --wait --remove-orphans` on the project,
+// without the runner's variables named like the app's env keys.
+func (p *Provider) up(ctx context.Context, name, file string, drop map[string]bool) (result, error) {
 	args := []string{"up", "-d", "--wait", "--remove-orphans"}
 	if p.waitTimeout > 0 {
 		args = append(args, "--wait-timeout", strconv.Itoa(int(math.Ceil(p.waitTimeout.Seconds()))))
 	}
-	res, err := p.run(ctx, invocation{args: composeArgs(name, file, args...), drop: keySet(app.Env)})
-	if err != nil {
-		return name, ev, p.fail(op, app.Target, err)
+	return p.run(ctx, invocation{args: composeArgs(name, file, args...), drop: drop})
+}
+
+// putBack undoes a deploy whose up failed with upErr: the previous
+// project's files are written back and brought up again, or, when there
+// was none, the new project is taken down and its directory removed. It
+// returns upErr with what was done, and records it in ev["restore"].
+func (p *Provider) putBack(ctx context.Context, name, dir string, prev projectFiles, ev providers.Evidence, upErr error) error {
+	if !prev.exists() {
+		_, err := p.run(ctx, invocation{args: composeArgs(name, "", "down", "--remove-orphans")})
+		if err == nil {
+			err = os.RemoveAll(dir)
+		}
+		if err != nil {
+			ev["restore"] = map[string]any{"action": "take down the new project", "outcome": "failed", "error": p.red.String(err.Error())}
+			return fmt.Errorf("%w; taking the new project down failed too, it may still run: %v", upErr, err)
+		}
+		ev["restore"] = map[string]any{"action": "take down the new project", "outcome": "done"}
+		return fmt.Errorf("%w; there was no previous deploy: the new project was taken down", upErr)
 	}
-	ev["up"] = summarizeUp(res.stderr.tail(p, captureMax))
-	return name, ev, nil
+	r := map[string]any{"action": "bring the previous project back", "image": prev.image}
+	ev["restore"] = r
+	err := writeProject(dir, prev)
+	if err == nil {
+		_, err = p.up(ctx, name, filepath.Join(dir, composeFile), keySet(prev.envMap))
+	}
+	if err != nil {
+		r["outcome"], r["error"] = "failed", p.red.String(err.Error())
+		return fmt.Errorf("%w; bringing the previous project (%s) back failed too: %v", upErr, prev.image, err)
+	}
+	r["outcome"] = "done"
+	return fmt.Errorf("%w; the previous project (%s) runs again", upErr, prev.image)
 }
 
 func keySet(m map[string]string) map[string]bool {
@@ -328,8 +435,8 @@ func keySet(m map[string]string) map[string]bool {
 }
 
 // Destroy stops and removes the app's containers (`docker compose down
-// --remove-orphans`, volumes kept) when an engine answers, then removes
-// the project directory. A missing app is not an error.
+// --remove-orphans`, volumes kept; not in mode render-only), then
+// removes the project directory. A missing app is not an error.
 func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 	const op = "destroy"
 	name, err := projectName(ref)
@@ -339,12 +446,11 @@ func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 	if err := ctx.Err(); err != nil {
 		return p.fail(op, ref.Target, err)
 	}
-	eng, err := p.engine(ctx)
-	if err != nil {
-		return p.fail(op, ref.Target, err)
-	}
 	dir := p.projectDir(name)
-	if eng.ok {
+	if !p.renderOnly {
+		if _, err := p.requireEngine(ctx); err != nil {
+			return p.fail(op, ref.Target, err)
+		}
 		file := filepath.Join(dir, composeFile)
 		if _, err := os.Stat(file); err != nil {
 			file = "" // compose finds the project's containers by name alone
@@ -359,7 +465,7 @@ func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 // RunJob runs j's command in a one-off container of the app's service:
 // `docker compose run --rm -T -l launchplane.job=NAME -e KEY… app CMD…`.
 // Env values reach docker through its environment, never its command
-// line. It needs an engine: render-only, it fails.
+// line. In mode render-only it fails.
 func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobResult, error) {
 	const op = "job"
 	for _, k := range j.SecretKeys {
@@ -382,12 +488,11 @@ func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobRe
 	if err := ctx.Err(); err != nil {
 		return providers.JobResult{}, p.fail(op, j.Target, err)
 	}
-	eng, err := p.engine(ctx)
-	if err != nil {
-		return providers.JobResult{}, p.fail(op, j.Target, err)
+	if p.renderOnly {
+		return providers.JobResult{}, p.fail(op, j.Target, errors.New("mode render-only: jobs cannot run"))
 	}
-	if !eng.ok {
-		return providers.JobResult{}, p.fail(op, j.Target, fmt.Errorf("no docker engine: cannot run jobs (%s)", eng.reason))
+	if _, err := p.requireEngine(ctx); err != nil {
+		return providers.JobResult{}, p.fail(op, j.Target, err)
 	}
 	dir := p.projectDir(name)
 	r, err := readRendered(dir)
@@ -458,7 +563,7 @@ func validateJobEnvKey(k string) error {
 
 // RunningJobs lists the target's one-off containers still running, as
 // "<job name> (<container>)": `docker ps` filtered on the compose
-// project and its one-off label. Without an engine nothing runs.
+// project and its one-off label. In mode render-only nothing runs.
 func (p *Provider) RunningJobs(ctx context.Context, target string) ([]string, error) {
 	const op = "job"
 	name := providers.ObjectName(target)
@@ -468,12 +573,11 @@ func (p *Provider) RunningJobs(ctx context.Context, target string) ([]string, er
 	if err := ctx.Err(); err != nil {
 		return nil, p.fail(op, target, err)
 	}
-	eng, err := p.engine(ctx)
-	if err != nil {
-		return nil, p.fail(op, target, err)
+	if p.renderOnly {
+		return nil, nil // nothing runs
 	}
-	if !eng.ok {
-		return nil, nil
+	if _, err := p.requireEngine(ctx); err != nil {
+		return nil, p.fail(op, target, err)
 	}
 	res, err := p.run(ctx, invocation{args: []string{"ps",
 		"--filter", "label=com.docker.compose.project=" + name,

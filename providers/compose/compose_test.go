@@ -80,6 +80,7 @@ const (
 	targetA = "shop/testing"
 	nameA   = "shop-testing"
 	imageA  = "ghcr.io/acme/shop@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	imageB  = "ghcr.io/acme/shop@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 )
 
 func testApp(ref providers.AppRef, image string) providers.App {
@@ -135,11 +136,13 @@ func golden(t *testing.T, name, got string) {
 
 func TestRenderOnly(t *testing.T) {
 	t.Parallel()
-	p, stub, dir := open(t, false, map[string]any{"network": "edge"})
+	// The engine answers: render-only is what the Provider declares, not
+	// what the engine's absence decides.
+	p, stub, dir := open(t, true, map[string]any{"network": "edge", "mode": "render-only"})
 	a := appA()
 
 	why := p.Limitation(ctx(t))
-	for _, want := range []string{"compose " + providerName, "no docker engine answers", "render-only", "health is skipped", "Cannot connect to the Docker daemon"} {
+	for _, want := range []string{"compose " + providerName, "mode render-only", "nothing runs", "health is skipped"} {
 		if !strings.Contains(why, want) {
 			t.Errorf("limitation %q lacks %q", why, want)
 		}
@@ -152,8 +155,8 @@ func TestRenderOnly(t *testing.T) {
 	if id != nameA {
 		t.Errorf("id %q, want %q", id, nameA)
 	}
-	if ev["mode"] != "render-only" || !strings.Contains(ev["reason"].(string), "no docker engine answers") {
-		t.Errorf("evidence %v: want mode render-only with the reason", ev)
+	if ev["mode"] != "render-only" {
+		t.Errorf("evidence %v: want mode render-only", ev)
 	}
 	if ev["compose_file"] != "projects/shop-testing/compose.yaml" {
 		t.Errorf("evidence compose_file %v", ev["compose_file"])
@@ -203,14 +206,14 @@ func TestRenderOnly(t *testing.T) {
 		t.Errorf("observe:\n got %+v\nwant %+v", st, want)
 	}
 
-	// Jobs need an engine.
+	// Jobs cannot run.
 	_, err = p.RunJob(ctx(t), providers.Job{Target: targetA, AppName: nameA, Name: "post-deploy", Command: []string{"true"}})
 	providertest.CheckError(t, err, providerName, "job", targetA)
-	if err == nil || !strings.Contains(err.Error(), "no docker engine: cannot run jobs") {
-		t.Errorf("job without an engine: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "mode render-only: jobs cannot run") {
+		t.Errorf("job of a render-only provider: %v", err)
 	}
 	if jobs, err := p.RunningJobs(ctx(t), targetA); err != nil || len(jobs) != 0 {
-		t.Errorf("running jobs without an engine: %v, %v", jobs, err)
+		t.Errorf("running jobs of a render-only provider: %v, %v", jobs, err)
 	}
 
 	if err := p.Destroy(ctx(t), a.AppRef); err != nil {
@@ -220,9 +223,8 @@ func TestRenderOnly(t *testing.T) {
 		t.Errorf("project dir after destroy: %v", err)
 	}
 
-	// docker was asked whether an engine answers, once, and nothing else.
-	calls := stub.Calls(t)
-	if !reflect.DeepEqual(calls, []string{"docker version --format {{.Server.Version}}"}) {
+	// docker was never run.
+	if calls := stub.Calls(t); len(calls) != 0 {
 		t.Errorf("calls of a render-only provider: %q", calls)
 	}
 }
@@ -240,7 +242,7 @@ func TestDockerArgv(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	if id != nameA || ev["mode"] != "docker" || ev["engine"] != composetest.ServerVersion {
+	if id != nameA || ev["mode"] != "deploy" || ev["engine"] != composetest.ServerVersion {
 		t.Errorf("deploy: id %q evidence %v", id, ev)
 	}
 	if up, _ := ev["up"].([]string); !slices.Contains(up, "Container shop-testing-app-1 Healthy") {
@@ -413,19 +415,136 @@ func TestCanceledProbeIsNoAnswer(t *testing.T) {
 	hung := stub.Hang(t, "version")
 	c, cancel := context.WithCancel(ctx(t))
 	defer cancel()
-	done := make(chan string, 1)
-	go func() { done <- p.Limitation(c) }()
+	done := make(chan error, 1)
+	go func() { _, err := p.Observe(c, appA().AppRef); done <- err }()
 	select {
 	case <-hung:
 		cancel()
-	case why := <-done:
-		t.Fatalf("limitation returned before docker version was called: %q", why)
+	case err := <-done:
+		t.Fatalf("observe returned before docker version was called: %v", err)
 	}
-	if why := <-done; !strings.Contains(why, "cannot tell") || !strings.Contains(why, "health is skipped") {
-		t.Errorf("limitation with a canceled context: %q", why)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("observe with a canceled context: %v", err)
 	}
+	if _, err := p.requireEngine(ctx(t)); err != nil {
+		t.Errorf("after the canceled probe: %v, want the engine found", err)
+	}
+}
+
+// TestDeployModeWithoutEngine: in mode deploy (the default) an engine that
+// does not answer fails every operation that needs it, naming the
+// provider, the operation and the target, and nothing is written; the
+// plan's Limitation does not ask docker at all.
+func TestDeployModeWithoutEngine(t *testing.T) {
+	t.Parallel()
+	p, stub, dir := open(t, false, nil)
+	a := appA()
 	if why := p.Limitation(ctx(t)); why != "" {
-		t.Errorf("limitation after the canceled probe: %q, want the engine found", why)
+		t.Errorf("limitation in mode deploy: %q", why)
+	}
+	if calls := stub.Calls(t); len(calls) != 0 {
+		t.Errorf("limitation ran docker: %q", calls)
+	}
+	_, ev, err := p.Deploy(ctx(t), a)
+	providertest.CheckError(t, err, providerName, "deploy", targetA)
+	if err == nil || !strings.Contains(err.Error(), "no docker engine answers") || !strings.Contains(err.Error(), "Cannot connect to the Docker daemon") ||
+		!strings.Contains(err.Error(), "nothing was deployed") {
+		t.Errorf("deploy without an engine: %v", err)
+	}
+	checkNoCanary(t, "evidence", ev)
+	if _, err := os.Stat(filepath.Join(dir, "projects")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("deploy without an engine wrote files: %v", err)
+	}
+	_, err = p.Observe(ctx(t), a.AppRef)
+	providertest.CheckError(t, err, providerName, "observe", targetA)
+	providertest.CheckError(t, p.Destroy(ctx(t), a.AppRef), providerName, "destroy", targetA)
+	_, err = p.RunJob(ctx(t), providers.Job{Target: targetA, AppName: nameA, Command: []string{"true"}})
+	providertest.CheckError(t, err, providerName, "job", targetA)
+	_, err = p.RunningJobs(ctx(t), targetA)
+	providertest.CheckError(t, err, providerName, "job", targetA)
+	// Every docker call was the one probe.
+	for _, c := range stub.Calls(t) {
+		if c != "docker version --format {{.Server.Version}}" {
+			t.Errorf("call without an engine: %s", c)
+		}
+	}
+}
+
+// TestFailedUpPutsPreviousBack: an up whose new container never turns
+// healthy leaves it running in place of the old one; the provider puts
+// the previous project back, files and container, and says so. A first
+// deploy that fails is taken down.
+func TestFailedUpPutsPreviousBack(t *testing.T) {
+	t.Parallel()
+	p, stub, dir := open(t, true, map[string]any{"network": "edge"})
+	a := appA()
+	if _, _, err := p.Deploy(ctx(t), a); err != nil {
+		t.Fatal(err)
+	}
+	projDir := filepath.Join(dir, "projects", nameA)
+	oldCompose, oldEnv := readFile(t, filepath.Join(projDir, composeFile)), readFile(t, filepath.Join(projDir, envFile))
+	b := a
+	b.Image = imageB
+	b.IdempotencyKey = "fedcba9876543210fedcba9876543210"
+	b.Env = map[string]string{"LOG_LEVEL": "debug", "DATABASE_URL": a.Env["DATABASE_URL"], "SMTP_PASSWORD": a.Env["SMTP_PASSWORD"]}
+	stub.Fail(t, "up", "dependency failed to start: container shop-testing-app-1 is unhealthy")
+	_, ev, err := p.Deploy(ctx(t), b)
+	providertest.CheckError(t, err, providerName, "deploy", targetA)
+	if err == nil || !strings.Contains(err.Error(), "is unhealthy") || !strings.Contains(err.Error(), "the previous project ("+imageA+") runs again") {
+		t.Errorf("failed deploy: %v", err)
+	}
+	if r, _ := ev["restore"].(map[string]any); r["outcome"] != "done" || r["image"] != imageA {
+		t.Errorf("evidence of the restore: %v", ev["restore"])
+	}
+	checkNoCanary(t, "evidence", ev)
+	prj := stub.State(t).Projects[nameA]
+	if prj == nil || prj.Image != imageA || prj.Health != "healthy" || prj.Labels[labelIdempotencyKey] != a.IdempotencyKey {
+		t.Errorf("engine after the failed deploy: %+v", prj)
+	}
+	if got := readFile(t, filepath.Join(projDir, composeFile)); got != oldCompose {
+		t.Errorf("compose.yaml not put back:\n%s", got)
+	}
+	if got := readFile(t, filepath.Join(projDir, envFile)); got != oldEnv {
+		t.Errorf(".env not put back:\n%s", got)
+	}
+	st, err := p.Observe(ctx(t), a.AppRef)
+	if err != nil || st.Image != imageA || st.IdempotencyKey != a.IdempotencyKey || st.Env["LOG_LEVEL"] != "info" {
+		t.Errorf("observe after the restore: %+v, %v", st, err)
+	}
+
+	// A first deploy that fails leaves nothing running.
+	c := testApp(providers.AppRef{Target: "shop/prod", Name: "shop-prod"}, imageA)
+	stub.Fail(t, "up", "dependency failed to start: container shop-prod-app-1 is unhealthy")
+	_, ev, err = p.Deploy(ctx(t), c)
+	if err == nil || !strings.Contains(err.Error(), "the new project was taken down") {
+		t.Errorf("failed first deploy: %v", err)
+	}
+	if prj := stub.State(t).Projects["shop-prod"]; prj != nil {
+		t.Errorf("engine after a failed first deploy: %+v", prj)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "projects", "shop-prod")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("project dir after a failed first deploy: %v", err)
+	}
+	if st, err := p.Observe(ctx(t), c.AppRef); err != nil || st.Exists {
+		t.Errorf("observe after a failed first deploy: %+v, %v", st, err)
+	}
+}
+
+// TestObserveUnsettledIsNotDone: a container left unhealthy (an up
+// killed while it waited) reports no idempotency key, so apply does not
+// take its deploy as done.
+func TestObserveUnsettledIsNotDone(t *testing.T) {
+	t.Parallel()
+	p, stub, _ := open(t, true, nil)
+	a := appA()
+	stub.Fail(t, "up", "killed") // the container is replaced, then up fails
+	stub.Fail(t, "down", "no restore in this test")
+	if _, _, err := p.Deploy(ctx(t), a); err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	st, err := p.Observe(ctx(t), a.AppRef)
+	if err != nil || !st.Exists || st.Image != imageA || st.IdempotencyKey != "" {
+		t.Errorf("observe of an unhealthy container: %+v, %v", st, err)
 	}
 }
 
@@ -521,12 +640,12 @@ func TestDockerHost(t *testing.T) {
 	const host = "tcp://engine.example.test:2376"
 	p, stub, _ := open(t, true, map[string]any{"dockerHost": host})
 	stub.RequireDockerHost(t, host)
-	if why := p.Limitation(ctx(t)); why != "" {
-		t.Errorf("with dockerHost %s: %q", host, why)
+	if _, err := p.requireEngine(ctx(t)); err != nil {
+		t.Errorf("with dockerHost %s: %v", host, err)
 	}
 	q, _, _ := open(t, true, nil)
 	q.docker = stub.Path // the engine that wants DOCKER_HOST
-	if why := q.Limitation(ctx(t)); why == "" {
+	if _, err := q.requireEngine(ctx(t)); err == nil {
 		t.Errorf("without dockerHost the engine answered")
 	}
 }
@@ -537,12 +656,10 @@ func TestNoDockerBinary(t *testing.T) {
 	if p.docker != filepath.Join(dir, "bin", "no-such-docker") {
 		t.Errorf("relative docker path %q", p.docker)
 	}
-	why := p.Limitation(ctx(t))
-	if !strings.Contains(why, "no docker binary") || !strings.Contains(why, "render-only") {
-		t.Errorf("limitation %q", why)
-	}
-	if _, ev, err := p.Deploy(ctx(t), appA()); err != nil || ev["mode"] != "render-only" {
-		t.Errorf("deploy without docker: %v, %v", ev, err)
+	_, _, err := p.Deploy(ctx(t), appA())
+	providertest.CheckError(t, err, providerName, "deploy", targetA)
+	if err == nil || !strings.Contains(err.Error(), "no docker binary") {
+		t.Errorf("deploy without docker: %v", err)
 	}
 }
 
@@ -554,8 +671,8 @@ func TestDockerFromPATH(t *testing.T) {
 		t.Fatalf("default docker binary %q", p.docker)
 	}
 	t.Setenv("PATH", stub.Dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	if why := p.Limitation(ctx(t)); why != "" {
-		t.Fatalf("limitation: %q", why)
+	if _, err := p.requireEngine(ctx(t)); err != nil {
+		t.Fatal(err)
 	}
 	if calls := stub.Calls(t); len(calls) != 1 {
 		t.Errorf("calls: %q", calls)

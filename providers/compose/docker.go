@@ -251,6 +251,7 @@ type container struct {
 	Config struct {
 		Image  string            `json:"Image"`
 		Labels map[string]string `json:"Labels"`
+		Env    []string          `json:"Env"`
 	} `json:"Config"`
 	State struct {
 		Status string `json:"Status"`

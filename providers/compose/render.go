@@ -257,6 +257,47 @@ func writeAtomic(path string, data []byte, perm fs.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
+// projectFiles are a project directory's files as written.
+type projectFiles struct {
+	compose, env []byte // nil: absent
+	// Read back from the files, for a restore.
+	image  string
+	envMap map[string]string
+}
+
+func (f projectFiles) exists() bool { return f.compose != nil }
+
+// readProject reads the files of the project in dir, as they are; a
+// missing compose.yaml is no project.
+func readProject(dir string) (projectFiles, error) {
+	r, err := readRendered(dir)
+	if err != nil || !r.Exists {
+		return projectFiles{}, err
+	}
+	var f projectFiles
+	if f.compose, err = os.ReadFile(filepath.Join(dir, composeFile)); err != nil {
+		return projectFiles{}, err
+	}
+	f.env, err = os.ReadFile(filepath.Join(dir, envFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return projectFiles{}, err
+	}
+	if f.env == nil {
+		f.env = []byte{}
+	}
+	f.image, f.envMap = r.Image, r.Env
+	return f, nil
+}
+
+// writeProject writes f's files into dir: .env first, so a compose.yaml
+// with the new idempotency key implies the new env is in place.
+func writeProject(dir string, f projectFiles) error {
+	if err := writeAtomic(filepath.Join(dir, envFile), f.env, 0o600); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, composeFile), f.compose, 0o644)
+}
+
 // rendered is what Observe reads back from a project directory.
 type rendered struct {
 	Exists         bool // compose.yaml is there

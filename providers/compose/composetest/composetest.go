@@ -19,7 +19,10 @@
 //
 //	argv.log       one line per call: "docker ARGS…" (argv only, never the environment)
 //	engine-up      present: the engine answers; content, if any: only with that DOCKER_HOST
-//	fail-OP        the next call of OP fails: the content goes to stderr, exit 1;
+//	fail-OP        the next call of OP fails: the content goes to stderr, exit 1
+//	               (up first replaces the container, left running unhealthy,
+//	               as a real up --wait does when the new container never
+//	               turns healthy);
 //	               a first line "exit N" sets the exit code
 //	hang-OP        the next call of OP blocks until terminated (see Stub.Hang)
 //	ps-array       present: compose ps prints one JSON array (Compose before 2.21)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"gopkg.in/yaml.v3"
 )
 
@@ -43,14 +44,18 @@ const (
 
 // Project is a project the stub engine runs: what was last `up`-ed.
 type Project struct {
-	Name        string            `json:"name"`
-	ConfigFile  string            `json:"config_file"`
-	Image       string            `json:"image"`
-	Labels      map[string]string `json:"labels"` // the container's, compose's own included
-	Networks    []string          `json:"networks,omitempty"`
-	Container   string            `json:"container"`
-	ContainerID string            `json:"container_id"`
-	State       string            `json:"state"`
+	Name       string            `json:"name"`
+	ConfigFile string            `json:"config_file"`
+	Image      string            `json:"image"`
+	Labels     map[string]string `json:"labels"` // the container's, compose's own included
+	Networks   []string          `json:"networks,omitempty"`
+	Env        []string          `json:"env,omitempty"` // KEY=value, from the env files, sorted
+	Container  string            `json:"container"`
+	// Health is the container's health status: "healthy", or
+	// "unhealthy" after a failed up.
+	Health      string `json:"health,omitempty"`
+	ContainerID string `json:"container_id"`
+	State       string `json:"state"`
 	// Created counts how many times the container was (re)created.
 	Created int `json:"created"`
 }
@@ -132,9 +137,13 @@ func (s *call) main(args []string) (int, error) {
 	if _, err := os.Stat(s.path("hang-" + op)); err == nil {
 		return s.hang(op)
 	}
-	if code, msg, ok := s.fault(op); ok {
-		fmt.Fprintln(s.stderr, msg)
-		return code, nil
+	// A failed up has replaced the container first, as a real up --wait
+	// whose new container never turns healthy does: see up.
+	if op != "up" {
+		if code, msg, ok := s.fault(op); ok {
+			fmt.Fprintln(s.stderr, msg)
+			return code, nil
+		}
 	}
 	if !s.engineUp() {
 		fmt.Fprintln(s.stderr, daemonDown)
@@ -462,6 +471,21 @@ func (s *call) up(project, file string, args []string) (int, error) {
 	if err != nil {
 		return s.usage(err)
 	}
+	_, envFiles, err := readCompose(file)
+	if err != nil {
+		return s.usage(err)
+	}
+	// The env files are read by compose-go's parser, as docker compose
+	// reads them.
+	envMap, err := dotenv.GetEnvFromFile(map[string]string{}, envFiles)
+	if err != nil {
+		return s.usage(err)
+	}
+	var env []string
+	for k, v := range envMap {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
 	svc, ok := c.Services["app"]
 	if !ok {
 		return s.usage(errors.New("the stub wants a service \"app\""))
@@ -498,24 +522,36 @@ func (s *call) up(project, file string, args []string) (int, error) {
 			lines = append(lines, fmt.Sprintf(" Network %s_default  Creating", project), fmt.Sprintf(" Network %s_default  Created", project))
 		}
 		lines = append(lines, " Container "+ctr+"  Creating", " Container "+ctr+"  Created", " Container "+ctr+"  Starting", " Container "+ctr+"  Started")
-	case old.Image != image || !equal(old.Labels, labels) || !equal2(old.Networks, networks):
+	case old.Image != image || !equal(old.Labels, labels) || !equal2(old.Networks, networks) || !equal2(old.Env, env):
 		lines = append(lines, " Container "+ctr+"  Recreate", " Container "+ctr+"  Recreated", " Container "+ctr+"  Starting", " Container "+ctr+"  Started")
 	default:
 		lines = append(lines, " Container "+ctr+"  Running")
 	}
 	lines = append(lines, " Container "+ctr+"  Waiting", " Container "+ctr+"  Healthy")
 	p := old
-	if p == nil || p.Image != image || !equal(p.Labels, labels) || !equal2(p.Networks, networks) {
+	if p == nil || p.Image != image || !equal(p.Labels, labels) || !equal2(p.Networks, networks) || !equal2(p.Env, env) {
 		n := 1
 		if old != nil {
 			n = old.Created + 1
 		}
 		p = &Project{Name: project, Container: ctr, ContainerID: containerID(project, n), Created: n}
 	}
-	p.ConfigFile, p.Image, p.Labels, p.Networks, p.State = file, image, labels, networks, "running"
+	p.ConfigFile, p.Image, p.Labels, p.Networks, p.Env, p.State, p.Health = file, image, labels, networks, env, "running", "healthy"
+	code, msg, failed := s.fault("up")
+	if failed {
+		p.Health = "unhealthy"
+	}
 	st.Projects[project] = p
 	if err := s.save(st); err != nil {
 		return 0, err
+	}
+	if failed {
+		lines[len(lines)-1] = " Container " + ctr + "  Error"
+		for _, l := range lines {
+			fmt.Fprintln(s.stderr, l)
+		}
+		fmt.Fprintln(s.stderr, msg)
+		return code, nil
 	}
 	for _, l := range lines {
 		fmt.Fprintln(s.stderr, l)
@@ -631,8 +667,8 @@ func (s *call) inspect(args []string) (int, error) {
 			"Id": found.ContainerID, "Name": "/" + found.Container,
 			"Image": "sha256:" + containerID(found.Image, 0),
 			"State": map[string]any{"Status": found.State, "Running": found.State == "running",
-				"Health": map[string]any{"Status": "healthy"}},
-			"Config": map[string]any{"Image": found.Image, "Labels": found.Labels},
+				"Health": map[string]any{"Status": health(found)}},
+			"Config": map[string]any{"Image": found.Image, "Labels": found.Labels, "Env": found.Env},
 		})
 	}
 	if out == nil {
@@ -644,6 +680,13 @@ func (s *call) inspect(args []string) (int, error) {
 	}
 	fmt.Fprintln(s.stdout, string(raw))
 	return code, nil
+}
+
+func health(p *Project) string {
+	if p.Health == "" {
+		return "healthy"
+	}
+	return p.Health
 }
 
 func (s *call) down(project string, args []string) (int, error) {
