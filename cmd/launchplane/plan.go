@@ -48,7 +48,7 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 			if !ok {
 				return silent(exitError)
 			}
-			_, snap, err := openState(cmd.Context(), e, stateLocFlag)
+			_, snap, err := openStatePlan(cmd.Context(), e, stateLocFlag)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
