@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,7 +45,7 @@ providers and does not repeat changes already made.`,
 			var p *plan.Plan
 			saved := len(args) == 1
 			if saved {
-				b, err := os.ReadFile(args[0])
+				b, err := readPlanFile(args[0])
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
