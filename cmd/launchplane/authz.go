@@ -38,7 +38,11 @@ func authorize(ctx context.Context, e *env, cfgDir string, store state.Store, sn
 		return nil, &exitErr{code: exitError, err: fmt.Errorf("%s in the state repository is invalid: nothing is allowed until it is fixed", policyFile)}
 	}
 	repo, ref := localCheckout(cfgDir)
-	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref})
+	var v policy.Verifier // the issuer trusted is the policy's, never the environment's
+	if o := pol.Spec.OIDC; o != nil {
+		v.Issuer, v.Audience = o.Issuer, o.Audience
+	}
+	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref, Verifier: v})
 	if err != nil {
 		err = fmt.Errorf("policy: cannot establish who is applying: %w", err)
 		denied(ctx, e, store, snap, keys, err.Error(), map[string]any{"action": action, "decision": "denied", "identity": "unverified"})

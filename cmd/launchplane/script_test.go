@@ -62,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"exits":           cmdExits,
 			"jsonset":         cmdJSONSet,
 			"jsonq":           cmdJSONQ,
+			"oidc-issuer":     cmdOIDCIssuer,
 			"oidc-grant":      cmdOIDCGrant,
 			"github-api":      cmdGitHubAPI,
 			"github-comments": cmdGitHubComments,
@@ -297,21 +298,38 @@ func cmdJSONQ(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Stdout().Write([]byte(b.String()))
 }
 
-// cmdOIDCGrant makes the script a GitHub Actions job holding an OIDC
-// token grant from a local test issuer (started once per script):
-// oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired].
-// It sets GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN and
-// LAUNCHPLANE_OIDC_ISSUER.
-func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 3 {
-		ts.Fatalf("usage: oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired]")
+// cmdOIDCIssuer starts the script's test issuer (once) and sets
+// OIDC_ISSUER to its URL, for the policy's spec.oidc.issuer (subst):
+// oidc-issuer.
+func cmdOIDCIssuer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: oidc-issuer")
 	}
+	scriptIssuer(ts)
+}
+
+func scriptIssuer(ts *testscript.TestScript) *oidctest.Issuer {
 	h := ts.Value(issuerKey{}).(*issuerHolder)
 	if h.iss == nil {
 		h.iss = oidctest.NewIssuer()
 		ts.Defer(h.iss.Close)
+		ts.Setenv("OIDC_ISSUER", h.iss.URL())
 	}
-	iss := h.iss
+	return h.iss
+}
+
+// cmdOIDCGrant makes the script a GitHub Actions job holding an OIDC
+// token grant from the script's test issuer (see oidc-issuer):
+// oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired]
+// [issuer=forged]. It sets GITHUB_ACTIONS and ACTIONS_ID_TOKEN_REQUEST_URL
+// and _TOKEN; the issuer trusted is the policy's. issuer=forged grants
+// from a second issuer anyone could run instead, and sets
+// LAUNCHPLANE_OIDC_ISSUER to it, as an attacker would.
+func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired] [issuer=forged]")
+	}
+	iss := scriptIssuer(ts)
 	tok := oidctest.Token{Claims: oidctest.Claims(args[0], args[1], args[2])}
 	for _, opt := range args[3:] {
 		switch {
@@ -322,6 +340,11 @@ func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
 		case opt == "expired":
 			tok.IssuedAt = time.Now().Add(-time.Hour)
 			tok.Expiry = time.Now().Add(-50 * time.Minute)
+		case opt == "issuer=forged":
+			forged := oidctest.NewIssuer()
+			ts.Defer(forged.Close)
+			iss = forged
+			ts.Setenv("LAUNCHPLANE_OIDC_ISSUER", forged.URL())
 		default:
 			ts.Fatalf("oidc-grant: unknown option %q", opt)
 		}
