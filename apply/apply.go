@@ -288,13 +288,24 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 }
 
 // driverOf is the driver of a target's product; a target no longer in the
-// config is torn down by generic-web.
+// config is torn down by generic-web, or by odoo when its recorded app is
+// an odoo tenant.
 func (r *run) driverOf(target string) drivers.Driver {
 	product, lane := state.SplitKey(target)
 	if t := r.o.Config.Target(product, lane); t != nil {
 		if p := r.o.Config.Product(t.Spec.Product); p != nil {
 			if d, ok := drivers.Lookup(p.Spec.Driver); ok {
 				return d
+			}
+		}
+	}
+	// A removed odoo target is torn down by odoo, which backs it up first.
+	if ts := r.states[target]; ts != nil {
+		for _, res := range ts.Resources {
+			if res.Kind == plan.KindApp && odooDatabase(res.Attrs) != "" {
+				if d, ok := drivers.Lookup("odoo"); ok {
+					return d
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/launchplane/launchplane/config"
@@ -132,6 +133,7 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 	}
 	recheckHealth(desired, states)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	finalBackups(cfg, p)
 	decorate(cfg, snap, p, states)
 	return p, states, nil
 }
@@ -208,4 +210,57 @@ func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
 		}
 	}
+}
+
+// finalBackups puts a backup step before the destroy of an odoo prod
+// app (its Target file removed): the database is backed up, a gate used
+// by the destroy itself, before any of the target is deleted.
+func finalBackups(cfg *config.Config, p *plan.Plan) {
+	var out []plan.Change
+	for _, c := range p.Changes {
+		db := odooDatabase(c.Before)
+		_, lane := state.SplitKey(c.Target)
+		if c.Kind != plan.KindApp || c.Action != plan.Delete || lane != "prod" || db == "" {
+			continue
+		}
+		product, _ := state.SplitKey(c.Target)
+		root := ""
+		if pr := cfg.Product(product); pr != nil {
+			var o struct {
+				Backup struct {
+					Root string `json:"root"`
+				} `json:"backup"`
+			}
+			if json.Unmarshal(pr.Spec.Settings["odoo"], &o) == nil {
+				root = o.Backup.Root
+			}
+		}
+		after := map[string]any{"database": db, "max_age": "0s", "root": root, "final": true}
+		out = append(out, plan.Change{Address: c.Target + "/backup", Target: c.Target, Kind: plan.KindBackup, Action: plan.Run,
+			Reason: "final backup before the app is destroyed", Provider: c.Provider, After: after,
+			IdempotencyKey: plan.IdempotencyKey(c.Target, plan.Run, after)})
+	}
+	for _, b := range out {
+		first := -1
+		for i, c := range p.Changes {
+			if c.Target == b.Target {
+				first = i
+				break
+			}
+		}
+		for i := first; i < len(p.Changes) && p.Changes[i].Target == b.Target; i++ {
+			if c := &p.Changes[i]; c.Action != plan.NoOp && len(c.DependsOn) == 0 {
+				c.DependsOn = []string{b.Address}
+			}
+		}
+		p.Changes = slices.Insert(p.Changes, first, b)
+	}
+}
+
+// odooDatabase is the database an odoo app's recorded attrs name, "" for
+// an app of another driver.
+func odooDatabase(attrs map[string]any) string {
+	o, _ := attrs["odoo"].(map[string]any)
+	db, _ := o["database"].(string)
+	return db
 }

@@ -274,8 +274,10 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	ts.InFlight = nil
 	ts.UpdatedAt = t.r.o.Now()
 	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
-	if len(t.resources) == 0 && !failed && ts.Gate == nil {
-		res.ts = nil // everything was removed: so is the target file
+	if len(t.resources) == 0 && !failed && (ts.Gate == nil || ts.Gate.UsedBy != "") {
+		// everything was removed: so is the target file (a final backup
+		// before a destroy stays in its backup-gate record)
+		res.ts = nil
 	}
 	return res
 }

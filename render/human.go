@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/launchplane/launchplane/plan"
 )
@@ -72,11 +73,35 @@ func Human(w io.Writer, p *plan.Plan, colour bool) {
 		}
 		sym := fmt.Sprintf("%-3s", Symbol(c.Action))
 		fmt.Fprintf(w, "  %s %-11s %s  (%s)\n", paint(color(c.Action), sym), c.Kind, c.Address, c.Reason)
+		if c.Destroys() {
+			fmt.Fprintf(w, "        %s\n", paint(red+bold, "!! "+DestroyNote(c)))
+		}
 		for _, d := range c.Diff {
 			fmt.Fprintf(w, "        %s: %s -> %s\n", d.Path, value(d.Before), value(d.After))
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
+	if line := DestroyLine(p); line != "" {
+		fmt.Fprintf(w, "%s\n", paint(red+bold, line))
+	}
+}
+
+// DestroyNote says what a destructive change destroys.
+func DestroyNote(c plan.Change) string {
+	if c.Action == plan.Replace {
+		return "DESTROYS the running app of " + c.Target + " and creates it anew"
+	}
+	return "DESTROYS the app of " + c.Target
+}
+
+// DestroyLine is the warning under the summary of a plan that destroys
+// apps, "" when it destroys none.
+func DestroyLine(p *plan.Plan) string {
+	d := p.Destructive()
+	if len(d) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: this plan destroys %d app(s): %s. Apply needs the policy action destroy (without a policy: apply --allow-destroy).", len(d), strings.Join(d, ", "))
 }
 
 // SummaryLine is "Plan: 1 to create, 2 to update, ...".

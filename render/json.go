@@ -40,6 +40,9 @@ type ChangeJSON struct {
 	Diff           []plan.FieldDiff `json:"diff"`
 	DependsOn      []string         `json:"depends_on"`
 	IdempotencyKey string           `json:"idempotency_key"`
+	// Destructive marks a change that destroys an app (delete or
+	// replace); informational, recomputed from kind and action on read.
+	Destructive bool `json:"destructive,omitempty"`
 }
 
 // SummaryJSON counts changes by action, in a fixed key order.
@@ -50,6 +53,8 @@ type SummaryJSON struct {
 	Delete  int `json:"delete"`
 	Run     int `json:"run"`
 	Noop    int `json:"noop"`
+	// Destroy lists the addresses of the apps the plan destroys.
+	Destroy []string `json:"destroy,omitempty"`
 }
 
 // ToJSON converts a plan to its wire form.
@@ -59,7 +64,7 @@ func ToJSON(p *plan.Plan) PlanJSON {
 		FormatVersion: plan.FormatVersion,
 		Base:          BaseJSON{StateCommit: p.Base.StateCommit, ConfigDigest: p.Base.ConfigDigest},
 		Changes:       []ChangeJSON{},
-		Summary:       SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp]},
+		Summary:       SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp], Destroy: p.Destructive()},
 		Diagnostics:   append([]string{}, p.Diagnostics...),
 	}
 	for _, c := range p.Changes {
@@ -74,6 +79,7 @@ func ToJSON(p *plan.Plan) PlanJSON {
 		out.Changes = append(out.Changes, ChangeJSON{
 			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: c.Action.String(), Reason: c.Reason,
 			Provider: c.Provider, Before: c.Before, After: c.After, Diff: diff, DependsOn: deps, IdempotencyKey: c.IdempotencyKey,
+			Destructive: c.Destroys(),
 		})
 	}
 	return out

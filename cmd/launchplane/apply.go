@@ -19,6 +19,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		dir, stateLocFlag string
 		parallelism       int
 		dryRun, refresh   bool
+		allowDestroy      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -30,6 +31,10 @@ marks the targets in flight in the state repository, applies each target's
 changes in order (targets concurrently, --parallelism), checks health, rolls
 back to the previous healthy image when health fails, and commits redacted
 records of every outcome.
+
+Deleting a target's app (its Target file removed) is the policy action
+destroy, granted apart from apply; without a policy it needs --allow-destroy.
+An odoo prod app is backed up one last time before it is destroyed.
 
 An apply interrupted midway is finished by the next one, which observes the
 providers and does not repeat changes already made.`,
@@ -64,7 +69,7 @@ providers and does not repeat changes already made.`,
 			if !p.HasChanges() && !saved {
 				return nil
 			}
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", p.Targets())
+			authz, err := authorizeApply(ctx, e, dir, ws.store, snap, p, allowDestroy)
 			if err != nil {
 				return err
 			}
@@ -94,6 +99,7 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
+	cmd.Flags().BoolVar(&allowDestroy, "allow-destroy", false, "allow the plan to delete targets' apps when the state repository has no policy (with a policy, its destroy action decides)")
 	return cmd
 }
 

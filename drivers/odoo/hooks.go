@@ -246,7 +246,7 @@ func preflight(rt drivers.Runtime, changes []plan.Change) error {
 		if err != nil {
 			return fmt.Errorf("%s: max_age: %w", c.Address, err)
 		}
-		if rt.Gate().Fresh(rt.Now(), maxAge) {
+		if c.After["final"] != true && rt.Gate().Fresh(rt.Now(), maxAge) {
 			continue
 		}
 		inst, err := rt.Provider(c.Provider)
@@ -295,7 +295,9 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	if deploying {
 		usedBy = rt.Record()
 	}
-	if g := rt.Gate(); deploying && g.Fresh(now, maxAge) {
+	// A final backup before a destroy is always a new one.
+	final := c.After["final"] == true
+	if g := rt.Gate(); deploying && !final && g.Fresh(now, maxAge) {
 		cp := *g
 		cp.UsedBy = rt.Record()
 		rt.SetGate(&cp, nil)
@@ -333,6 +335,9 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: usedBy}
 	ev := providers.Evidence{"gate": id, "backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum,
 		"duration_ms": b.Duration.Milliseconds(), "method": method, "database": db}
+	if final {
+		ev["final"] = true
+	}
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: "backup-gate", Target: rt.Target(), Started: now, Finished: now,
 		Outcome: "success", Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
 	rt.SetGate(g, rec)
