@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -239,9 +240,9 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 	}
 	now := o.Now()
 	for _, t := range targets {
-		if ts := r.states[t]; ts != nil && ts.InFlight != nil && now.Before(ts.InFlight.Expires) {
-			return fmt.Errorf("%s is being applied by %s since %s (record %s, held until %s): %w", t, ts.InFlight.Actor,
-				ts.InFlight.Started.Format(time.RFC3339), ts.InFlight.Record, ts.InFlight.Expires.Format(time.RFC3339), state.ErrConflict)
+		if ts := r.states[t]; ts != nil && ts.InFlight.Live(now) {
+			return fmt.Errorf("%s: %w (apply --lock-timeout D waits for it; if that apply is dead, 'launchplane unlock %s --reason TEXT' clears the mark)",
+				holderText(t, ts.InFlight), state.ErrConflict, t)
 		}
 	}
 	var errs []error
@@ -488,6 +489,10 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		} else {
 			cp := *ts
 			ts = &cp
+		}
+		if ts.InFlight != nil {
+			// a killed apply's mark: kept until its record is written
+			ts.Interrupted = append(slices.Clone(ts.Interrupted), *ts.InFlight)
 		}
 		ts.InFlight = &state.InFlight{Record: r.recordIDs[t], Plan: r.planID, Actor: r.o.Actor, Started: now, Expires: now.Add(r.o.Lease)}
 		ts.UpdatedAt = now

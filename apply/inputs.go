@@ -188,8 +188,8 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 }
 
 // decorate explains the plan: promotions apply would refuse, targets
-// rolled back on purpose, targets that need an operator or were left in
-// flight.
+// rolled back on purpose, targets that need an operator. In-flight marks
+// are explained by InFlightNotes, which needs the clock.
 func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[string]*state.TargetState) {
 	promotionWarnings(cfg, snap, p)
 	for _, key := range sortedKeys(states) {
@@ -205,9 +205,6 @@ func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[
 		}
 		if ts.Status == state.StatusNeedsOperator {
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s needs an operator: %s", key, ts.NeedsOperator))
-		}
-		if ts.InFlight != nil {
-			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
 		}
 	}
 }

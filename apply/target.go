@@ -264,6 +264,18 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	if t.r.o.Authorization != nil {
 		rec.Evidence["policy"] = t.r.o.Authorization
 	}
+	var cut []any
+	for _, f := range interruptedRuns(t.old) {
+		t.extra = append(t.extra, interruptedRecord(t.key, f, rec.ID, t.r.o.Now()))
+		cut = append(cut, f.Record)
+	}
+	ts.Interrupted = nil
+	if len(cut) > 0 {
+		if rec.Evidence == nil {
+			rec.Evidence = map[string]any{}
+		}
+		rec.Evidence["interrupted"] = cut
+	}
 	for _, x := range t.extra {
 		ts.Sequence++
 		x.Sequence = ts.Sequence

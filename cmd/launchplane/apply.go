@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +22,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		parallelism       int
 		dryRun, refresh   bool
 		allowDestroy      bool
+		lockTimeout       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -36,8 +39,11 @@ Deleting a target's app (its Target file removed) is the policy action
 destroy, granted apart from apply; without a policy it needs --allow-destroy.
 An odoo prod app is backed up one last time before it is destroyed.
 
-An apply interrupted midway is finished by the next one, which observes the
-providers and does not repeat changes already made.`,
+A target another apply holds (in flight, its lease not expired) is refused
+at once (exit 3), or waited for with --lock-timeout. An apply interrupted
+midway is finished by the next one, which observes the providers, does not
+repeat changes already made, and records the interrupted apply; 'launchplane
+unlock' clears the mark of an apply known to be dead.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -59,6 +65,20 @@ providers and does not repeat changes already made.`,
 				}
 			} else if p, err = makePlan(ctx, e, cfg, snap, nil, refresh, true); err != nil {
 				return err
+			}
+			if lockTimeout > 0 {
+				waited, err := waitForHolders(ctx, e, ws, p.Targets(), lockTimeout)
+				if err != nil {
+					return err
+				}
+				if waited && !saved {
+					// the holder changed the state: plan again on it
+					snap = ws.snap
+					if p, err = makePlan(ctx, e, cfg, snap, nil, refresh, true); err != nil {
+						return err
+					}
+				}
+				snap = ws.snap
 			}
 			if !saved {
 				for _, d := range p.Diagnostics {
@@ -99,6 +119,7 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
+	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "wait up to this long for another live apply holding a target to finish (default: refuse at once, exit 3)")
 	cmd.Flags().BoolVar(&allowDestroy, "allow-destroy", false, "allow the plan to delete targets' apps when the state repository has no policy (with a policy, its destroy action decides)")
 	return cmd
 }
@@ -118,4 +139,46 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// waitForHolders waits, up to timeout, while another live apply holds
+// any of keys, re-reading the state repository with backoff. It reports
+// whether it waited (ws.snap is then the new tip); still held at the
+// timeout is a conflict (exit 3).
+func waitForHolders(ctx context.Context, e *env, ws *workspace, keys []string, timeout time.Duration) (bool, error) {
+	deadline := time.Now().Add(timeout)
+	delay := 100 * time.Millisecond
+	waited := false
+	for {
+		held, err := apply.LiveHolders(ws.snap, keys, now(e)())
+		if err != nil {
+			return waited, &exitErr{code: exitError, err: err}
+		}
+		if len(held) == 0 {
+			if waited {
+				fmt.Fprintln(e.stderr, "the other apply finished; planning again on the new state")
+			}
+			return waited, nil
+		}
+		if time.Now().After(deadline) {
+			return waited, &exitErr{code: exitConflict, err: fmt.Errorf("still held after waiting %s: %s: %w", timeout, strings.Join(held, "; "), state.ErrConflict)}
+		}
+		if !waited {
+			fmt.Fprintf(e.stderr, "waiting up to %s: %s\n", timeout, strings.Join(held, "; "))
+			waited = true
+		}
+		t := time.NewTimer(min(delay, time.Until(deadline)+time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return waited, &exitErr{code: exitError, err: ctx.Err()}
+		case <-t.C:
+		}
+		delay = min(2*delay, 2*time.Second)
+		snap, err := ws.store.Snapshot(ctx)
+		if err != nil {
+			return waited, &exitErr{code: exitError, err: err}
+		}
+		ws.snap = snap
+	}
 }

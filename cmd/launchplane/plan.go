@@ -104,16 +104,18 @@ refuses (exit 3) if the state of a planned target or the config changed since.
 // probe adds the notes of providers in a reduced mode (limitations).
 func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool) (*plan.Plan, error) {
 	var p *plan.Plan
+	var states map[string]*state.TargetState
 	var err error
 	red := redact.New()
 	if refresh {
-		p, _, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red})
+		p, states, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red})
 	} else {
-		p, _, err = apply.Plan(cfg, snap, only)
+		p, states, err = apply.Plan(cfg, snap, only)
 	}
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: red.Error(err)}
 	}
+	p.Diagnostics = append(p.Diagnostics, apply.InFlightNotes(states, now(e)())...)
 	if probe {
 		p.Diagnostics = append(p.Diagnostics, limitations(ctx, cfg, p)...)
 	}

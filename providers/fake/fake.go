@@ -84,12 +84,16 @@ type JobRun struct {
 
 // Fault fails Op on Target (empty: any target) the next Times calls with
 // Error. With Crash the process exits instead, as a killed runner would.
+// With Hold the call instead waits until the file Hold (relative to the
+// world file) exists, then runs: a slow apply a test lets finish when it
+// wants, without sleeping.
 type Fault struct {
 	Op     string `json:"op"`
 	Target string `json:"target,omitempty"`
 	Times  int    `json:"times"`
 	Error  string `json:"error,omitempty"`
 	Crash  bool   `json:"crash,omitempty"`
+	Hold   string `json:"hold,omitempty"`
 }
 
 // Provider is the fake.
@@ -198,6 +202,18 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 	if err != nil {
 		return p.fail(op, target, err)
 	}
+	if f := w.fault(op, target); f != nil && f.Hold != "" {
+		f.Times--
+		if err := p.save(w); err != nil {
+			return p.fail(op, target, err)
+		}
+		syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		fmt.Fprintf(os.Stderr, "fake %s: holding %s %s until %s exists\n", p.name, op, target, f.Hold)
+		if err := waitFile(ctx, filepath.Join(filepath.Dir(p.path), f.Hold)); err != nil {
+			return p.fail(op, target, err)
+		}
+		return p.update(ctx, op, target, mutate, fn)
+	}
 	if f := w.fault(op, target); f != nil {
 		f.Times--
 		if f.Crash {
@@ -221,6 +237,23 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 		return nil
 	}
 	return p.fail(op, target, p.save(w))
+}
+
+// waitFile waits until path exists (a Hold fault), polling: the test
+// creates it from another process.
+func waitFile(ctx context.Context, path string) error {
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // opNames are the operation names errors use, by fault op.
