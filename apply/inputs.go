@@ -160,8 +160,9 @@ func recheckHealth(desired plan.Desired, states map[string]*state.TargetState) {
 }
 
 // promotionWarnings warns in the plan about an app change of a promoted
-// target whose image is not the one recorded healthy on its from lane:
-// apply will refuse it.
+// target whose image is not the one recorded healthy on its from lane,
+// and that the plan does not give the from lane either: apply will refuse
+// it.
 func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 	for _, c := range p.Changes {
 		if c.Kind != plan.KindApp || c.Action == plan.NoOp || c.Action == plan.Delete {
@@ -174,6 +175,11 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 		}
 		src, err := ReadTarget(snap, product+"/"+t.Spec.Promote.From)
 		if err != nil {
+			continue
+		}
+		if plannedImage(p, product+"/"+t.Spec.Promote.From) == str(c.After, "image") {
+			// the from lane gets this image in the same apply, which
+			// promotes it once that lane proved it healthy: no refusal
 			continue
 		}
 		if src == nil || src.HealthyImage != str(c.After, "image") {
@@ -260,4 +266,15 @@ func odooDatabase(attrs map[string]any) string {
 	o, _ := attrs["odoo"].(map[string]any)
 	db, _ := o["database"].(string)
 	return db
+}
+
+// plannedImage is the image p gives key's app, "" when it does not
+// deploy one.
+func plannedImage(p *plan.Plan, key string) string {
+	for _, c := range p.Changes {
+		if c.Target == key && c.Kind == plan.KindApp && (c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace) {
+			return str(c.After, "image")
+		}
+	}
+	return ""
 }
