@@ -450,7 +450,14 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		} else {
 			res, err = httpHealth(ctx, str(c.After, "url"), timeout)
 		}
+		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+			// redacted before it is cut, so no secret is cut in half
+			res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
+		}
 		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
+		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+			ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
+		}
 		if err == nil && !res.Healthy {
 			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 		}
@@ -526,6 +533,24 @@ func num(m map[string]any, k string) int {
 // maxHealthBody is how much of a health answer is read.
 const maxHealthBody = 1 << 20
 
+// maxBodyKept is how much of an unhealthy answer's body is kept for the
+// excerpt; bodyExcerptLen is how many characters of it are shown.
+const (
+	maxBodyKept    = 4 << 10
+	bodyExcerptLen = 300
+)
+
+// bodyExcerpt is the first 300 characters of a (redacted) body, on one
+// line, valid UTF-8, with "…" when cut.
+func bodyExcerpt(body string) string {
+	s := strings.ToValidUTF8(strings.TrimSpace(body), "\uFFFD")
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > bodyExcerptLen {
+		s = string(r[:bodyExcerptLen]) + "…"
+	}
+	return s
+}
+
 // httpHealth polls url until it answers 2xx itself (redirects are not
 // followed) with a body that is not a JSON object whose "ok" is anything
 // but true, or the timeout passes, backing off between attempts.
@@ -554,17 +579,19 @@ func httpHealth(ctx context.Context, url string, timeout time.Duration) (provide
 			resp.Body.Close()
 			res.Status = resp.StatusCode
 			res.Detail = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			res.Body = string(body[:min(len(body), maxBodyKept)])
 			if resp.StatusCode/100 == 2 {
 				if why := healthBody(body); why != "" {
 					res.Detail += ": " + why
 				} else {
-					res.Healthy = true
+					res.Healthy, res.Body = true, ""
 					return res, nil
 				}
 			}
 		} else {
 			res.Status = 0
 			res.Detail = err.Error()
+			res.Body = ""
 		}
 		t := time.NewTimer(wait)
 		select {

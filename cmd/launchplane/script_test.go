@@ -466,6 +466,10 @@ func cmdHTTPBackend(ts *testscript.TestScript, neg bool, args []string) {
 	h.status.Store(http.StatusOK)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(int(h.status.Load()))
+		if b, _ := h.body.Load().(string); b != "" {
+			io.WriteString(w, b)
+			return
+		}
 		fmt.Fprintf(w, "hello from %s\n", name)
 	}))
 	ts.Defer(srv.Close)
@@ -536,17 +540,28 @@ func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
 
 type backendKey struct{}
 
-// backendHolder is the status the script's http-backend answers with.
-type backendHolder struct{ status atomic.Int32 }
+// backendHolder is the status and body the script's http-backend answers
+// with.
+type backendHolder struct {
+	status atomic.Int32
+	body   atomic.Value // string; "" means "hello from NAME"
+}
 
-// cmdHTTPStatus sets the status http-backend answers with: http-status CODE.
+// cmdHTTPStatus sets the status http-backend answers with, and the body
+// when given: http-status CODE [BODY].
 func cmdHTTPStatus(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: http-status CODE")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: http-status CODE [BODY]")
 	}
 	n, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	ts.Value(backendKey{}).(*backendHolder).status.Store(int32(n))
+	h := ts.Value(backendKey{}).(*backendHolder)
+	h.status.Store(int32(n))
+	body := ""
+	if len(args) == 2 {
+		body = args[1]
+	}
+	h.body.Store(body)
 }
 
 type dokployKey struct{}
