@@ -259,6 +259,10 @@ func preflight(rt drivers.Runtime, changes []plan.Change) error {
 		if _, ok := inst.(providers.Jobs); ok && str(c.After, "root") != "" {
 			continue
 		}
+		if c.After["final"] == true {
+			return fmt.Errorf("%s: its app is destroyed only after a final backup, and provider %s cannot take backups (no backups role, and no jobs role with spec.odoo.backup.root): nothing was changed",
+				c.Target, c.Provider)
+		}
 		problem := gateProblem(rt.Gate(), rt.Now(), maxAge)
 		if why := gateMismatch(rt.Gate(), c); why != "" && rt.Gate().Fresh(rt.Now(), maxAge) {
 			problem = "gate " + rt.Gate().Record + " was taken for another deployment: " + why
