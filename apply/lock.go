@@ -40,6 +40,10 @@ func LiveHolders(snap state.Snapshot, keys []string, now time.Time) ([]string, e
 func InFlightNotes(states map[string]*state.TargetState, now time.Time) []string {
 	var out []string
 	for _, key := range sortedKeys(states) {
+		for _, f := range states[key].Interrupted {
+			out = append(out, fmt.Sprintf("%s: the apply of %s started %s was cut off by %s (record %s); the next apply of %s records it as interrupted",
+				key, f.Actor, f.Started.UTC().Format("2006-01-02 15:04:05Z"), orUnlock(f.UnlockedBy), f.Record, key))
+		}
 		f := states[key].InFlight
 		switch {
 		case f == nil:
@@ -125,4 +129,11 @@ func recordKind(id string) string {
 		return id[:loc[0]]
 	}
 	return "deployment"
+}
+
+func orUnlock(id string) string {
+	if id == "" {
+		return "a later apply"
+	}
+	return id
 }
