@@ -252,9 +252,9 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 	}
 	now := o.Now()
 	for _, t := range targets {
-		if ts := r.states[t]; ts != nil && ts.InFlight != nil && now.Before(ts.InFlight.Expires) {
-			return fmt.Errorf("%s is being applied by %s since %s (record %s, held until %s): %w", t, ts.InFlight.Actor,
-				ts.InFlight.Started.Format(time.RFC3339), ts.InFlight.Record, ts.InFlight.Expires.Format(time.RFC3339), state.ErrConflict)
+		if ts := r.states[t]; ts != nil && ts.InFlight.Live(now) {
+			return fmt.Errorf("%s: %w (apply --lock-timeout D waits for it; if that apply is dead, 'launchplane unlock %s --reason TEXT' clears the mark)",
+				holderText(t, ts.InFlight), state.ErrConflict, t)
 		}
 	}
 	var errs []error
@@ -301,13 +301,24 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 }
 
 // driverOf is the driver of a target's product; a target no longer in the
-// config is torn down by generic-web.
+// config is torn down by generic-web, or by odoo when its recorded app is
+// an odoo tenant.
 func (r *run) driverOf(target string) drivers.Driver {
 	product, lane := state.SplitKey(target)
 	if t := r.o.Config.Target(product, lane); t != nil {
 		if p := r.o.Config.Product(t.Spec.Product); p != nil {
 			if d, ok := drivers.Lookup(p.Spec.Driver); ok {
 				return d
+			}
+		}
+	}
+	// A removed odoo target is torn down by odoo, which backs it up first.
+	if ts := r.states[target]; ts != nil {
+		for _, res := range ts.Resources {
+			if res.Kind == plan.KindApp && odooDatabase(res.Attrs) != "" {
+				if d, ok := drivers.Lookup("odoo"); ok {
+					return d
+				}
 			}
 		}
 	}
@@ -493,6 +504,10 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		} else {
 			cp := *ts
 			ts = &cp
+		}
+		if ts.InFlight != nil {
+			// a killed apply's mark: kept until its record is written
+			ts.Interrupted = append(slices.Clone(ts.Interrupted), *ts.InFlight)
 		}
 		ts.InFlight = &state.InFlight{Record: r.recordIDs[t], Plan: r.planID, Actor: r.o.Actor, Started: now, Expires: now.Add(r.o.Lease)}
 		ts.UpdatedAt = now

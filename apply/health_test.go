@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/redact"
 )
 
 // healthServer answers health requests with respond(n), n the 1-based
@@ -311,5 +312,24 @@ func TestHTTPHealthInvalidURLDoesNotPanic(t *testing.T) {
 				t.Fatalf("invalid URL %q called healthy", url)
 			}
 		})
+	}
+}
+
+// TestBodyExcerpt: 300 characters on one line, "…" when cut, and a secret
+// straddling the cut is redacted before the cut, never left half-shown.
+func TestBodyExcerpt(t *testing.T) {
+	if got := bodyExcerpt("  {\"ok\": false,\n  \"error\": \"db down\"}\n"); got != `{"ok": false, "error": "db down"}` {
+		t.Errorf("short body: %q", got)
+	}
+	long := strings.Repeat("é", 400)
+	if got := bodyExcerpt(long); got != strings.Repeat("é", 300)+"…" {
+		t.Errorf("long body: %d runes", len([]rune(got)))
+	}
+	secret := "canary-secret-value-4242"
+	body := strings.Repeat("x", 290) + secret
+	red := redact.New(secret)
+	got := bodyExcerpt(red.String(body))
+	if strings.Contains(got, "canary-s") {
+		t.Errorf("excerpt shows part of the secret: %q", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/launchplane/launchplane/config"
@@ -140,6 +141,7 @@ func PlanWith(cfg *config.Config, snap state.Snapshot, only map[string]bool, s S
 	recheckHealth(desired, states)
 	checked, notes := fingerprint(cfg, desired, recorded, s)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	finalBackups(cfg, p)
 	finishPlan(p, only, checked, notes)
 	decorate(cfg, snap, p, states)
 	return p, states, nil
@@ -178,8 +180,9 @@ func recheckHealth(desired plan.Desired, states map[string]*state.TargetState) {
 }
 
 // promotionWarnings warns in the plan about an app change of a promoted
-// target whose image is not the one recorded healthy on its from lane:
-// apply will refuse it.
+// target whose image is not the one recorded healthy on its from lane,
+// and that the plan does not give the from lane either: apply will refuse
+// it.
 func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 	for _, c := range p.Changes {
 		if c.Kind != plan.KindApp || c.Action == plan.NoOp || c.Action == plan.Delete {
@@ -194,6 +197,11 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 		if err != nil {
 			continue
 		}
+		if plannedImage(p, product+"/"+t.Spec.Promote.From) == str(c.After, "image") {
+			// the from lane gets this image in the same apply, which
+			// promotes it once that lane proved it healthy: no refusal
+			continue
+		}
 		if src == nil || src.HealthyImage != str(c.After, "image") {
 			healthy := "none"
 			if src != nil && src.HealthyImage != "" {
@@ -206,8 +214,8 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 }
 
 // decorate explains the plan: promotions apply would refuse, targets
-// rolled back on purpose, targets that need an operator or were left in
-// flight.
+// rolled back on purpose, targets that need an operator. In-flight marks
+// are explained by InFlightNotes, which needs the clock.
 func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[string]*state.TargetState) {
 	promotionWarnings(cfg, snap, p)
 	attachCauses(cfg, p, states)
@@ -225,8 +233,69 @@ func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[
 		if ts.Status == state.StatusNeedsOperator {
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s needs an operator: %s", key, ts.NeedsOperator))
 		}
-		if ts.InFlight != nil {
-			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s); the next apply reconciles it", key, ts.InFlight.Started.Format("2006-01-02 15:04:05Z"), ts.InFlight.Actor, ts.InFlight.Record))
+	}
+}
+
+// finalBackups puts a backup step before the destroy of an odoo prod
+// app (its Target file removed): the database is backed up, a gate used
+// by the destroy itself, before any of the target is deleted.
+func finalBackups(cfg *config.Config, p *plan.Plan) {
+	var out []plan.Change
+	for _, c := range p.Changes {
+		db := odooDatabase(c.Before)
+		_, lane := state.SplitKey(c.Target)
+		if c.Kind != plan.KindApp || c.Action != plan.Delete || lane != "prod" || db == "" {
+			continue
+		}
+		product, _ := state.SplitKey(c.Target)
+		root := ""
+		if pr := cfg.Product(product); pr != nil {
+			var o struct {
+				Backup struct {
+					Root string `json:"root"`
+				} `json:"backup"`
+			}
+			if json.Unmarshal(pr.Spec.Settings["odoo"], &o) == nil {
+				root = o.Backup.Root
+			}
+		}
+		after := map[string]any{"database": db, "max_age": "0s", "root": root, "final": true}
+		out = append(out, plan.Change{Address: c.Target + "/backup", Target: c.Target, Kind: plan.KindBackup, Action: plan.Run,
+			Reason: "final backup before the app is destroyed", Provider: c.Provider, After: after,
+			IdempotencyKey: plan.IdempotencyKey(c.Target, plan.Run, after)})
+	}
+	for _, b := range out {
+		first := -1
+		for i, c := range p.Changes {
+			if c.Target == b.Target {
+				first = i
+				break
+			}
+		}
+		for i := first; i < len(p.Changes) && p.Changes[i].Target == b.Target; i++ {
+			if c := &p.Changes[i]; c.Action != plan.NoOp && len(c.DependsOn) == 0 {
+				c.DependsOn = []string{b.Address}
+			}
+		}
+		p.Changes = slices.Insert(p.Changes, first, b)
+	}
+}
+
+// odooDatabase is the database an odoo app's recorded attrs name, "" for
+// an app of another driver.
+func odooDatabase(attrs map[string]any) string {
+	o, _ := attrs["odoo"].(map[string]any)
+	db, _ := o["database"].(string)
+	return db
+}
+
+// plannedImage is the image p gives key's app, "" when it does not
+// deploy one.
+func plannedImage(p *plan.Plan, key string) string {
+	for _, c := range p.Changes {
+		if c.Target == key && c.Kind == plan.KindApp && (c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace) {
+			return str(c.After, "image")
 		}
 	}
+	return ""
 }

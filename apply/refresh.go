@@ -42,6 +42,7 @@ func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, o
 	recheckHealth(desired, states)
 	checked, fpNotes := fingerprint(cfg, desired, recorded, o.Secrets)
 	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	finalBackups(cfg, p)
 	finishPlan(p, only, checked, fpNotes)
 	for i := range p.Changes {
 		if why, ok := drift[p.Changes[i].Address]; ok && p.Changes[i].Action != plan.NoOp {

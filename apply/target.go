@@ -274,6 +274,18 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	if t.r.o.Authorization != nil {
 		rec.Evidence["policy"] = t.r.o.Authorization
 	}
+	var cut []any
+	for _, f := range interruptedRuns(t.old) {
+		t.extra = append(t.extra, interruptedRecord(t.key, f, rec.ID, t.r.o.Now()))
+		cut = append(cut, f.Record)
+	}
+	ts.Interrupted = nil
+	if len(cut) > 0 {
+		if rec.Evidence == nil {
+			rec.Evidence = map[string]any{}
+		}
+		rec.Evidence["interrupted"] = cut
+	}
 	for _, x := range t.extra {
 		ts.Sequence++
 		x.Sequence = ts.Sequence
@@ -284,8 +296,10 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	ts.InFlight = nil
 	ts.UpdatedAt = t.r.o.Now()
 	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
-	if len(t.resources) == 0 && !failed && ts.Gate == nil {
-		res.ts = nil // everything was removed: so is the target file
+	if len(t.resources) == 0 && !failed && (ts.Gate == nil || ts.Gate.UsedBy != "") {
+		// everything was removed: so is the target file (a final backup
+		// before a destroy stays in its backup-gate record)
+		res.ts = nil
 	}
 	return res
 }
@@ -457,7 +471,14 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		// detail is made of the (public) URL, the status and Go's transport
 		// errors: not redacted, so a secret equal to a domain label does
 		// not mask the URL; the last guard of the write still applies
+		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+			// redacted before it is cut, so no secret is cut in half
+			res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
+		}
 		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
+		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+			ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
+		}
 		if err == nil && !res.Healthy {
 			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 		}
@@ -533,6 +554,24 @@ func num(m map[string]any, k string) int {
 // maxHealthBody is how much of a health answer is read.
 const maxHealthBody = 1 << 20
 
+// maxBodyKept is how much of an unhealthy answer's body is kept for the
+// excerpt; bodyExcerptLen is how many characters of it are shown.
+const (
+	maxBodyKept    = 4 << 10
+	bodyExcerptLen = 300
+)
+
+// bodyExcerpt is the first 300 characters of a (redacted) body, on one
+// line, valid UTF-8, with "…" when cut.
+func bodyExcerpt(body string) string {
+	s := strings.ToValidUTF8(strings.TrimSpace(body), "\uFFFD")
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > bodyExcerptLen {
+		s = string(r[:bodyExcerptLen]) + "…"
+	}
+	return s
+}
+
 // httpHealth polls url until it answers 2xx itself (redirects are not
 // followed) with a body that is not a JSON object whose "ok" is anything
 // but true, or the timeout passes, backing off between attempts.
@@ -561,17 +600,19 @@ func httpHealth(ctx context.Context, url string, timeout time.Duration) (provide
 			resp.Body.Close()
 			res.Status = resp.StatusCode
 			res.Detail = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			res.Body = string(body[:min(len(body), maxBodyKept)])
 			if resp.StatusCode/100 == 2 {
 				if why := healthBody(body); why != "" {
 					res.Detail += ": " + why
 				} else {
-					res.Healthy = true
+					res.Healthy, res.Body = true, ""
 					return res, nil
 				}
 			}
 		} else {
 			res.Status = 0
 			res.Detail = err.Error()
+			res.Body = ""
 		}
 		t := time.NewTimer(wait)
 		select {

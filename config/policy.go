@@ -14,6 +14,17 @@ type PolicySpec struct {
 	// nothing verifies; they still need a rule that matches them.
 	AllowLocal bool         `json:"allowLocal"`
 	Rules      []PolicyRule `json:"rules"`
+	// OIDC is the token issuer and audience trusted; nil means GitHub
+	// Actions' issuer and audience launchplane. Nothing in the caller's
+	// environment can add an issuer.
+	OIDC *PolicyOIDC `json:"oidc,omitempty"`
+}
+
+// PolicyOIDC names the one OIDC issuer whose tokens the policy trusts,
+// and the audience they must be for; "" means the default.
+type PolicyOIDC struct {
+	Issuer   string `json:"issuer,omitempty"`
+	Audience string `json:"audience,omitempty"`
 }
 
 // PolicyRule allows what Allow lists to callers that Match describes.
@@ -32,6 +43,10 @@ type PolicyMatch struct {
 	Environment *string `json:"environment,omitempty"`
 	Workflow    *string `json:"workflow,omitempty"`
 	Actor       *string `json:"actor,omitempty"`
+	// Local makes the rule one for local identities (outside GitHub
+	// Actions, under allowLocal): only they meet it, and a local identity
+	// meets no other rule.
+	Local bool `json:"local,omitempty"`
 }
 
 // PolicyAllow lists what a rule allows. An empty list allows nothing;

@@ -179,6 +179,21 @@ func (p *Plan) Summary() Summary {
 	return s
 }
 
+// Destroys reports whether the change destroys a target's app: a delete
+// or a replace of it (SPEC §4: marked loudly in every output).
+func (c Change) Destroys() bool { return c.Kind == KindApp && c.Action.IsDestructive() }
+
+// Destructive lists the addresses of the changes that destroy an app.
+func (p *Plan) Destructive() []string {
+	var out []string
+	for _, c := range p.Changes {
+		if c.Destroys() {
+			out = append(out, c.Address)
+		}
+	}
+	return out
+}
+
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
 	for _, c := range p.Changes {

@@ -22,10 +22,6 @@ const (
 	DefaultIssuer = "https://token.actions.githubusercontent.com"
 	// Audience is the audience Launchplane requests and requires.
 	Audience = "launchplane"
-	// IssuerEnv overrides the issuer (GHES: https://HOSTNAME/_services/token;
-	// tests: an oidctest issuer). A non-default issuer is recorded in the
-	// identity.
-	IssuerEnv = "LAUNCHPLANE_OIDC_ISSUER"
 )
 
 // Variables the runner sets when the job has permissions: id-token: write.
@@ -40,8 +36,10 @@ const maxTokenResponse = 64 << 10
 // Verifier says how to obtain and verify the Actions OIDC token. The zero
 // value is ready to use.
 type Verifier struct {
-	// Issuer is the expected issuer; "" means $LAUNCHPLANE_OIDC_ISSUER,
-	// else DefaultIssuer. Its keys are found by OIDC discovery.
+	// Issuer is the one issuer trusted (the policy's spec.oidc.issuer);
+	// "" means DefaultIssuer. Its keys are found by OIDC discovery. It
+	// never comes from the environment: whoever runs the process could
+	// name an issuer of their own.
 	Issuer string
 	// Audience is the audience requested and required; "" means Audience.
 	Audience string
@@ -88,9 +86,6 @@ func FromActions(ctx context.Context, getenv func(string) string, v Verifier) (I
 		return Identity{}, fmt.Errorf("running in GitHub Actions but %s is not set: the job needs permissions: id-token: write so launchplane can prove who runs it (pull requests from forks never get one)", missing)
 	}
 	issuer := v.Issuer
-	if issuer == "" {
-		issuer = getenv(IssuerEnv)
-	}
 	if issuer == "" {
 		issuer = DefaultIssuer
 	}
@@ -230,15 +225,16 @@ func explainVerify(err error, raw, issuer, aud string) error {
 	if errors.As(err, &expired) {
 		return fmt.Errorf("the Actions OIDC token expired at %s: %w", expired.Expiry.UTC().Format(time.RFC3339), err)
 	}
+	c := unverifiedClaims(raw)
+	if c != nil && c.Issuer != issuer {
+		return fmt.Errorf("the Actions OIDC token was issued by %q, not by the trusted issuer %s (the policy's spec.oidc.issuer): %w", c.Issuer, issuer, err)
+	}
 	if strings.HasPrefix(err.Error(), "failed to verify signature") {
 		return fmt.Errorf("the Actions OIDC token is not signed by any key %s publishes (unknown signing key): %w", issuer, err)
 	}
-	c := unverifiedClaims(raw)
 	switch {
 	case c == nil:
 		return fmt.Errorf("the Actions OIDC token is malformed: %w", err)
-	case c.Issuer != issuer:
-		return fmt.Errorf("the Actions OIDC token was issued by %q, not %s: %w", c.Issuer, issuer, err)
 	case !slices.Contains(c.Audience, aud):
 		return fmt.Errorf("the Actions OIDC token is for audience %q, not %q: %w", c.Audience, aud, err)
 	}

@@ -69,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 
 // verifier checks at now, through the recording transport.
 func (f *fixture) verifier(now time.Time) policy.Verifier {
-	return policy.Verifier{Client: &http.Client{Transport: f.rec}, Now: func() time.Time { return now }}
+	return policy.Verifier{Issuer: f.iss.URL(), Client: &http.Client{Transport: f.rec}, Now: func() time.Time { return now }}
 }
 
 // assertNoSecrets fails when err repeats a request token or any token
@@ -204,7 +204,7 @@ func TestFromActionsRejects(t *testing.T) {
 			setup: func(f *fixture) (oidctest.Grant, policy.Verifier) {
 				return f.iss.Grant(oidctest.Token{Claims: oidctest.Claims("acme/platform", "refs/heads/main", "push"), Issuer: policy.DefaultIssuer}), f.verifier(t0)
 			},
-			want: []string{`was issued by "https://token.actions.githubusercontent.com", not http://127.0.0.1`},
+			want: []string{`was issued by "https://token.actions.githubusercontent.com", not by the trusted issuer http://127.0.0.1`},
 		},
 		{
 			name: "discovery names another issuer",
@@ -260,8 +260,6 @@ func TestFromActionsRejects(t *testing.T) {
 					return g.RequestURL
 				case "ACTIONS_ID_TOKEN_REQUEST_TOKEN":
 					return g.RequestToken
-				case "LAUNCHPLANE_OIDC_ISSUER":
-					return g.IssuerURL
 				}
 				return ""
 			}
@@ -316,9 +314,8 @@ func TestFromActionsRedactsEndpointErrors(t *testing.T) {
 			env := map[string]string{
 				"ACTIONS_ID_TOKEN_REQUEST_URL":   srv.URL + "/idtoken?api-version=2.0",
 				"ACTIONS_ID_TOKEN_REQUEST_TOKEN": reqToken,
-				"LAUNCHPLANE_OIDC_ISSUER":        iss.URL(),
 			}
-			_, err := policy.FromActions(context.Background(), func(k string) string { return env[k] }, policy.Verifier{})
+			_, err := policy.FromActions(context.Background(), func(k string) string { return env[k] }, policy.Verifier{Issuer: iss.URL()})
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -379,3 +376,27 @@ func TestResolve(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// TestFromActionsIgnoresIssuerFromEnvironment: an issuer anyone can run,
+// named in the environment, adds nothing to what the verifier trusts; its
+// token is refused as issued by another issuer.
+func TestFromActionsIgnoresIssuerFromEnvironment(t *testing.T) {
+	f := newFixture(t)
+	forged := oidctest.NewIssuer()
+	defer forged.Close()
+	forged.SetNow(func() time.Time { return t0 })
+	g := forged.Grant(oidctest.Token{Claims: oidctest.Claims("acme/platform", "refs/heads/main", "push")})
+	env := map[string]string{
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   g.RequestURL,
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": g.RequestToken,
+		"LAUNCHPLANE_OIDC_ISSUER":        forged.URL(),
+		"LAUNCHPLANE_OIDC_AUDIENCE":      "launchplane",
+	}
+	id, err := policy.FromActions(context.Background(), func(k string) string { return env[k] }, f.verifier(t0))
+	if err == nil {
+		t.Fatalf("FromActions = %+v, want a refusal", id)
+	}
+	if want := "issued by \"" + forged.URL() + "\", not by the trusted issuer " + f.iss.URL(); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+}

@@ -25,6 +25,10 @@ const (
 	ActionRollback = "rollback"
 	ActionPreview  = "preview"
 	ActionPromote  = "promote"
+	// ActionDestroy deletes a target's app (a Target file removed).
+	ActionDestroy = "destroy"
+	// ActionUnlock clears an apply's in-flight mark (unlock).
+	ActionUnlock = "unlock"
 )
 
 // LanePreview is the lane a Request names for a pull-request preview;
@@ -100,7 +104,8 @@ const maxExplained = 10
 //     lists holds req's value or "*"; an empty list allows nothing, and an
 //     empty request field is allowed by nothing;
 //   - a local identity is denied unless spec.allowLocal is true, and then
-//     still needs a matching rule, with the fields known locally;
+//     still needs a matching rule that says local: true, with the fields
+//     known locally; a rule with local: true is met by nothing else;
 //   - an identity of no known source is denied.
 func Evaluate(p *Policy, id Identity, req Request) Decision {
 	if p == nil {
@@ -125,6 +130,14 @@ func Evaluate(p *Policy, id Identity, req Request) Decision {
 	var why []string
 	for i, r := range p.Spec.Rules {
 		matched, miss := matchRule(r.Match, id)
+		if matched && r.Match.Local != (id.Source == SourceLocal) {
+			matched = false
+			if r.Match.Local {
+				miss = "is for local identities (local: true), and the caller is verified by OIDC"
+			} else {
+				miss = "matches, but is not for local identities: only a rule with local: true accepts one"
+			}
+		}
 		if !matched {
 			if len(why) < maxExplained {
 				why = append(why, fmt.Sprintf("%s %s", ruleName(p, i), miss))

@@ -200,11 +200,27 @@ func TestEvaluate(t *testing.T) {
 			rule: -1, reason: []string{"repository (want acme/platform, got none)"},
 		},
 		{
-			name: "local identity with allowLocal and a matching rule",
-			policy: with(one(config.PolicyRule{Match: config.PolicyMatch{Repository: s("acme/platform"), Actor: s("alice@laptop")}, Allow: anyAllow}),
+			name: "local identity with allowLocal and a matching local rule",
+			policy: with(one(config.PolicyRule{Match: config.PolicyMatch{Repository: s("acme/platform"), Actor: s("alice@laptop"), Local: true}, Allow: anyAllow}),
 				func(p *Policy) { p.Spec.AllowLocal = true }),
 			id: Identity{Source: SourceLocal, Actor: "alice@laptop", Repository: "acme/platform"}, req: applyProd,
 			allowed: true, rule: 0,
+		},
+		{
+			// a checkout whose origin says acme/platform is not CI: a rule
+			// written for CI (no local: true) is never met by it
+			name: "local identity never meets a rule written for CI",
+			policy: with(one(config.PolicyRule{Match: config.PolicyMatch{Repository: s("acme/platform")}, Allow: anyAllow}),
+				func(p *Policy) { p.Spec.AllowLocal = true }),
+			id: Identity{Source: SourceLocal, Actor: "mallory@laptop", Repository: "acme/platform", Ref: "refs/heads/main"}, req: applyProd,
+			rule: -1, reason: []string{"rule 1 matches, but is not for local identities: only a rule with local: true accepts one"},
+		},
+		{
+			name: "an OIDC identity never meets a local rule",
+			policy: with(one(config.PolicyRule{Match: config.PolicyMatch{Repository: s("acme/platform"), Local: true}, Allow: anyAllow}),
+				func(p *Policy) { p.Spec.AllowLocal = true }),
+			id: mainPush, req: applyProd,
+			rule: -1, reason: []string{"is for local identities (local: true)"},
 		},
 		{
 			name:   "local identity with allowLocal does not match event rules",

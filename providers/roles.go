@@ -84,6 +84,9 @@ type HealthResult struct {
 	Status   int
 	Latency  time.Duration
 	Detail   string
+	// Body is the start of the last unhealthy answer's body (at most
+	// 4 KiB), "" when there was none; callers redact it before showing it.
+	Body string
 }
 
 // HealthChecker is optional: a provider that can answer health for its

@@ -73,6 +73,9 @@ func Human(w io.Writer, p *plan.Plan, colour bool) {
 		}
 		sym := fmt.Sprintf("%-3s", Symbol(c.Action))
 		fmt.Fprintf(w, "  %s %-11s %s  (%s)\n", paint(color(c.Action), sym), c.Kind, c.Address, humanReason(c))
+		if c.Destroys() {
+			fmt.Fprintf(w, "        %s\n", paint(red+bold, "!! "+DestroyNote(c)))
+		}
 		for _, d := range c.Diff {
 			if key, from, to, ok := Rotation(d); ok {
 				fmt.Fprintf(w, "        secrets.%s: fingerprint %s→%s\n", key, from, to)
@@ -82,6 +85,27 @@ func Human(w io.Writer, p *plan.Plan, colour bool) {
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
+	if line := DestroyLine(p); line != "" {
+		fmt.Fprintf(w, "%s\n", paint(red+bold, line))
+	}
+}
+
+// DestroyNote says what a destructive change destroys.
+func DestroyNote(c plan.Change) string {
+	if c.Action == plan.Replace {
+		return "DESTROYS the running app of " + c.Target + " and creates it anew"
+	}
+	return "DESTROYS the app of " + c.Target
+}
+
+// DestroyLine is the warning under the summary of a plan that destroys
+// apps, "" when it destroys none.
+func DestroyLine(p *plan.Plan) string {
+	d := p.Destructive()
+	if len(d) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: this plan destroys %d app(s): %s. Apply needs the policy action destroy (without a policy: apply --allow-destroy).", len(d), strings.Join(d, ", "))
 }
 
 // SummaryLine is "Plan: 1 to create, 2 to update, ...".

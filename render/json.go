@@ -52,6 +52,9 @@ type ChangeJSON struct {
 	DependsOn      []string         `json:"depends_on"`
 	IdempotencyKey string           `json:"idempotency_key"`
 	Cause          *CauseJSON       `json:"cause,omitempty"`
+	// Destructive marks a change that destroys an app (delete or
+	// replace); informational, recomputed from kind and action on read.
+	Destructive bool `json:"destructive,omitempty"`
 }
 
 // SummaryJSON counts changes by action, in a fixed key order.
@@ -62,6 +65,8 @@ type SummaryJSON struct {
 	Delete  int `json:"delete"`
 	Run     int `json:"run"`
 	Noop    int `json:"noop"`
+	// Destroy lists the addresses of the apps the plan destroys.
+	Destroy []string `json:"destroy,omitempty"`
 }
 
 // ToJSON converts a plan to its wire form.
@@ -75,7 +80,7 @@ func ToJSON(p *plan.Plan) PlanJSON {
 		SecretsChecked: p.SecretsChecked,
 		Refreshed:      p.Refreshed,
 		Changes:        []ChangeJSON{},
-		Summary:        SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp]},
+		Summary:        SummaryJSON{Create: s[plan.Create], Update: s[plan.Update], Replace: s[plan.Replace], Delete: s[plan.Delete], Run: s[plan.Run], Noop: s[plan.NoOp], Destroy: p.Destructive()},
 		Diagnostics:    append([]string{}, p.Diagnostics...),
 	}
 	for _, c := range p.Changes {
@@ -90,7 +95,8 @@ func ToJSON(p *plan.Plan) PlanJSON {
 		out.Changes = append(out.Changes, ChangeJSON{
 			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: c.Action.String(), Reason: c.Reason,
 			Provider: c.Provider, Before: c.Before, After: c.After, Diff: diff, DependsOn: deps, IdempotencyKey: c.IdempotencyKey,
-			Cause: causeJSON(c.Cause),
+			Cause:       causeJSON(c.Cause),
+			Destructive: c.Destroys(),
 		})
 	}
 	return out

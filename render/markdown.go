@@ -117,6 +117,9 @@ func mdHead(p *plan.Plan, opts MarkdownOptions) string {
 	if p.HasChanges() {
 		summary = "**" + strings.TrimSuffix(SummaryLine(p), ".") + "**"
 	}
+	if line := DestroyLine(p); line != "" {
+		summary += "\n> [!CAUTION]\n> **" + mdText(line, mdTextMax) + "**\n"
+	}
 	return h + "\n\n" + summary + "\n\n" + mdBinding(p) + "\n"
 }
 
@@ -143,8 +146,12 @@ func mdTable(target string, changes []plan.Change, opts MarkdownOptions) string 
 	b.WriteString("\n#### " + mdCode(target) + "\n\n")
 	b.WriteString("| | resource | action | reason |\n|---|---|---|---|\n")
 	for _, c := range changes {
+		action := mdText(c.Action.String(), mdTextMax)
+		if c.Destroys() {
+			action = "**" + action + " (DESTROYS the app)**"
+		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n",
-			Symbol(c.Action), mdCode(c.Address), mdText(c.Action.String(), mdTextMax), mdReason(c, opts))
+			Symbol(c.Action), mdCode(c.Address), action, mdReason(c, opts))
 	}
 	return b.String()
 }

@@ -87,10 +87,10 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 		},
 		{
 			name: "unknown lane and action",
-			src:  head + "  rules:\n    - match: {repository: acme/platform}\n      allow: {products: [shop], lanes: [staging], actions: [destroy]}\n",
+			src:  head + "  rules:\n    - match: {repository: acme/platform}\n      allow: {products: [shop], lanes: [staging], actions: [deploy]}\n",
 			want: []string{
 				"policy.yaml:7:41: spec.rules[0].allow.lanes[0]: must be one of: *, testing, prod, preview; got \"staging\"",
-				"policy.yaml:7:61: spec.rules[0].allow.actions[0]: must be one of: *, apply, rollback, preview, promote; got \"destroy\"",
+				"policy.yaml:7:61: spec.rules[0].allow.actions[0]: must be one of: *, apply, destroy, rollback, preview, promote, unlock; got \"deploy\"",
 			},
 		},
 		{
@@ -106,7 +106,16 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 		{
 			name: "unknown field",
 			src:  head + "  allowlocal: true\n  rules: []\n",
-			want: []string{"policy.yaml:5:3: spec.allowlocal: unknown field; did you mean allowLocal? (allowed: allowLocal, rules)"},
+			want: []string{"policy.yaml:5:3: spec.allowlocal: unknown field; did you mean allowLocal? (allowed: allowLocal, oidc, rules)"},
+		},
+		{
+			name: "oidc issuer not a URL, empty audience, unknown key",
+			src:  head + "  oidc: {issuer: token.example.com, audience: \"\", keys: x}\n  rules: []\n",
+			want: []string{
+				`policy.yaml:5:18: spec.oidc.issuer: "token.example.com" does not match ^https?://[^\s]+$`,
+				`policy.yaml:5:47: spec.oidc.audience: must not be empty; got ""`,
+				"policy.yaml:5:51: spec.oidc.keys: unknown field (allowed: audience, issuer)",
+			},
 		},
 		{
 			name: "allowLocal not a boolean",
@@ -206,5 +215,22 @@ func TestLoadPolicyEmptyFieldsWarn(t *testing.T) {
 	id := policy.Identity{Source: policy.SourceGitHubOIDC, Repository: "acme/platform"}
 	if d := policy.Evaluate(p, id, policy.Request{Action: "apply", Product: "shop", Lane: "prod"}); d.Allowed {
 		t.Errorf("an empty ref allowed %+v", d)
+	}
+}
+
+// TestLoadPolicyOIDCAndLocal: spec.oidc and match.local decode.
+func TestLoadPolicyOIDCAndLocal(t *testing.T) {
+	src := "apiVersion: launchplane.dev/v1\nkind: Policy\nmetadata: {name: default}\nspec:\n  allowLocal: true\n" +
+		"  oidc: {issuer: https://ghes.example.com/_services/token, audience: deploys}\n  rules:\n" +
+		"    - match: {repository: acme/platform, local: true}\n      allow: {products: [shop], lanes: [testing], actions: [apply, destroy, unlock]}\n"
+	p, ds := LoadPolicy("policy.yaml", []byte(src))
+	if p == nil || ds.HasErrors() {
+		t.Fatalf("LoadPolicy = %v, %v", p, ds)
+	}
+	if o := p.Spec.OIDC; o == nil || o.Issuer != "https://ghes.example.com/_services/token" || o.Audience != "deploys" {
+		t.Errorf("oidc = %+v", p.Spec.OIDC)
+	}
+	if !p.Spec.Rules[0].Match.Local {
+		t.Errorf("match.local not decoded: %+v", p.Spec.Rules[0].Match)
 	}
 }

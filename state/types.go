@@ -49,9 +49,13 @@ type TargetState struct {
 	// Sequence is the number of the last record written for the target;
 	// each record carries the next one, so a target's records order
 	// exactly, whatever the clock says.
-	Sequence  int64     `json:"sequence,omitempty"`
-	InFlight  *InFlight `json:"in_flight,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Sequence int64     `json:"sequence,omitempty"`
+	InFlight *InFlight `json:"in_flight,omitempty"`
+	// Interrupted are applies that held the target and never finished
+	// (killed, or cut off by unlock) whose announced records the next
+	// apply writes, with outcome interrupted.
+	Interrupted []InFlight `json:"interrupted,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 	// ConfigFile is the config file (relative to the config dir) of the
 	// Target last applied, so a plan that deletes the target cites it.
 	ConfigFile string `json:"config_file,omitempty"`
@@ -106,7 +110,12 @@ type InFlight struct {
 	Actor   string    `json:"actor"`
 	Started time.Time `json:"started"`
 	Expires time.Time `json:"expires"`
+	// UnlockedBy is the unlock record that cleared the mark, when one did.
+	UnlockedBy string `json:"unlocked_by,omitempty"`
 }
+
+// Live reports whether the mark still holds the target at now.
+func (f *InFlight) Live(now time.Time) bool { return f != nil && now.Before(f.Expires) }
 
 // Record is records/<product>/<lane>/<id>.json: one append-only account
 // of a deployment, rollback, backup gate, promotion or preview.
@@ -153,6 +162,10 @@ const (
 	// "success".
 	OutcomeRendered = "rendered"
 )
+
+// OutcomeInterrupted is the outcome of the record of an apply that never
+// finished, written by the apply that reconciled it.
+const OutcomeInterrupted = "interrupted"
 
 // SortRecords orders records newest first: by start time, then by their
 // target's sequence, then by id.

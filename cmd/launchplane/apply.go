@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +22,8 @@ func newApplyCmd(e *env) *cobra.Command {
 		dryRun, refresh   bool
 		expectHash        string
 		x                 applyCLI
+		allowDestroy      bool
+		lockTimeout       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -40,8 +44,15 @@ approved elsewhere (the pull request's comment). A plan made without secret
 values (rotation not checked) binds to a plan made now the same way; the
 secret rotations found now are applied too, and listed.
 
-An apply interrupted midway is finished by the next one, which observes the
-providers and does not repeat changes already made.`,
+Deleting a target's app (its Target file removed) is the policy action
+destroy, granted apart from apply; without a policy it needs --allow-destroy.
+An odoo prod app is backed up one last time before it is destroyed.
+
+A target another apply holds (in flight, its lease not expired) is refused
+at once (exit 3), or waited for with --lock-timeout. An apply interrupted
+midway is finished by the next one, which observes the providers, does not
+repeat changes already made, and records the interrupted apply; 'launchplane
+unlock' clears the mark of an apply known to be dead.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -68,57 +79,82 @@ providers and does not repeat changes already made.`,
 			secrets := apply.Secrets{Getenv: e.getenv, Key: key}
 			var p *plan.Plan
 			saved := len(args) == 1
+			// makeIt is the plan to run: a saved plan verified and bound, a
+			// plan bound to --expect-plan-hash, or a plan made now; of the
+			// state at ws.snap.
 			var b *bound
-			switch {
-			case saved:
-				file, err := loadPlanFile(args[0])
-				if err != nil {
-					return err
-				}
-				if expectHash != "" && file.FileHash != expectHash {
-					return &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", args[0], file.FileHash, expectHash, apply.ErrStale)}
-				}
-				if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, file); err != nil {
-					return staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
-				}
-				var only map[string]bool
-				for _, t := range file.Only {
-					if only == nil {
-						only = map[string]bool{}
+			makeIt := func() (*plan.Plan, bool, error) {
+				b = nil
+				switch {
+				case saved:
+					file, err := loadPlanFile(args[0])
+					if err != nil {
+						return nil, false, err
 					}
-					only[t] = true
-				}
-				if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, file.FileHash, args[0], file); err != nil {
-					return err
-				}
-			default:
-				only, some, err := x.only(ws.cfg, ws.snap)
-				if err != nil {
-					return err
-				}
-				if !some {
-					x.noTargets(e)
-					return nil
-				}
-				if expectHash != "" {
+					if expectHash != "" && file.FileHash != expectHash {
+						return nil, false, &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", args[0], file.FileHash, expectHash, apply.ErrStale)}
+					}
+					if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, file); err != nil {
+						return nil, false, staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
+					}
+					var only map[string]bool
+					for _, t := range file.Only {
+						if only == nil {
+							only = map[string]bool{}
+						}
+						only[t] = true
+					}
+					if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, file.FileHash, args[0], file); err != nil {
+						return nil, false, err
+					}
+					return b.plan, true, nil
+				default:
+					only, some, err := x.only(ws.cfg, ws.snap)
+					if err != nil || !some {
+						return nil, some, err
+					}
+					if expectHash == "" {
+						p, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets)
+						return p, true, err
+					}
 					// The approved plan is the whole one (of --target's
 					// selection); a shard runs its part of it once bound.
 					whole, err := targetFilter(ws.cfg, ws.snap, x.targets)
 					if err != nil {
-						return &exitErr{code: exitError, err: err}
+						return nil, false, &exitErr{code: exitError, err: err}
 					}
 					if b, err = bindPlan(ctx, e, ws, whole, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
-						return err
+						return nil, false, err
 					}
 					if x.shard != "" {
 						b.plan = b.plan.Restrict(only)
 					}
-				} else if p, err = makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets); err != nil {
-					return err
+					return b.plan, true, nil
 				}
 			}
-			if b != nil {
-				p = b.plan
+			p, some, err := makeIt()
+			if err != nil {
+				return err
+			}
+			if !some {
+				x.noTargets(e)
+				return nil
+			}
+			if lockTimeout > 0 {
+				waited, err := waitForHolders(ctx, e, ws, p.Targets(), lockTimeout)
+				if err != nil {
+					return err
+				}
+				if waited {
+					// the holder changed the state: plan (or bind) again on it
+					if p, some, err = makeIt(); err != nil {
+						return err
+					}
+					if !some {
+						x.noTargets(e)
+						return nil
+					}
+				}
 			}
 			for _, d := range p.Diagnostics {
 				fmt.Fprintln(e.stderr, "warning: "+d)
@@ -142,7 +178,7 @@ providers and does not repeat changes already made.`,
 					return err
 				}
 			}
-			authz, err := authorize(ctx, e, dir, ws.store, ws.snap, "apply", p.Targets())
+			authz, err := authorizeApply(ctx, e, dir, ws.store, ws.snap, p, allowDestroy)
 			if err != nil {
 				return err
 			}
@@ -190,6 +226,8 @@ providers and does not repeat changes already made.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
 	cmd.Flags().StringVar(&expectHash, "expect-plan-hash", "", "refuse (exit 3) unless the plan to run has this plan hash (the approved plan's)")
+	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "wait up to this long for another live apply holding a target to finish (default: refuse at once, exit 3)")
+	cmd.Flags().BoolVar(&allowDestroy, "allow-destroy", false, "allow the plan to delete targets' apps when the state repository has no policy (with a policy, its destroy action decides)")
 	x.flags(cmd)
 	return cmd
 }
@@ -209,4 +247,46 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// waitForHolders waits, up to timeout, while another live apply holds
+// any of keys, re-reading the state repository with backoff. It reports
+// whether it waited (ws.snap is then the new tip); still held at the
+// timeout is a conflict (exit 3).
+func waitForHolders(ctx context.Context, e *env, ws *workspace, keys []string, timeout time.Duration) (bool, error) {
+	deadline := time.Now().Add(timeout)
+	delay := 100 * time.Millisecond
+	waited := false
+	for {
+		held, err := apply.LiveHolders(ws.snap, keys, now(e)())
+		if err != nil {
+			return waited, &exitErr{code: exitError, err: err}
+		}
+		if len(held) == 0 {
+			if waited {
+				fmt.Fprintln(e.stderr, "the other apply finished; planning again on the new state")
+			}
+			return waited, nil
+		}
+		if time.Now().After(deadline) {
+			return waited, &exitErr{code: exitConflict, err: fmt.Errorf("still held after waiting %s: %s: %w", timeout, strings.Join(held, "; "), state.ErrConflict)}
+		}
+		if !waited {
+			fmt.Fprintf(e.stderr, "waiting up to %s: %s\n", timeout, strings.Join(held, "; "))
+			waited = true
+		}
+		t := time.NewTimer(min(delay, time.Until(deadline)+time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return waited, &exitErr{code: exitError, err: ctx.Err()}
+		case <-t.C:
+		}
+		delay = min(2*delay, 2*time.Second)
+		snap, err := ws.store.Snapshot(ctx)
+		if err != nil {
+			return waited, &exitErr{code: exitError, err: err}
+		}
+		ws.snap = snap
+	}
 }

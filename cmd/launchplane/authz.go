@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/schema"
@@ -38,7 +39,11 @@ func authorize(ctx context.Context, e *env, cfgDir string, store state.Store, sn
 		return nil, &exitErr{code: exitError, err: fmt.Errorf("%s in the state repository is invalid: nothing is allowed until it is fixed", policyFile)}
 	}
 	repo, ref := localCheckout(cfgDir)
-	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref})
+	var v policy.Verifier // the issuer trusted is the policy's, never the environment's
+	if o := pol.Spec.OIDC; o != nil {
+		v.Issuer, v.Audience = o.Issuer, o.Audience
+	}
+	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref, Verifier: v})
 	if err != nil {
 		err = fmt.Errorf("policy: cannot establish who is applying: %w", err)
 		denied(ctx, e, store, snap, keys, err.Error(), map[string]any{"action": action, "decision": "denied", "identity": "unverified"})
@@ -119,4 +124,53 @@ func actorOf(e *env, authz map[string]any) string {
 		return id
 	}
 	return actor(e)
+}
+
+// authorizeApply authorizes an apply: the policy action apply for every
+// target the plan changes, except those whose app it deletes, which need
+// the action destroy (granted apart from apply). Without a policy a
+// destroy needs --allow-destroy; the refusal is exit 4 like a policy's.
+func authorizeApply(ctx context.Context, e *env, cfgDir string, store state.Store, snap state.Snapshot, p *plan.Plan, allowDestroy bool) (map[string]any, error) {
+	destroyed := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Kind == plan.KindApp && c.Action == plan.Delete {
+			destroyed[c.Target] = true
+		}
+	}
+	var applyKeys, destroyKeys []string
+	for _, t := range p.Targets() {
+		if destroyed[t] {
+			destroyKeys = append(destroyKeys, t)
+		} else {
+			applyKeys = append(applyKeys, t)
+		}
+	}
+	if len(destroyKeys) > 0 {
+		if _, err := snap.ReadFile(policyFile); errors.Is(err, state.ErrNotFound) && !allowDestroy {
+			reason := fmt.Sprintf("denied: the plan destroys the app of %s, and there is no policy in the state repository: run apply --allow-destroy to destroy it", strings.Join(destroyKeys, ", "))
+			denied(ctx, e, store, snap, destroyKeys, reason, map[string]any{"action": policy.ActionDestroy, "decision": "denied", "reason": "no policy and no --allow-destroy"})
+			return nil, &exitErr{code: exitDenied, err: errors.New(reason)}
+		}
+	}
+	var ev map[string]any
+	if len(applyKeys) > 0 {
+		var err error
+		if ev, err = authorize(ctx, e, cfgDir, store, snap, policy.ActionApply, applyKeys); err != nil {
+			return nil, err
+		}
+	}
+	if len(destroyKeys) > 0 {
+		dev, err := authorize(ctx, e, cfgDir, store, snap, policy.ActionDestroy, destroyKeys)
+		if err != nil {
+			return nil, err
+		}
+		if dev["reason"] == "no policy in the state repository" {
+			dev["reason"] = "no policy in the state repository; apply --allow-destroy"
+		}
+		if ev == nil {
+			return dev, nil
+		}
+		ev["destroy"] = dev
+	}
+	return ev, nil
 }

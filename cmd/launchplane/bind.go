@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/launchplane/launchplane/apply"
@@ -18,7 +17,7 @@ const maxDifferences = 10
 // hashes to its own plan_hash: an edited file is refused (exit 3) even
 // when the edit is self-consistent elsewhere.
 func loadPlanFile(path string) (*plan.Plan, error) {
-	b, err := os.ReadFile(path)
+	b, err := readPlanFile(path)
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: err}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -32,8 +33,42 @@ func stateLoc(e *env, flag string) string {
 }
 
 func openState(ctx context.Context, e *env, flag string) (*gitstore.Store, state.Snapshot, error) {
+	return openStateOpts(ctx, e, flag, false)
+}
+
+// noStateError is a read-only command's state location holding no
+// repository.
+type noStateError struct{ loc string }
+
+func (e *noStateError) Error() string {
+	return fmt.Sprintf("no state repository at %s: apply creates it; check --state or LAUNCHPLANE_STATE", e.loc)
+}
+
+// openStatePlan opens the state repository for a plan: where there is no
+// repository it says so and plans against the empty state, creating
+// nothing; the store is then nil.
+func openStatePlan(ctx context.Context, e *env, flag string) (*gitstore.Store, state.Snapshot, error) {
+	st, snap, err := openStateReadOnly(ctx, e, flag)
+	var ns *noStateError
+	if errors.As(err, &ns) {
+		fmt.Fprintf(e.stderr, "warning: %v; planning against an empty state\n", err)
+		return nil, gitstore.Empty(), nil
+	}
+	return st, snap, err
+}
+
+// openStateReadOnly opens the state repository for a command that only
+// reads: a local path without a repository is an error, never created.
+func openStateReadOnly(ctx context.Context, e *env, flag string) (*gitstore.Store, state.Snapshot, error) {
+	return openStateOpts(ctx, e, flag, true)
+}
+
+func openStateOpts(ctx context.Context, e *env, flag string, noCreate bool) (*gitstore.Store, state.Snapshot, error) {
 	loc := stateLoc(e, flag)
-	st, err := gitstore.Open(ctx, loc, gitstore.Options{Token: e.getenv("LAUNCHPLANE_STATE_TOKEN")})
+	st, err := gitstore.Open(ctx, loc, gitstore.Options{Token: e.getenv("LAUNCHPLANE_STATE_TOKEN"), NoCreate: noCreate})
+	if errors.Is(err, gitstore.ErrNoRepository) {
+		return nil, nil, &noStateError{loc: loc}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,7 +22,7 @@ func newHistoryCmd(e *env) *cobra.Command {
 			if err := checkOutput(output, "human", "json"); err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			_, snap, err := openState(cmd.Context(), e, stateLocFlag)
+			_, snap, err := openStateReadOnly(cmd.Context(), e, stateLocFlag)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

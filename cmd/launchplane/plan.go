@@ -58,7 +58,7 @@ that cannot read them says that rotation was not checked.
 				}
 				return silent(exitError)
 			}
-			_, snap, err := openState(cmd.Context(), e, stateLocFlag)
+			_, snap, err := openStatePlan(cmd.Context(), e, stateLocFlag)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -132,16 +132,18 @@ func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapsh
 // makePlanWith is makePlan with the secrets handling given.
 func makePlanWith(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool, secrets apply.Secrets) (*plan.Plan, error) {
 	var p *plan.Plan
+	var states map[string]*state.TargetState
 	var err error
 	red := redact.New()
 	if refresh {
-		p, _, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red, Secrets: secrets})
+		p, states, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red, Secrets: secrets})
 	} else {
-		p, _, err = apply.PlanWith(cfg, snap, only, secrets)
+		p, states, err = apply.PlanWith(cfg, snap, only, secrets)
 	}
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: red.Error(err)}
 	}
+	p.Diagnostics = append(p.Diagnostics, apply.InFlightNotes(states, now(e)())...)
 	if probe {
 		p.Diagnostics = append(p.Diagnostics, limitations(ctx, cfg, p)...)
 	}

@@ -147,6 +147,28 @@ func removeFailedPreview(ctx context.Context, e *env, cfg *config.Config, store 
 	return nil
 }
 
+// parseOpenPRs reads gc's --open: pull request numbers separated by
+// commas, or "none". An empty value is an error, never "no pull request
+// is open": an unset shell variable must not destroy every preview.
+func parseOpenPRs(open string) (map[int]bool, error) {
+	out := map[int]bool{}
+	if strings.TrimSpace(open) == "none" {
+		return out, nil
+	}
+	fields := strings.FieldsFunc(open, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("--open %q is empty: list the open pull requests (e.g. --open 7,12), or say --open none when none is open", open)
+	}
+	for _, f := range fields {
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--open %q: want pull request numbers separated by commas, or none", open)
+		}
+		out[n] = true
+	}
+	return out, nil
+}
+
 func newPreviewGCCmd(e *env) *cobra.Command {
 	var dir, stateLocFlag, open string
 	var doApply bool
@@ -155,21 +177,18 @@ func newPreviewGCCmd(e *env) *cobra.Command {
 		Short: "Destroy previews of closed pull requests and previews past their TTL",
 		Long: `gc lists the previews in the state repository and marks for destruction
 those whose pull request is not in --open (the open pull requests, as the
-caller knows them: e.g. gh pr list --json number) and those older than their
+caller knows them: e.g. gh pr list --json number; --open none when none
+is open, an empty value is an error) and those older than their
 product's spec.preview.ttl. It only reports, unless --apply is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			openPRs := map[int]bool{}
-			for _, f := range strings.FieldsFunc(open, func(r rune) bool { return r == ',' || r == ' ' }) {
-				n, err := strconv.Atoi(f)
-				if err != nil || n <= 0 {
-					return &exitErr{code: exitError, err: fmt.Errorf("--open %q: want pull request numbers separated by commas", open)}
-				}
-				openPRs[n] = true
-			}
 			if !cmd.Flags().Changed("open") {
-				return &exitErr{code: exitError, err: fmt.Errorf("gc needs --open: the open pull requests (an empty list means none is open)")}
+				return &exitErr{code: exitError, err: fmt.Errorf("gc needs --open: the open pull requests, or --open none when none is open")}
+			}
+			openPRs, err := parseOpenPRs(open)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
 			}
 			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
 			if err != nil {
@@ -247,7 +266,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 	}
 	configFlag(cmd, &dir)
 	stateFlag(cmd, &stateLocFlag)
-	cmd.Flags().StringVar(&open, "open", "", "open pull requests, comma-separated")
+	cmd.Flags().StringVar(&open, "open", "", "open pull requests, comma-separated, or none")
 	cmd.Flags().BoolVar(&doApply, "apply", false, "destroy; without it gc only reports")
 	return cmd
 }

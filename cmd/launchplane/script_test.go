@@ -66,6 +66,7 @@ func TestScripts(t *testing.T) {
 			"exits":           cmdExits,
 			"jsonset":         cmdJSONSet,
 			"jsonq":           cmdJSONQ,
+			"oidc-issuer":     cmdOIDCIssuer,
 			"oidc-grant":      cmdOIDCGrant,
 			"github-api":      cmdGitHubAPI,
 			"github-comments": cmdGitHubComments,
@@ -387,21 +388,38 @@ func cmdJSONQ(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Stdout().Write([]byte(b.String()))
 }
 
-// cmdOIDCGrant makes the script a GitHub Actions job holding an OIDC
-// token grant from a local test issuer (started once per script):
-// oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired].
-// It sets GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN and
-// LAUNCHPLANE_OIDC_ISSUER.
-func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 3 {
-		ts.Fatalf("usage: oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired]")
+// cmdOIDCIssuer starts the script's test issuer (once) and sets
+// OIDC_ISSUER to its URL, for the policy's spec.oidc.issuer (subst):
+// oidc-issuer.
+func cmdOIDCIssuer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: oidc-issuer")
 	}
+	scriptIssuer(ts)
+}
+
+func scriptIssuer(ts *testscript.TestScript) *oidctest.Issuer {
 	h := ts.Value(issuerKey{}).(*issuerHolder)
 	if h.iss == nil {
 		h.iss = oidctest.NewIssuer()
 		ts.Defer(h.iss.Close)
+		ts.Setenv("OIDC_ISSUER", h.iss.URL())
 	}
-	iss := h.iss
+	return h.iss
+}
+
+// cmdOIDCGrant makes the script a GitHub Actions job holding an OIDC
+// token grant from the script's test issuer (see oidc-issuer):
+// oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired]
+// [issuer=forged]. It sets GITHUB_ACTIONS and ACTIONS_ID_TOKEN_REQUEST_URL
+// and _TOKEN; the issuer trusted is the policy's. issuer=forged grants
+// from a second issuer anyone could run instead, and sets
+// LAUNCHPLANE_OIDC_ISSUER to it, as an attacker would.
+func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: oidc-grant REPOSITORY REF EVENT [audience=AUD] [unknown-key] [expired] [issuer=forged]")
+	}
+	iss := scriptIssuer(ts)
 	tok := oidctest.Token{Claims: oidctest.Claims(args[0], args[1], args[2])}
 	for _, opt := range args[3:] {
 		switch {
@@ -412,6 +430,11 @@ func cmdOIDCGrant(ts *testscript.TestScript, neg bool, args []string) {
 		case opt == "expired":
 			tok.IssuedAt = time.Now().Add(-time.Hour)
 			tok.Expiry = time.Now().Add(-50 * time.Minute)
+		case opt == "issuer=forged":
+			forged := oidctest.NewIssuer()
+			ts.Defer(forged.Close)
+			iss = forged
+			ts.Setenv("LAUNCHPLANE_OIDC_ISSUER", forged.URL())
 		default:
 			ts.Fatalf("oidc-grant: unknown option %q", opt)
 		}
@@ -533,6 +556,10 @@ func cmdHTTPBackend(ts *testscript.TestScript, neg bool, args []string) {
 	h.status.Store(http.StatusOK)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(int(h.status.Load()))
+		if b, _ := h.body.Load().(string); b != "" {
+			io.WriteString(w, b)
+			return
+		}
 		fmt.Fprintf(w, "hello from %s\n", name)
 	}))
 	ts.Defer(srv.Close)
@@ -603,17 +630,28 @@ func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
 
 type backendKey struct{}
 
-// backendHolder is the status the script's http-backend answers with.
-type backendHolder struct{ status atomic.Int32 }
+// backendHolder is the status and body the script's http-backend answers
+// with.
+type backendHolder struct {
+	status atomic.Int32
+	body   atomic.Value // string; "" means "hello from NAME"
+}
 
-// cmdHTTPStatus sets the status http-backend answers with: http-status CODE.
+// cmdHTTPStatus sets the status http-backend answers with, and the body
+// when given: http-status CODE [BODY].
 func cmdHTTPStatus(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: http-status CODE")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: http-status CODE [BODY]")
 	}
 	n, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	ts.Value(backendKey{}).(*backendHolder).status.Store(int32(n))
+	h := ts.Value(backendKey{}).(*backendHolder)
+	h.status.Store(int32(n))
+	body := ""
+	if len(args) == 2 {
+		body = args[1]
+	}
+	h.body.Store(body)
 }
 
 type dokployKey struct{}

@@ -63,12 +63,14 @@ func watchRound(ctx context.Context, e *env, dir, stateLocFlag string) {
 	if !ok {
 		return
 	}
-	store, snap, err := openState(ctx, e, stateLocFlag)
+	store, snap, err := openStatePlan(ctx, e, stateLocFlag)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "launchplane: %v\n", err)
 		return
 	}
-	defer store.Close()
+	if store != nil {
+		defer store.Close()
+	}
 	// no refresh and no probe: watch never reaches a provider or engine
 	p, err := makePlan(ctx, e, cfg, snap, nil, false, false)
 	if err != nil {

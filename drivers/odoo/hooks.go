@@ -246,7 +246,7 @@ func preflight(rt drivers.Runtime, changes []plan.Change) error {
 		if err != nil {
 			return fmt.Errorf("%s: max_age: %w", c.Address, err)
 		}
-		if rt.Gate().Fresh(rt.Now(), maxAge) {
+		if c.After["final"] != true && rt.Gate().Fresh(rt.Now(), maxAge) && gateMismatch(rt.Gate(), c) == "" {
 			continue
 		}
 		inst, err := rt.Provider(c.Provider)
@@ -259,10 +259,32 @@ func preflight(rt drivers.Runtime, changes []plan.Change) error {
 		if _, ok := inst.(providers.Jobs); ok && str(c.After, "root") != "" {
 			continue
 		}
+		if c.After["final"] == true {
+			return fmt.Errorf("%s: its app is destroyed only after a final backup, and provider %s cannot take backups (no backups role, and no jobs role with spec.odoo.backup.root): nothing was changed",
+				c.Target, c.Provider)
+		}
+		problem := gateProblem(rt.Gate(), rt.Now(), maxAge)
+		if why := gateMismatch(rt.Gate(), c); why != "" && rt.Gate().Fresh(rt.Now(), maxAge) {
+			problem = "gate " + rt.Gate().Record + " was taken for another deployment: " + why
+		}
 		return fmt.Errorf("%s: backup gate required (gates.backup) but %s, and provider %s cannot take backups (no backups role, and no jobs role with spec.odoo.backup.root)",
-			c.Target, gateProblem(rt.Gate(), rt.Now(), maxAge), c.Provider)
+			c.Target, problem, c.Provider)
 	}
 	return nil
+}
+
+// gateMismatch says which field of the deployment differs from what the
+// gate was taken for, "" when none does: a gate authorises one deployment
+// of the same product and lane (its target file), provider and database.
+func gateMismatch(g *state.Gate, c plan.Change) string {
+	var out []string
+	if g.Provider != c.Provider {
+		out = append(out, fmt.Sprintf("provider %s, gate taken on %s", c.Provider, g.Provider))
+	}
+	if db := str(c.After, "database"); g.Database != db {
+		out = append(out, fmt.Sprintf("database %s, gate taken of %s", db, g.Database))
+	}
+	return strings.Join(out, "; ")
 }
 
 // gateProblem says why the current gate cannot authorise a deployment.
@@ -295,7 +317,13 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	if deploying {
 		usedBy = rt.Record()
 	}
-	if g := rt.Gate(); deploying && g.Fresh(now, maxAge) {
+	// A final backup before a destroy is always a new one.
+	final := c.After["final"] == true
+	mismatch := ""
+	if g := rt.Gate(); deploying && !final && g.Fresh(now, maxAge) {
+		mismatch = gateMismatch(g, c)
+	}
+	if g := rt.Gate(); deploying && !final && g.Fresh(now, maxAge) && mismatch == "" {
 		cp := *g
 		cp.UsedBy = rt.Record()
 		rt.SetGate(&cp, nil)
@@ -333,6 +361,12 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: usedBy}
 	ev := providers.Evidence{"gate": id, "backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum,
 		"duration_ms": b.Duration.Milliseconds(), "method": method, "database": db}
+	if final {
+		ev["final"] = true
+	}
+	if mismatch != "" {
+		ev["new_because"] = "gate " + rt.Gate().Record + " does not authorise this deployment: " + mismatch
+	}
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: "backup-gate", Target: rt.Target(), Started: now, Finished: now,
 		Outcome: "success", Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
 	rt.SetGate(g, rec)

@@ -8,7 +8,10 @@
 //	iss := oidctest.NewIssuer()
 //	defer iss.Close()
 //	g := iss.Grant(oidctest.Token{Claims: oidctest.Claims("acme/platform", "refs/heads/main", "push")})
-//	env := g.Env() // GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN, LAUNCHPLANE_OIDC_ISSUER
+//	env := g.Env() // GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN
+//
+// The issuer a verifier trusts is the policy's (spec.oidc.issuer: g.IssuerURL),
+// never an environment variable.
 package oidctest
 
 import (
@@ -236,15 +239,14 @@ func (i *Issuer) Grant(t Token) Grant {
 }
 
 // Env is the environment of a GitHub Actions job holding g, as
-// "KEY=value" strings: GITHUB_ACTIONS=true, ACTIONS_ID_TOKEN_REQUEST_URL,
-// ACTIONS_ID_TOKEN_REQUEST_TOKEN, and LAUNCHPLANE_OIDC_ISSUER naming the
-// test issuer.
+// "KEY=value" strings: GITHUB_ACTIONS=true, ACTIONS_ID_TOKEN_REQUEST_URL
+// and ACTIONS_ID_TOKEN_REQUEST_TOKEN. The issuer to trust is not in it:
+// that is the policy's to say.
 func (g Grant) Env() []string {
 	return []string{
 		"GITHUB_ACTIONS=true",
 		"ACTIONS_ID_TOKEN_REQUEST_URL=" + g.RequestURL,
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + g.RequestToken,
-		"LAUNCHPLANE_OIDC_ISSUER=" + g.IssuerURL,
 	}
 }
 

@@ -76,7 +76,7 @@ func TestTokenEndpoint(t *testing.T) {
 	if got := iss.Requests(); len(got) != 4 || got[3].Audience != "my-aud" || got[3].Status != http.StatusOK {
 		t.Errorf("requests = %+v", got)
 	}
-	if g.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") != g.RequestToken || g.Getenv("GITHUB_ACTIONS") != "true" || g.Getenv("LAUNCHPLANE_OIDC_ISSUER") != iss.URL() {
+	if g.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") != g.RequestToken || g.Getenv("GITHUB_ACTIONS") != "true" || g.IssuerURL != iss.URL() {
 		t.Errorf("Env() = %v", g.Env())
 	}
 }

@@ -94,6 +94,9 @@ type JobRun struct {
 
 // Fault fails Op on Target (empty: any target) the next Times calls with
 // Error. With Crash the process exits instead, as a killed runner would.
+// With Hold the call instead waits until the file Hold (relative to the
+// world file) exists, then runs: a slow apply a test lets finish when it
+// wants, without sleeping.
 type Fault struct {
 	Op     string `json:"op"`
 	Target string `json:"target,omitempty"`
@@ -105,6 +108,7 @@ type Fault struct {
 	// fake then neither registers nor redacts. Only apply's own
 	// redaction can keep it out of what is printed and recorded.
 	Echo string `json:"echo,omitempty"`
+	Hold   string `json:"hold,omitempty"`
 }
 
 // appEnv carries a deploy's env to an Echo fault.
@@ -221,6 +225,18 @@ func (p *Provider) update(ctx context.Context, op, target string, mutate bool, f
 	if err != nil {
 		return p.fail(op, target, err)
 	}
+	if f := w.fault(op, target); f != nil && f.Hold != "" {
+		f.Times--
+		if err := p.save(w); err != nil {
+			return p.fail(op, target, err)
+		}
+		syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		fmt.Fprintf(os.Stderr, "fake %s: holding %s %s until %s exists\n", p.name, op, target, f.Hold)
+		if err := waitFile(ctx, filepath.Join(filepath.Dir(p.path), f.Hold)); err != nil {
+			return p.fail(op, target, err)
+		}
+		return p.update(ctx, op, target, mutate, fn)
+	}
 	if f := w.fault(op, target); f != nil {
 		f.Times--
 		if f.Crash {
@@ -260,6 +276,23 @@ func (p *Provider) hold(ctx context.Context, file string) error {
 		}
 		select {
 		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// waitFile waits until path exists (a Hold fault), polling: the test
+// creates it from another process.
+func waitFile(ctx context.Context, path string) error {
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}

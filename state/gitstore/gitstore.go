@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -41,7 +42,15 @@ type Options struct {
 	CacheDir string
 	// Branch is the state branch; default "main".
 	Branch string
+	// NoCreate refuses a local path that holds no repository instead of
+	// creating one there: read-only commands never create a state
+	// repository (SPEC §7). The error wraps ErrNoRepository.
+	NoCreate bool
 }
+
+// ErrNoRepository is wrapped by Open with NoCreate when the local path
+// holds no repository.
+var ErrNoRepository = errors.New("no state repository")
 
 // Store is a state repository. It is safe for concurrent use; calls are
 // serialised (go-git's storage is not safe for concurrent use).
@@ -92,6 +101,11 @@ func Open(ctx context.Context, loc string, opts Options) (*Store, error) {
 	s := &Store{loc: loc, branch: branch, trees: map[plumbing.Hash]*dirTree{}, commitTrees: map[plumbing.Hash]plumbing.Hash{}}
 	if !isRemote(loc) {
 		s.red = redact.New()
+		if opts.NoCreate {
+			if _, err := git.PlainOpenWithOptions(loc, &git.PlainOpenOptions{EnableDotGitCommonDir: true}); errors.Is(err, git.ErrRepositoryNotExists) {
+				return nil, fmt.Errorf("%w at %s", ErrNoRepository, loc)
+			}
+		}
 		if err := s.open(loc); err != nil {
 			return nil, fmt.Errorf("open state repository %s: %w", s.loc, err)
 		}
@@ -133,9 +147,10 @@ func (s *Store) open(dir string) error {
 	return nil
 }
 
-// create makes a bare repository at dir with HEAD on the branch. It builds
-// it beside dir and renames it into place, so two processes creating the
-// same repository both end up opening one complete repository.
+// create makes a bare repository at dir (missing, or an empty directory)
+// with HEAD on the branch. It builds it beside dir and renames it into
+// place, so two processes creating the same repository both end up opening
+// one complete repository.
 func (s *Store) create(dir string) (*git.Repository, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, errors.New("directory exists and is not a git repository")
@@ -155,7 +170,9 @@ func (s *Store) create(dir string) (*git.Repository, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	// rename(2) replaces an empty directory atomically; os.Rename refuses
+	// any existing directory.
+	if err := syscall.Rename(tmp, dir); err != nil {
 		// Someone else created it meanwhile: use theirs.
 		if _, serr := os.Stat(filepath.Join(dir, "HEAD")); serr != nil {
 			return nil, err
@@ -338,6 +355,10 @@ func (s *Store) checkFormat(root plumbing.Hash) error {
 func formatFile() []byte {
 	return []byte(`{"format_version": "` + state.FormatVersion + `"}` + "\n")
 }
+
+// Empty is the empty state: what a plan reads where no state repository
+// exists yet.
+func Empty() state.Snapshot { return &snapshot{} }
 
 type snapshot struct {
 	s      *Store

@@ -1,12 +1,15 @@
 package gitstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -31,15 +34,82 @@ const staleLockAge = 10 * time.Minute
 var lockWait = 30 * time.Second
 
 // localTip is the branch tip of a local repository; zero when unborn.
+// A branch file that is empty or does not hold a commit id, a branch
+// missing while other branches exist, are errors: never an empty state
+// that the next write would start a new history over.
 func (s *Store) localTip() (plumbing.Hash, error) {
+	path := filepath.Join(s.gitDir, filepath.FromSlash(s.branch.String()))
+	if b, err := os.ReadFile(path); err == nil {
+		line := strings.TrimSuffix(string(b), "\n")
+		if !plumbing.IsHash(line) || plumbing.NewHash(line).IsZero() {
+			return plumbing.ZeroHash, fmt.Errorf("read state from %s: %s is unreadable (it holds %s, not a commit id): repair or remove it by hand", s.loc, s.branch, describeRef(b))
+		}
+		return plumbing.NewHash(line), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return plumbing.ZeroHash, fmt.Errorf("read state from %s: %s: %w", s.loc, s.branch, err)
+	}
 	ref, err := s.st.Reference(s.branch)
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return plumbing.ZeroHash, nil
+		return plumbing.ZeroHash, s.checkNoOtherBranch()
 	}
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("read state from %s: %w", s.loc, err)
 	}
+	if ref.Type() != plumbing.HashReference || ref.Hash().IsZero() {
+		return plumbing.ZeroHash, fmt.Errorf("read state from %s: %s is unreadable (%s): repair or remove it by hand", s.loc, s.branch, ref)
+	}
 	return ref.Hash(), nil
+}
+
+// checkNoOtherBranch fails when the repository has branches but not the
+// state branch: a wrong --state, or a branch renamed, not a fresh start.
+// It reads the loose refs and packed-refs itself: go-git's iterator fails
+// on the empty <ref>.lock of a writer at work.
+func (s *Store) checkNoOtherBranch() error {
+	var others []string
+	heads := filepath.Join(s.gitDir, "refs", "heads")
+	err := filepath.WalkDir(heads, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasSuffix(p, ".lock") {
+			return nil
+		}
+		rel, _ := filepath.Rel(heads, p)
+		others = append(others, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read state from %s: %w", s.loc, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.gitDir, "packed-refs")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if _, name, ok := strings.Cut(line, " "); ok && strings.HasPrefix(name, "refs/heads/") {
+				others = append(others, strings.TrimPrefix(name, "refs/heads/"))
+			}
+		}
+	}
+	others = slices.DeleteFunc(others, func(n string) bool { return n == s.branch.Short() })
+	if len(others) > 0 {
+		slices.Sort(others)
+		others = slices.Compact(others)
+		return fmt.Errorf("read state from %s: it has no branch %s but has %s: not a fresh state repository; check --state", s.loc, s.branch.Short(), strings.Join(others, ", "))
+	}
+	return nil
+}
+
+// describeRef says what an unreadable ref file holds, briefly.
+func describeRef(b []byte) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "nothing"
+	}
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return fmt.Sprintf("%q", b)
 }
 
 // moveRef moves the branch from old (zero: unborn) to commit. It reports

@@ -204,6 +204,18 @@ func (s *Store) fetchTip(ctx context.Context) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, fmt.Errorf("fetch state from %s: %w", s.loc, err)
 	}
 	want := ar.References[s.branch.String()]
+	if want.IsZero() {
+		var others []string
+		for name := range ar.References {
+			if n := plumbing.ReferenceName(name); n.IsBranch() {
+				others = append(others, n.Short())
+			}
+		}
+		if len(others) > 0 {
+			slices.Sort(others)
+			return plumbing.ZeroHash, fmt.Errorf("fetch state from %s: it has no branch %s but has %s: not a fresh state repository; check --state", s.loc, s.branch.Short(), strings.Join(others, ", "))
+		}
+	}
 	if !want.IsZero() && !s.has(want) {
 		depth := fetchDepth
 		if r.tip.IsZero() {

@@ -320,3 +320,25 @@ func TestSafeURL(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteNoMainOtherBranches: a remote with branches but no main is
+// not a fresh state repository: reading and writing fail, and nothing is
+// pushed.
+func TestRemoteNoMainOtherBranches(t *testing.T) {
+	bare, url := bareRemote(t)
+	work := t.TempDir()
+	gitCLI(t, work, "init", "-q", "-b", "master")
+	gitCLI(t, work, "commit", "-q", "--allow-empty", "-m", "first")
+	gitCLI(t, work, "push", "-q", bare, "HEAD:refs/heads/master")
+	s, err := Open(context.Background(), url, Options{CacheDir: t.TempDir()})
+	if err == nil {
+		defer s.Close()
+		_, err = s.Snapshot(context.Background())
+	}
+	if err == nil || !strings.Contains(err.Error(), "has no branch main but has master") {
+		t.Fatalf("snapshot: %v, want a refusal naming master", err)
+	}
+	if out := gitOut(bare, "for-each-ref", "--format=%(refname)"); out != "refs/heads/master\n" {
+		t.Errorf("remote refs changed: %q", out)
+	}
+}

@@ -1,0 +1,139 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/launchplane/launchplane/state"
+)
+
+// holderText says who holds a target and until when.
+func holderText(key string, f *state.InFlight) string {
+	return fmt.Sprintf("%s is being applied by %s since %s (record %s, held until %s)", key, f.Actor,
+		f.Started.UTC().Format(time.RFC3339), f.Record, f.Expires.UTC().Format(time.RFC3339))
+}
+
+// LiveHolders says, for each of keys that another apply holds at now (an
+// unexpired in-flight mark), who holds it and until when; nil when none is
+// held.
+func LiveHolders(snap state.Snapshot, keys []string, now time.Time) ([]string, error) {
+	var out []string
+	for _, key := range keys {
+		ts, err := ReadTarget(snap, key)
+		if err != nil {
+			return nil, err
+		}
+		if ts != nil && ts.InFlight.Live(now) {
+			out = append(out, holderText(key, ts.InFlight))
+		}
+	}
+	return out, nil
+}
+
+// InFlightNotes are the plan's notes on in-flight marks: a live one names
+// its holder and until when it holds the target (apply refuses until
+// then); an expired one did not finish and the next apply reconciles it.
+func InFlightNotes(states map[string]*state.TargetState, now time.Time) []string {
+	var out []string
+	for _, key := range sortedKeys(states) {
+		for _, f := range states[key].Interrupted {
+			out = append(out, fmt.Sprintf("%s: the apply of %s started %s was cut off by %s (record %s); the next apply of %s records it as interrupted",
+				key, f.Actor, f.Started.UTC().Format("2006-01-02 15:04:05Z"), orUnlock(f.UnlockedBy), f.Record, key))
+		}
+		f := states[key].InFlight
+		switch {
+		case f == nil:
+		case f.Live(now):
+			out = append(out, fmt.Sprintf("%s; apply refuses it until then (apply --lock-timeout D waits for it; if that apply is dead, 'launchplane unlock %s --reason TEXT' clears the mark)", holderText(key, f), key))
+		default:
+			out = append(out, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s, its mark expired %s); the next apply reconciles it",
+				key, f.Started.UTC().Format("2006-01-02 15:04:05Z"), f.Actor, f.Record, f.Expires.UTC().Format(time.RFC3339)))
+		}
+	}
+	return out
+}
+
+// Unlock clears key's in-flight mark at once (like terraform
+// force-unlock) and records who unlocked it, why, and whose apply it cut
+// off. The cut-off apply's announced record is written, with outcome
+// interrupted, by the next apply of the target.
+func Unlock(ctx context.Context, o Options, key, reason string) (record, commit string, cut *state.InFlight, err error) {
+	if strings.TrimSpace(reason) == "" {
+		return "", "", nil, fmt.Errorf("unlock needs --reason: say why the apply holding %s is known to be dead", key)
+	}
+	ts, err := ReadTarget(o.Snapshot, key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if ts == nil || ts.InFlight == nil {
+		return "", "", nil, fmt.Errorf("%s is not held by any apply: nothing to unlock", key)
+	}
+	now := o.Now()
+	f := *ts.InFlight
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("unlock", key, now), Kind: "unlock", Target: key,
+		Actor: o.Actor, Started: now, Finished: now, Outcome: "success", Reason: reason, Changes: []state.RecordChange{},
+		Evidence: map[string]any{"cut_off": map[string]any{"record": f.Record, "actor": f.Actor, "plan": f.Plan,
+			"started": f.Started.UTC().Format(time.RFC3339), "expires": f.Expires.UTC().Format(time.RFC3339), "live": f.Live(now)}}}
+	if o.Authorization != nil {
+		rec.Evidence["policy"] = o.Authorization
+	}
+	next := *ts
+	f.UnlockedBy = rec.ID
+	next.Interrupted = append(slices.Clone(ts.Interrupted), f)
+	next.InFlight = nil
+	next.Sequence++
+	rec.Sequence = next.Sequence
+	next.LastRecord, next.UpdatedAt = rec.ID, now
+	commit, err = commitRecord(ctx, o, key, &next, rec, "launchplane: unlock "+key)
+	return rec.ID, commit, &f, err
+}
+
+// interruptedRuns are the applies of a target that never finished: those
+// an unlock cut off, and a mark left by a killed one (preflight lets only
+// an expired mark through).
+func interruptedRuns(old *state.TargetState) []state.InFlight {
+	if old == nil {
+		return nil
+	}
+	runs := slices.Clone(old.Interrupted)
+	if old.InFlight != nil {
+		runs = append(runs, *old.InFlight)
+	}
+	return runs
+}
+
+// interruptedRecord is the record an apply announced and never wrote,
+// written by the apply by that reconciles it.
+func interruptedRecord(key string, f state.InFlight, by string, now time.Time) *state.Record {
+	ev := map[string]any{"reconciled_by": by, "expires": f.Expires.UTC().Format(time.RFC3339)}
+	why := "the apply did not finish (its process stopped before recording an outcome)"
+	if f.UnlockedBy != "" {
+		ev["unlocked_by"] = f.UnlockedBy
+		why = "the apply did not finish: its in-flight mark was cleared by " + f.UnlockedBy
+	}
+	return &state.Record{FormatVersion: state.FormatVersion, ID: f.Record, Kind: recordKind(f.Record), Target: key, Plan: f.Plan,
+		Actor: f.Actor, Started: f.Started, Finished: now, Outcome: state.OutcomeInterrupted, Reason: why + "; reconciled by " + by,
+		Changes: []state.RecordChange{}, Evidence: ev}
+}
+
+var recordTime = regexp.MustCompile(`-\d{8}T\d{6}Z-`)
+
+// recordKind is the kind a record id starts with (SPEC §3:
+// <kind>-<time>-…), "deployment" when it has none.
+func recordKind(id string) string {
+	if loc := recordTime.FindStringIndex(id); loc != nil && loc[0] > 0 {
+		return id[:loc[0]]
+	}
+	return "deployment"
+}
+
+func orUnlock(id string) string {
+	if id == "" {
+		return "a later apply"
+	}
+	return id
+}
