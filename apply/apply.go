@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,6 +112,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Kind = "deployment"
 	}
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
+	defer r.closeProviders()
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
 		// Checked even for a plan without changes: it was made for
@@ -344,6 +346,18 @@ func (r *run) provider(name string) (any, error) {
 	return inst, nil
 }
 
+// closeProviders closes the instances that hold something open (the
+// fake writes its whole world file then).
+func (r *run) closeProviders() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, name := range sortedKeys(r.insts) {
+		if c, ok := r.insts[name].(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
 func roleCheck(c plan.Change, inst any) error {
 	var ok bool
 	role := ""
@@ -486,7 +500,7 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		Base:     r.o.Snapshot.Commit(),
 		Changes:  changes,
 		Scopes:   scopes(targets),
-		Message:  "launchplane: start apply of " + strings.Join(targets, ", "),
+		Message:  "launchplane: start apply of " + countTargets(len(targets)) + "\n\n" + strings.Join(targets, "\n"),
 		Trailers: r.trailers(targets),
 		Author:   r.author(),
 	})
