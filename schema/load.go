@@ -334,6 +334,11 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 	sort.Slice(l.cfg.Providers, func(i, j int) bool { return l.cfg.Providers[i].Name < l.cfg.Providers[j].Name })
 	sort.SliceStable(l.cfg.Targets, func(i, j int) bool { return l.cfg.Targets[i].Key() < l.cfg.Targets[j].Key() })
 	l.semantic()
+	// What later stages ask of a document is only where its fields are:
+	// keep their positions and let the YAML trees and values go.
+	for _, d := range l.docs {
+		d.compact()
+	}
 	return l.cfg
 }
 
@@ -620,7 +625,11 @@ func nodePos(file string, n *yaml.Node) diag.Pos {
 // value that exists.
 func (d *doc) pos(ptr string) diag.Pos {
 	for {
-		if l, ok := d.locs[ptr]; ok && l.val != nil {
+		if d.locs == nil && d.positions != nil {
+			if p, ok := d.positions[ptr]; ok {
+				return p
+			}
+		} else if l, ok := d.locs[ptr]; ok && l.val != nil {
 			return nodePos(d.file, l.val)
 		}
 		if ptr == "" {
@@ -631,6 +640,24 @@ func (d *doc) pos(ptr string) diag.Pos {
 		}
 		ptr = ptr[:strings.LastIndexByte(ptr, '/')]
 	}
+}
+
+// compact keeps the position of every value and drops the YAML tree, the
+// JSON value and the pointer map.
+func (d *doc) compact() {
+	if d.locs == nil {
+		return
+	}
+	d.positions = make(map[string]diag.Pos, len(d.locs)+1)
+	for ptr, l := range d.locs {
+		if l.val != nil {
+			d.positions[ptr] = nodePos(d.file, l.val)
+		}
+	}
+	if d.node != nil && len(d.node.Content) > 0 {
+		d.positions[""] = nodePos(d.file, d.node.Content[0])
+	}
+	d.node, d.value, d.locs = nil, nil, nil
 }
 
 // keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),
