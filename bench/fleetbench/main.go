@@ -13,6 +13,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,6 +27,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/launchplane/launchplane/state"
+	"github.com/launchplane/launchplane/state/gitstore"
 )
 
 func main() {
@@ -39,21 +43,22 @@ func main() {
 		critical = flag.Bool("critical", false, "measure apply's critical path: 100 targets, 50ms per fake call, parallelism 8")
 		env      = flag.String("env", "", "extra environment for the measured binary, comma-separated K=V (e.g. GODEBUG=gctrace=1)")
 		noApply  = flag.Bool("no-apply", false, "measure validate and the empty-state plan only")
+		history  = flag.Int("history", 0, "then add this many commits to the state and plan again (plan cost vs history length)")
 	)
 	flag.Parse()
 	if *smoke {
-		*sizes, *runs, *applyN = "40", 1, 1
+		*sizes, *runs, *applyN, *history = "40", 1, 1, 20
 	}
 	if *noApply {
 		*applyN = 0
 	}
-	if err := run(*bin, *sizes, *runs, *applyN, *work, *critical, *env); err != nil {
+	if err := run(*bin, *sizes, *runs, *applyN, *work, *critical, *env, *history); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, sizes string, runs, applyRuns int, work string, critical bool, extraEnv string) error {
+func run(bin, sizes string, runs, applyRuns int, work string, critical bool, extraEnv string, history int) error {
 	if work == "" {
 		d, err := os.MkdirTemp("", "fleetbench-")
 		if err != nil {
@@ -85,7 +90,7 @@ func run(bin, sizes string, runs, applyRuns int, work string, critical bool, ext
 		if err != nil || n < 1 {
 			return fmt.Errorf("-sizes: %q is not a positive number", s)
 		}
-		if err := size(m, work, n, runs, applyRuns); err != nil {
+		if err := size(m, work, n, runs, applyRuns, history); err != nil {
 			return fmt.Errorf("%d targets: %w", n, err)
 		}
 	}
@@ -93,7 +98,7 @@ func run(bin, sizes string, runs, applyRuns int, work string, critical bool, ext
 }
 
 // size measures one fleet size.
-func size(m *measurer, work string, n, runs, applyRuns int) error {
+func size(m *measurer, work string, n, runs, applyRuns, history int) error {
 	dir := filepath.Join(work, strconv.Itoa(n))
 	cfg := filepath.Join(dir, "cfg")
 	if err := os.RemoveAll(dir); err != nil {
@@ -170,6 +175,44 @@ func size(m *measurer, work string, n, runs, applyRuns int) error {
 		rs = append(rs, r)
 	}
 	row(n, "plan, no changes", rs)
+	if history == 0 {
+		return nil
+	}
+	if err := addHistory(state, history); err != nil {
+		return err
+	}
+	rs = rs[:0]
+	for i := 0; i < runs; i++ {
+		r, err := m.run(dir, 0, "plan", "--config", cfg, "--state", state, "--detailed-exitcode")
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	row(n, fmt.Sprintf("plan, no changes, %d more commits", history), rs)
+	return nil
+}
+
+// addHistory adds k commits to the state repository, each a record of
+// one target, as k later applies of that target would.
+func addHistory(loc string, k int) error {
+	ctx := context.Background()
+	st, err := gitstore.Open(ctx, loc, gitstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := 0; i < k; i++ {
+		sn, err := st.Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		p := fmt.Sprintf("records/app00000/testing/bench-%06d.json", i)
+		if _, err := st.Commit(ctx, state.Write{Base: sn.Commit(), Scopes: []string{p}, Changes: []state.Change{{Path: p, Data: []byte("{}\n")}},
+			Message: "bench: history", Author: state.Signature{Name: "fleetbench", Email: "fleetbench@localhost", When: time.Unix(int64(i), 0)}}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -188,7 +231,7 @@ func criticalPath(m *measurer, work string) error {
 		return err
 	}
 	world := filepath.Join(dir, "world.json")
-	if err := os.WriteFile(world, []byte(`{"latency": "50ms"}`), 0o644); err != nil {
+	if err := os.WriteFile(world, []byte(`{"latency": "50ms", "count_calls": true}`), 0o644); err != nil {
 		return err
 	}
 	r, err := m.run(dir, 0, "apply", "--config", cfg, "--state", state, "--parallelism", strconv.Itoa(par))
