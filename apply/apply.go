@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -124,6 +125,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// Values written in plain in the config are public: no one's Add
 	// masks them in free text.
 	o.Redactor.Public(slices.Collect(maps.Keys(r.public))...)
+	defer r.closeProviders()
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
 		// Checked even for a plan without changes: it was made for
@@ -368,6 +370,18 @@ func (r *run) provider(name string) (any, error) {
 	return inst, nil
 }
 
+// closeProviders closes the instances that hold something open (the
+// fake writes its whole world file then).
+func (r *run) closeProviders() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, name := range sortedKeys(r.insts) {
+		if c, ok := r.insts[name].(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
 func roleCheck(c plan.Change, inst any) error {
 	var ok bool
 	role := ""
@@ -527,7 +541,7 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		Base:     r.o.Snapshot.Commit(),
 		Changes:  changes,
 		Scopes:   scope,
-		Message:  "launchplane: start apply of " + strings.Join(targets, ", "),
+		Message:  "launchplane: start apply of " + countTargets(len(targets)) + "\n\n" + strings.Join(targets, "\n"),
 		Trailers: r.trailers(targets),
 		Author:   r.author(),
 	})

@@ -653,15 +653,11 @@ func healthBody(body []byte) string {
 func (r *run) finish(ctx context.Context, base string, targets []string, results map[string]*targetResult) (*Result, error) {
 	out := &Result{Records: map[string]string{}}
 	var changes []state.Change
-	var ok, bad int
 	for _, t := range targets {
 		res := results[t]
 		out.Records[t] = res.record.ID
 		if res.failed {
 			out.Failed = append(out.Failed, t)
-			bad++
-		} else {
-			ok++
 		}
 		for _, x := range res.extra {
 			changes = append(changes, state.Change{Path: state.RecordPath(t, x.ID), Data: encode(x)})
@@ -679,11 +675,43 @@ func (r *run) finish(ctx context.Context, base string, targets []string, results
 	if err := r.guard(changes); err != nil {
 		return nil, fmt.Errorf("record the apply: %w", err)
 	}
-	msg := fmt.Sprintf("launchplane: apply %s: %d succeeded, %d failed", strings.Join(targets, ", "), ok, bad)
+	// The subject is a summary whatever the number of targets; the body
+	// lists each target with what happened to it.
+	counts := map[string]int{}
+	var body strings.Builder
+	for _, t := range targets {
+		res := results[t]
+		what := "updated"
+		switch {
+		case res.failed:
+			what = "failed"
+		case res.ts == nil:
+			what = "deleted"
+		case r.states[t] == nil:
+			what = "created"
+		}
+		counts[what]++
+		body.WriteString(t + ": " + what + "\n")
+	}
+	var parts []string
+	for _, what := range []string{"created", "updated", "deleted", "failed"} {
+		if counts[what] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[what], what))
+		}
+	}
+	msg := fmt.Sprintf("launchplane: apply %s: %s\n\n%s", countTargets(len(targets)), strings.Join(parts, ", "), body.String())
 	sha, err := r.o.Store.Commit(ctx, state.Write{Base: base, Changes: changes, Scopes: scopes(targets), Message: msg, Trailers: r.trailers(targets), Author: r.author()})
 	if err != nil {
 		return nil, fmt.Errorf("record the apply: %w", err)
 	}
 	out.Commit = sha
 	return out, nil
+}
+
+// countTargets is "1 target" or "N targets".
+func countTargets(n int) string {
+	if n == 1 {
+		return "1 target"
+	}
+	return fmt.Sprintf("%d targets", n)
 }

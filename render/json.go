@@ -4,6 +4,7 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -161,9 +162,76 @@ func fix(v any) any {
 }
 
 // WriteJSON writes the plan's wire form, indented, with a final newline.
+// It streams: each change is encoded and written on its own, so a plan of
+// thousands of changes is never held as one document in memory. The bytes
+// are exactly those of encoding ToJSON(p) whole (a test compares them).
 func WriteJSON(w io.Writer, p *plan.Plan) error {
-	enc := json.NewEncoder(w)
+	pj := ToJSON(p)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	e := &streamEncoder{w: bw}
+	e.raw("{\n")
+	e.field("format_version", pj.FormatVersion, false)
+	e.field("base", pj.Base, false)
+	if len(pj.Changes) == 0 {
+		e.raw(`  "changes": [],` + "\n")
+	} else {
+		e.raw(`  "changes": [` + "\n")
+		for i := range pj.Changes {
+			e.raw("    ")
+			e.value(&pj.Changes[i], "    ")
+			if i < len(pj.Changes)-1 {
+				e.raw(",")
+			}
+			e.raw("\n")
+		}
+		e.raw("  ],\n")
+	}
+	e.field("summary", pj.Summary, false)
+	e.field("diagnostics", pj.Diagnostics, true)
+	e.raw("}\n")
+	if e.err != nil {
+		return e.err
+	}
+	return bw.Flush()
+}
+
+// streamEncoder writes JSON in the layout of an Encoder with two-space
+// indentation and HTML left unescaped, one value at a time.
+type streamEncoder struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	err error
+}
+
+func (e *streamEncoder) raw(s string) {
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+}
+
+// field writes a top-level member: "  \"name\": value" and a comma
+// unless it is the last.
+func (e *streamEncoder) field(name string, v any, last bool) {
+	e.raw(`  "` + name + `": `)
+	e.value(v, "  ")
+	if !last {
+		e.raw(",")
+	}
+	e.raw("\n")
+}
+
+// value encodes v as it appears at the indentation prefix, without the
+// newline the Encoder adds.
+func (e *streamEncoder) value(v any, prefix string) {
+	if e.err != nil {
+		return
+	}
+	e.buf.Reset()
+	enc := json.NewEncoder(&e.buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(ToJSON(p))
+	enc.SetIndent(prefix, "  ")
+	if e.err = enc.Encode(v); e.err != nil {
+		return
+	}
+	_, e.err = e.w.Write(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
 }

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -33,9 +35,10 @@ import (
 // MaxFileSize is the largest config file read (1 MiB).
 const MaxFileSize = 1 << 20
 
-// source is one config file's bytes.
+// source is one config file: its path, and its bytes once read.
 type source struct {
 	rel  string // relative to the config dir, slash-separated
+	path string // to open; "" when data is given (tests, the fuzzer)
 	data []byte
 }
 
@@ -63,9 +66,25 @@ func Load(dir string) (*config.Config, diag.Diagnostics) {
 	return cfg, ds
 }
 
-// readDir collects the YAML files under dir. Hidden files and directories
-// (.git, .github) are skipped; symlinks are followed only when they stay
-// inside dir. It reports false when dir itself is unusable.
+// IsConfigFile reports whether rel, a slash path relative to the config
+// directory, names a config file: *.yaml or *.yml with no element hidden
+// (starting with "."). Load reads exactly these files, and watch reacts
+// to exactly these.
+func IsConfigFile(rel string) bool {
+	for _, elem := range strings.Split(rel, "/") {
+		if strings.HasPrefix(elem, ".") {
+			return false
+		}
+	}
+	return strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".yml")
+}
+
+// readDir lists the config files under dir (dir may itself be a symlink
+// to the directory). Hidden files and directories (.git, .github) are
+// skipped; symlinks may point anywhere inside dir, never out of it; only
+// regular files are read, so a named pipe or a device is refused, never
+// opened. It reports false when dir itself is unusable. The files are read
+// later, in parallel.
 func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
 	info, err := os.Stat(dir)
 	switch {
@@ -79,21 +98,30 @@ func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
 		ds.Add(diag.Pos{}, "", "config directory %s is not a directory", dir)
 		return nil, false
 	}
+	// Symlinks are judged against the real, absolute directory, whatever
+	// form --config was given in.
 	root, err := filepath.EvalSymlinks(dir)
+	if err == nil {
+		root, err = filepath.Abs(root)
+	}
 	if err != nil {
 		ds.Add(diag.Pos{}, "", "config directory %s: %v", dir, err)
 		return nil, false
 	}
+	inside := func(real string) bool {
+		r, err := filepath.Rel(root, real)
+		return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+	}
 	var srcs []source
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(dir, path)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
 		pos := diag.Pos{File: rel}
 		if err != nil {
-			ds.Add(pos, "", "%v", err)
+			ds.Add(pos, "", "%v", unwrapPathError(err))
 			return nil
 		}
-		if path != dir && strings.HasPrefix(d.Name(), ".") {
+		if path != root && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -102,33 +130,48 @@ func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
 		if d.IsDir() {
 			return nil
 		}
-		isYAML := isConfigFile(d.Name())
-		if !isYAML {
-			return nil // never read, wherever it points
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(path)
 			real, err := filepath.EvalSymlinks(path)
-			if err != nil {
-				target, _ := os.Readlink(path)
-				ds.Add(pos, "", "broken symlink to %s: %v", target, unwrapPathError(err))
-				return nil
+			if err == nil {
+				real, err = filepath.Abs(real)
 			}
-			if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-				target, _ := os.Readlink(path)
-				ds.Add(pos, "", "symlink leaves the config directory (points to %s)", target)
+			if err != nil {
+				if IsConfigFile(rel) {
+					ds.Add(pos, "", "broken symlink to %s: %v", target, unwrapPathError(err))
+				}
 				return nil
 			}
 			st, err := os.Stat(real)
-			if err != nil || st.IsDir() {
-				return nil // a directory inside the config dir is walked where it really is
+			if err != nil {
+				ds.Add(pos, "", "%v", unwrapPathError(err))
+				return nil
 			}
-		}
-		data, err := readLimited(path)
-		if err != nil {
-			ds.Add(pos, "", "%v", err)
+			if st.IsDir() {
+				// A directory inside the config dir is walked where it
+				// really is; one outside it is refused, not skipped.
+				if !inside(real) {
+					ds.Add(pos, "", "symlink to a directory outside the config directory (points to %s)", target)
+				}
+				return nil
+			}
+			if !IsConfigFile(rel) {
+				return nil // never read, wherever it points
+			}
+			if !inside(real) {
+				ds.Add(pos, "", "symlink leaves the config directory (points to %s)", target)
+				return nil
+			}
+			mode = st.Mode().Type()
+		} else if !IsConfigFile(rel) {
 			return nil
 		}
-		srcs = append(srcs, source{rel: rel, data: data})
+		if !mode.IsRegular() {
+			ds.Add(pos, "", "%s; config files must be regular files", notRegular(mode))
+			return nil
+		}
+		srcs = append(srcs, source{rel: rel, path: path})
 		return nil
 	})
 	if err != nil {
@@ -137,8 +180,17 @@ func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
 	return srcs, true
 }
 
-func isConfigFile(name string) bool {
-	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+// notRegular names what a non-regular file is.
+func notRegular(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO), not a file"
+	case mode&fs.ModeSocket != 0:
+		return "a socket, not a file"
+	case mode&fs.ModeDevice != 0:
+		return "a device, not a file"
+	}
+	return "not a regular file"
 }
 
 func unwrapPathError(err error) error {
@@ -150,14 +202,24 @@ func unwrapPathError(err error) error {
 }
 
 // readLimited reads at most MaxFileSize bytes and refuses larger files
-// without reading them whole.
+// without reading them whole. It opens without blocking and checks the
+// opened file is regular, so a file swapped for a named pipe after the
+// directory was listed cannot hang the load.
 func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	st, err := f.Stat()
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(st.Mode().Type()))
+	}
+	data := make([]byte, 0, min(st.Size()+1, MaxFileSize+1))
+	data, err = readAll(f, data)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
@@ -165,6 +227,24 @@ func readLimited(path string) ([]byte, error) {
 		return nil, fmt.Errorf("file is larger than 1 MiB; config files must be smaller")
 	}
 	return data, nil
+}
+
+// readAll reads f into buf, at most MaxFileSize+1 bytes.
+func readAll(f *os.File, buf []byte) ([]byte, error) {
+	r := io.LimitReader(f, MaxFileSize+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // loader carries the state of one Load.
@@ -186,6 +266,7 @@ type pos = diag.Pos
 // every other file so files are processed concurrently.
 type fileResult struct {
 	ds       diag.Diagnostics
+	unread   bool // refused or failed to read: counts as refused
 	parseErr bool
 	docs     []docResult
 }
@@ -225,7 +306,7 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 				if i >= len(srcs) {
 					return
 				}
-				results[i] = processFile(srcs[i])
+				results[i] = processFile(&srcs[i])
 			}
 		}()
 	}
@@ -233,10 +314,15 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 
 	h := sha256.New()
 	for i, s := range srcs {
+		r := &results[i]
+		if r.unread {
+			*l.ds = append(*l.ds, r.ds...)
+			l.incomplete = true
+			continue
+		}
 		l.cfg.Files = append(l.cfg.Files, s.rel)
 		fmt.Fprintf(h, "%s\x00%d\x00", s.rel, len(s.data))
 		h.Write(s.data)
-		r := &results[i]
 		*l.ds = append(*l.ds, r.ds...)
 		l.incomplete = l.incomplete || r.parseErr
 		for _, dr := range r.docs {
@@ -248,6 +334,11 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 	sort.Slice(l.cfg.Providers, func(i, j int) bool { return l.cfg.Providers[i].Name < l.cfg.Providers[j].Name })
 	sort.SliceStable(l.cfg.Targets, func(i, j int) bool { return l.cfg.Targets[i].Key() < l.cfg.Targets[j].Key() })
 	l.semantic()
+	// What later stages ask of a document is only where its fields are:
+	// keep their positions and let the YAML trees and values go.
+	for _, d := range l.docs {
+		d.compact()
+	}
 	return l.cfg
 }
 
@@ -278,9 +369,20 @@ func (l *loader) collect(dr docResult) {
 	}
 }
 
-func processFile(s source) fileResult {
+// processFile reads (when not read yet), parses, validates and decodes
+// one file.
+func processFile(s *source) fileResult {
 	var r fileResult
-	docs, ok := parse(s, &r.ds)
+	if s.data == nil && s.path != "" {
+		data, err := readLimited(s.path)
+		if err != nil {
+			r.ds.Add(diag.Pos{File: s.rel}, "", "%v", err)
+			r.unread = true
+			return r
+		}
+		s.data = data
+	}
+	docs, ok := parse(*s, &r.ds)
 	r.parseErr = !ok
 	for _, d := range docs {
 		dr, ok := document(d, &r.ds)
@@ -308,6 +410,10 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 			docs = nil
 		}
 	}()
+	if p, bad, ok := invalidUTF8(s); !ok {
+		ds.Add(p, "", "invalid UTF-8 (byte 0x%02x); config files must be UTF-8", bad)
+		return nil, false
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(s.data))
 	for i := 0; ; i++ {
 		var n yaml.Node
@@ -330,6 +436,31 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 		}
 		docs = append(docs, &doc{file: s.rel, index: i, node: &n})
 	}
+}
+
+// invalidUTF8 finds the first byte that is not UTF-8 and reports its
+// line and column, counted in characters as the parser counts them
+// (yaml.v3 reports such a byte at no position). A file with a UTF-16 byte
+// order mark is left to the parser, which reads UTF-16.
+func invalidUTF8(s source) (p diag.Pos, bad byte, ok bool) {
+	b := s.data
+	if utf8.Valid(b) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) || bytes.HasPrefix(b, []byte{0xff, 0xfe}) {
+		return diag.Pos{}, 0, true
+	}
+	line, col := 1, 1
+	for off := 0; off < len(b); {
+		r, n := utf8.DecodeRune(b[off:])
+		if r == utf8.RuneError && n <= 1 {
+			return diag.Pos{File: s.rel, Line: line, Col: col}, b[off], false
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		off += n
+	}
+	return diag.Pos{}, 0, true
 }
 
 // syntaxMessage words a yaml.v3 syntax error. For parser errors ("did not
@@ -494,7 +625,11 @@ func nodePos(file string, n *yaml.Node) diag.Pos {
 // value that exists.
 func (d *doc) pos(ptr string) diag.Pos {
 	for {
-		if l, ok := d.locs[ptr]; ok && l.val != nil {
+		if d.locs == nil && d.positions != nil {
+			if p, ok := d.positions[ptr]; ok {
+				return p
+			}
+		} else if l, ok := d.locs[ptr]; ok && l.val != nil {
 			return nodePos(d.file, l.val)
 		}
 		if ptr == "" {
@@ -505,6 +640,24 @@ func (d *doc) pos(ptr string) diag.Pos {
 		}
 		ptr = ptr[:strings.LastIndexByte(ptr, '/')]
 	}
+}
+
+// compact keeps the position of every value and drops the YAML tree, the
+// JSON value and the pointer map.
+func (d *doc) compact() {
+	if d.locs == nil {
+		return
+	}
+	d.positions = make(map[string]diag.Pos, len(d.locs)+1)
+	for ptr, l := range d.locs {
+		if l.val != nil {
+			d.positions[ptr] = nodePos(d.file, l.val)
+		}
+	}
+	if d.node != nil && len(d.node.Content) > 0 {
+		d.positions[""] = nodePos(d.file, d.node.Content[0])
+	}
+	d.node, d.value, d.locs = nil, nil, nil
 }
 
 // keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),

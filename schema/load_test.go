@@ -216,7 +216,7 @@ func TestFieldPath(t *testing.T) {
 func FuzzLoad(f *testing.F) {
 	for _, dir := range []string{"../examples/odoo", "../examples/generic-web"} {
 		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && isConfigFile(path) {
+			if err == nil && !d.IsDir() && IsConfigFile(d.Name()) {
 				b, _ := os.ReadFile(path)
 				f.Add(b)
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/launchplane/launchplane/diag"
 )
 
 // maxNodes bounds the values one document may expand to. A config document
@@ -32,6 +34,8 @@ type doc struct {
 	node  *yaml.Node
 	value any            // JSON value for the validator
 	locs  map[string]loc // JSON pointer -> nodes
+	// positions replace locs (and node and value) once the load is done.
+	positions map[string]diag.Pos
 }
 
 // convError is a problem found while converting; it stops the document.

@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/launchplane/launchplane/schema"
 )
 
 // DefaultDebounce is the quiet period used when Options.Debounce is zero.
@@ -488,11 +490,6 @@ func hidden(rel string) bool {
 	return false
 }
 
-// isConfigFile reports whether the slash path rel, relative to the root,
-// names a file the config loader reads.
-func isConfigFile(rel string) bool {
-	if hidden(rel) {
-		return false
-	}
-	return strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".yml")
-}
+// isConfigFile is the loader's own test, so watch reacts to exactly the
+// files Load reads.
+var isConfigFile = schema.IsConfigFile

@@ -7,12 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/launchplane/launchplane/providers"
@@ -43,6 +42,10 @@ type World struct {
 	Hold     *Hold             `json:"hold,omitempty"`
 	Comments map[string]string `json:"comments,omitempty"` // "<pr>/<marker>" -> body
 	Statuses map[string]string `json:"statuses,omitempty"` // "<sha>/<context>" -> state
+	// CountCalls makes the fake count its calls by operation in Calls
+	// (set by the benchmark harness, to know the calls per target).
+	CountCalls bool           `json:"count_calls,omitempty"`
+	Calls      map[string]int `json:"calls,omitempty"`
 }
 
 // Hold stalls operation Op (on any target) until File, relative to the
@@ -108,7 +111,7 @@ type Fault struct {
 	// fake then neither registers nor redacts. Only apply's own
 	// redaction can keep it out of what is printed and recorded.
 	Echo string `json:"echo,omitempty"`
-	Hold   string `json:"hold,omitempty"`
+	Hold string `json:"hold,omitempty"`
 }
 
 // appEnv carries a deploy's env to an Echo fault.
@@ -116,9 +119,9 @@ type appEnv struct{}
 
 // Provider is the fake.
 type Provider struct {
-	name string
-	path string
-	red  *redact.Redactor
+	name  string
+	store *store
+	red   *redact.Redactor
 }
 
 type config struct {
@@ -139,7 +142,7 @@ func newProvider(cfg providers.Config) (any, error) {
 	for _, w := range c.Without {
 		without[w] = true
 	}
-	return limit(&Provider{name: cfg.Name, path: p, red: cfg.Redact()}, without), nil
+	return limit(&Provider{name: cfg.Name, store: storeFor(p), red: cfg.Redact()}, without), nil
 }
 
 // limit returns p without the capabilities named in without ("health",
@@ -154,6 +157,7 @@ func limit(p *Provider, without map[string]bool) any {
 		providers.Jobs
 		providers.JobLister
 		providers.Feedback
+		io.Closer
 	}
 	hc, bk := !without["health"], !without["backups"]
 	rs := bk && !without["restore"]
@@ -186,104 +190,106 @@ func limit(p *Provider, without map[string]bool) any {
 	return struct{ base }{p}
 }
 
-// update runs fn on the world under an exclusive lock, and saves it when fn
-// returns nil or a fault error. op and target select faults.
-func (p *Provider) update(ctx context.Context, op, target string, mutate bool, fn func(w *World) error) error {
+// update runs fn on the world, this process and every other one locked
+// out. A call that changes the world says which keys it touches (its
+// target's app, a domain's route, …): the journal gets their new values
+// and what fn appended to the log. A fault fails the call before fn runs;
+// a Hold (of the world or of a fault) makes it wait, unlocked, until a
+// file exists. op and target select faults.
+func (p *Provider) update(ctx context.Context, op, target string, t touched, fn func(w *World) error) error {
 	if err := ctx.Err(); err != nil {
 		return p.fail(op, target, err)
 	}
 	// Latency stands for the network: it is spent before taking the lock,
-	// so concurrent calls overlap as they would against a real API. The
-	// file is replaced atomically, so an unlocked read sees a whole world.
-	if w, err := p.load(); err == nil {
-		if d, err := time.ParseDuration(w.Latency); err == nil && d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return p.fail(op, target, ctx.Err())
-			case <-t.C:
-			}
-		}
-		if h := w.Hold; h != nil && h.Op == op {
-			if err := p.hold(ctx, filepath.Join(filepath.Dir(p.path), h.File)); err != nil {
-				return p.fail(op, target, err)
-			}
-		}
-	}
-	lock, err := os.OpenFile(p.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return p.fail(op, target, err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return p.fail(op, target, fmt.Errorf("lock: %w", err))
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-
-	w, err := p.load()
-	if err != nil {
-		return p.fail(op, target, err)
-	}
-	if f := w.fault(op, target); f != nil && f.Hold != "" {
-		f.Times--
-		if err := p.save(w); err != nil {
-			return p.fail(op, target, err)
-		}
-		syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-		fmt.Fprintf(os.Stderr, "fake %s: holding %s %s until %s exists\n", p.name, op, target, f.Hold)
-		if err := waitFile(ctx, filepath.Join(filepath.Dir(p.path), f.Hold)); err != nil {
-			return p.fail(op, target, err)
-		}
-		return p.update(ctx, op, target, mutate, fn)
-	}
-	if f := w.fault(op, target); f != nil {
-		f.Times--
-		if f.Crash {
-			_ = p.save(w)
-			fmt.Fprintf(os.Stderr, "fake %s: injected crash during %s %s\n", p.name, op, target)
-			os.Exit(137)
-		}
-		msg := f.Error
-		if msg == "" {
-			msg = "injected fault"
-		}
-		if err := p.save(w); err != nil {
-			return p.fail(op, target, err)
-		}
-		if env, ok := ctx.Value(appEnv{}).(map[string]string); ok && f.Echo != "" {
-			// unredacted, as a careless API would answer
-			return providers.Wrap(p.name, op, target, errors.New(msg+" "+env[f.Echo]))
-		}
-		return p.fail(op, target, errors.New(msg))
-	}
-	if err := fn(w); err != nil {
-		return p.fail(op, target, err)
-	}
-	if !mutate {
-		return nil
-	}
-	return p.fail(op, target, p.save(w))
-}
-
-// hold waits until file exists, polling as a client polls a slow API.
-func (p *Provider) hold(ctx context.Context, file string) error {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for {
-		if _, err := os.Stat(file); err == nil {
-			return nil
-		}
+	// so concurrent calls overlap as they would against a real API.
+	if d, err := time.ParseDuration(p.store.latency()); err == nil && d > 0 {
+		tm := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
+			tm.Stop()
+			return p.fail(op, target, ctx.Err())
+		case <-tm.C:
 		}
 	}
+	if h := p.store.hold(); h != nil && h.Op == op {
+		if err := waitFile(ctx, filepath.Join(filepath.Dir(p.store.path), h.File)); err != nil {
+			return p.fail(op, target, err)
+		}
+	}
+	var crash bool
+	var held, echo string
+	err := p.store.locked(func(w *World) (*entry, error) {
+		var calls map[string]int
+		if w.CountCalls {
+			w.Calls = inc(w.Calls, op)
+			calls = map[string]int{op: 1}
+		}
+		if f := w.fault(op, target); f != nil {
+			f.Times--
+			faults := append([]*Fault(nil), w.Faults...)
+			if f.Hold != "" {
+				held = f.Hold
+				return &entry{Faults: &faults, Calls: calls}, nil
+			}
+			msg := f.Error
+			if msg == "" {
+				msg = "injected fault"
+			}
+			crash, echo = f.Crash, f.Echo
+			return &entry{Faults: &faults, Calls: calls}, errors.New(msg)
+		}
+		logFrom, jobsFrom := len(w.Log), len(w.Jobs)
+		if err := fn(w); err != nil {
+			return callsOnly(calls), err
+		}
+		e := w.record(t, logFrom, jobsFrom)
+		if e == nil {
+			return callsOnly(calls), nil
+		}
+		e.Calls = calls
+		return e, nil
+	})
+	if held != "" && err == nil {
+		fmt.Fprintf(os.Stderr, "fake %s: holding %s %s until %s exists\n", p.name, op, target, held)
+		if err := waitFile(ctx, filepath.Join(filepath.Dir(p.store.path), held)); err != nil {
+			return p.fail(op, target, err)
+		}
+		return p.update(ctx, op, target, t, fn)
+	}
+	if crash {
+		// As a killed runner would: what happened so far is on disk.
+		_ = p.store.flush()
+		fmt.Fprintf(os.Stderr, "fake %s: injected crash during %s %s\n", p.name, op, target)
+		os.Exit(137)
+	}
+	if env, ok := ctx.Value(appEnv{}).(map[string]string); ok && err != nil && echo != "" {
+		// unredacted, as a careless API would answer
+		return providers.Wrap(p.name, op, target, errors.New(err.Error()+" "+env[echo]))
+	}
+	return p.fail(op, target, err)
 }
 
-// waitFile waits until path exists (a Hold fault), polling: the test
-// creates it from another process.
+func inc(m map[string]int, op string) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	m[op]++
+	return m
+}
+
+func callsOnly(calls map[string]int) *entry {
+	if calls == nil {
+		return nil
+	}
+	return &entry{Calls: calls}
+}
+
+// Close writes the whole world to the world file, so it alone is
+// complete once the run is over.
+func (p *Provider) Close() error { return p.store.flush() }
+
+// waitFile waits until path exists (a Hold), polling as a client polls a
+// slow API: the test creates it from another process.
 func waitFile(ctx context.Context, path string) error {
 	for {
 		if _, err := os.Stat(path); err == nil {
@@ -323,47 +329,6 @@ func (w *World) fault(op, target string) *Fault {
 	return nil
 }
 
-func (p *Provider) load() (*World, error) {
-	w := &World{}
-	b, err := os.ReadFile(p.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		if err := json.Unmarshal(b, w); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.path, err)
-		}
-	}
-	if w.Apps == nil {
-		w.Apps = map[string]*App{}
-	}
-	if w.Routes == nil {
-		w.Routes = map[string]*Route{}
-	}
-	return w, nil
-}
-
-// save writes atomically: a temp file renamed over the old one.
-func (p *Provider) save(w *World) error {
-	var kept []*Fault
-	for _, f := range w.Faults {
-		if f.Times > 0 {
-			kept = append(kept, f)
-		}
-	}
-	w.Faults = kept
-	b, err := json.MarshalIndent(w, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := p.path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p.path)
-}
-
 func appID(target string) string {
 	h := sha256.Sum256([]byte(target))
 	return "app-" + hex.EncodeToString(h[:4])
@@ -372,7 +337,7 @@ func appID(target string) string {
 // Observe reports the app of target.
 func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers.AppStatus, error) {
 	var st providers.AppStatus
-	err := p.update(ctx, "observe", ref.Target, false, func(w *World) error {
+	err := p.update(ctx, "observe", ref.Target, touched{}, func(w *World) error {
 		a := w.Apps[ref.Target]
 		if a == nil {
 			return nil
@@ -390,11 +355,14 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 	var ev providers.Evidence
 	secret := map[string]bool{}
 	echo := false
-	if w, err := p.load(); err == nil {
+	_ = p.store.locked(func(w *World) (*entry, error) {
 		if f := w.fault("deploy", app.Target); f != nil && f.Echo != "" {
 			echo = true
-			ctx = context.WithValue(ctx, appEnv{}, app.Env)
 		}
+		return nil, nil
+	})
+	if echo {
+		ctx = context.WithValue(ctx, appEnv{}, app.Env)
 	}
 	for _, k := range app.SecretKeys {
 		secret[k] = true
@@ -402,7 +370,7 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 			p.red.Add(app.Env[k])
 		}
 	}
-	err := p.update(ctx, "deploy", app.Target, true, func(w *World) error {
+	err := p.update(ctx, "deploy", app.Target, touched{apps: []string{app.Target}}, func(w *World) error {
 		env := map[string]string{}
 		h := sha256.New()
 		var keys []string
@@ -438,7 +406,7 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 
 // Destroy removes the app of target.
 func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
-	return p.update(ctx, "destroy", ref.Target, true, func(w *World) error {
+	return p.update(ctx, "destroy", ref.Target, touched{apps: []string{ref.Target}}, func(w *World) error {
 		if _, ok := w.Apps[ref.Target]; ok {
 			delete(w.Apps, ref.Target)
 			w.Log = append(w.Log, "destroy "+ref.Target)
@@ -450,7 +418,7 @@ func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 // ListRoutes lists the routes of target, sorted by domain.
 func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.Route, error) {
 	var out []providers.Route
-	err := p.update(ctx, "list-routes", target, false, func(w *World) error {
+	err := p.update(ctx, "list-routes", target, touched{}, func(w *World) error {
 		for d, r := range w.Routes {
 			if r.Target == target {
 				out = append(out, providers.Route{Target: target, Domain: d, Upstream: r.Upstream, Port: r.Port, IdempotencyKey: r.IdempotencyKey})
@@ -465,7 +433,7 @@ func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.R
 // EnsureRoute creates or updates the route of a domain. A domain routed to
 // another target is refused.
 func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
-	err := p.update(ctx, "ensure-route", r.Target, true, func(w *World) error {
+	err := p.update(ctx, "ensure-route", r.Target, touched{routes: []string{r.Domain}}, func(w *World) error {
 		if old := w.Routes[r.Domain]; old != nil && old.Target != r.Target {
 			return fmt.Errorf("domain %s is routed to %s", r.Domain, old.Target)
 		}
@@ -478,7 +446,7 @@ func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (provider
 
 // DeleteRoute removes the route of a domain.
 func (p *Provider) DeleteRoute(ctx context.Context, target, domain string) error {
-	return p.update(ctx, "delete-route", target, true, func(w *World) error {
+	return p.update(ctx, "delete-route", target, touched{routes: []string{domain}}, func(w *World) error {
 		if r := w.Routes[domain]; r != nil && r.Target == target {
 			delete(w.Routes, domain)
 			w.Log = append(w.Log, "unroute "+domain)
@@ -491,7 +459,7 @@ func (p *Provider) DeleteRoute(ctx context.Context, target, domain string) error
 // in Unhealthy or the app is missing.
 func (p *Provider) CheckHealth(ctx context.Context, target, url string, timeout time.Duration) (providers.HealthResult, error) {
 	var res providers.HealthResult
-	err := p.update(ctx, "health", target, false, func(w *World) error {
+	err := p.update(ctx, "health", target, touched{}, func(w *World) error {
 		res = providers.HealthResult{Healthy: true, Attempts: 1, Status: 200, Detail: "fake: " + url}
 		if w.Apps[target] == nil {
 			res = providers.HealthResult{Attempts: 1, Status: 502, Detail: "fake: no app deployed"}
@@ -513,7 +481,7 @@ func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobRe
 	for _, k := range j.SecretKeys {
 		p.red.Add(j.Env[k])
 	}
-	err := p.update(ctx, "job", j.Target, true, func(w *World) error {
+	err := p.update(ctx, "job", j.Target, touched{}, func(w *World) error {
 		if w.Apps[j.Target] == nil {
 			return fmt.Errorf("no app deployed")
 		}
@@ -532,7 +500,7 @@ func (p *Provider) RunJob(ctx context.Context, j providers.Job) (providers.JobRe
 // RunningJobs lists the target's jobs the world says still run.
 func (p *Provider) RunningJobs(ctx context.Context, target string) ([]string, error) {
 	var out []string
-	err := p.update(ctx, "running-jobs", target, false, func(w *World) error {
+	err := p.update(ctx, "running-jobs", target, touched{}, func(w *World) error {
 		out = append(out, w.Running[target]...)
 		return nil
 	})
@@ -542,7 +510,7 @@ func (p *Provider) RunningJobs(ctx context.Context, target string) ([]string, er
 // TakeBackup records a backup.
 func (p *Provider) TakeBackup(ctx context.Context, target, database string) (providers.Backup, error) {
 	var b Backup
-	err := p.update(ctx, "backup", target, true, func(w *World) error {
+	err := p.update(ctx, "backup", target, touched{backups: []string{target}}, func(w *World) error {
 		if w.Backups == nil {
 			w.Backups = map[string][]Backup{}
 		}
@@ -561,7 +529,7 @@ func (p *Provider) TakeBackup(ctx context.Context, target, database string) (pro
 // RestoreBackup records a restore of a backup it took, of this target or
 // another (a clone from prod): backups are found by id and location.
 func (p *Provider) RestoreBackup(ctx context.Context, target, database string, b providers.Backup) error {
-	return p.update(ctx, "restore", target, true, func(w *World) error {
+	return p.update(ctx, "restore", target, touched{}, func(w *World) error {
 		for from, list := range w.Backups {
 			for _, x := range list {
 				if x.ID == b.ID && (b.Location == "" || x.Location == b.Location) {
@@ -580,7 +548,7 @@ func (p *Provider) RestoreBackup(ctx context.Context, target, database string, b
 
 // Stop stops the app of ref.Target.
 func (p *Provider) Stop(ctx context.Context, ref providers.AppRef) error {
-	return p.update(ctx, "stop", ref.Target, true, func(w *World) error {
+	return p.update(ctx, "stop", ref.Target, touched{apps: []string{ref.Target}}, func(w *World) error {
 		if a := w.Apps[ref.Target]; a != nil && !a.Stopped {
 			a.Stopped = true
 			w.Log = append(w.Log, "stop "+ref.Target)
@@ -591,7 +559,7 @@ func (p *Provider) Stop(ctx context.Context, ref providers.AppRef) error {
 
 // Start starts the stopped app of ref.Target.
 func (p *Provider) Start(ctx context.Context, ref providers.AppRef) error {
-	return p.update(ctx, "start", ref.Target, true, func(w *World) error {
+	return p.update(ctx, "start", ref.Target, touched{apps: []string{ref.Target}}, func(w *World) error {
 		a := w.Apps[ref.Target]
 		if a == nil {
 			return fmt.Errorf("app %s: %w", ref.Name, providers.ErrNotFound)
@@ -606,18 +574,19 @@ func (p *Provider) Start(ctx context.Context, ref providers.AppRef) error {
 
 // UpsertComment keeps one comment per PR and marker.
 func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body string) error {
-	return p.update(ctx, "comment", "", true, func(w *World) error {
+	key := fmt.Sprintf("%d/%s", pr, marker)
+	return p.update(ctx, "comment", "", touched{comments: []string{key}}, func(w *World) error {
 		if w.Comments == nil {
 			w.Comments = map[string]string{}
 		}
-		w.Comments[fmt.Sprintf("%d/%s", pr, marker)] = body
+		w.Comments[key] = body
 		return nil
 	})
 }
 
 // SetStatus records a commit status.
 func (p *Provider) SetStatus(ctx context.Context, sha, state, context_, description, url string) error {
-	return p.update(ctx, "status", "", true, func(w *World) error {
+	return p.update(ctx, "status", "", touched{statuses: []string{sha + "/" + context_}}, func(w *World) error {
 		if w.Statuses == nil {
 			w.Statuses = map[string]string{}
 		}

@@ -12,11 +12,18 @@ import (
 	"github.com/launchplane/launchplane/redact"
 )
 
-// backend injects faults by editing the world file, as tests of the CLI do.
-type backend struct{ path string }
+// backend injects faults by editing the world file, as tests of the CLI do
+// between runs: the provider is closed first, so the file is complete.
+type backend struct {
+	path string
+	p    *Provider
+}
 
 func (b backend) Fail(t *testing.T, op providertest.Op, message string) {
 	t.Helper()
+	if err := b.p.Close(); err != nil {
+		t.Fatal(err)
+	}
 	w := World{}
 	if raw, err := os.ReadFile(b.path); err == nil {
 		if err := json.Unmarshal(raw, &w); err != nil {
@@ -35,6 +42,9 @@ func (b backend) Fail(t *testing.T, op providertest.Op, message string) {
 
 func (b backend) world(t *testing.T) World {
 	t.Helper()
+	if err := b.p.Close(); err != nil {
+		t.Fatal(err)
+	}
 	w := World{}
 	raw, err := os.ReadFile(b.path)
 	if err != nil {
@@ -68,7 +78,7 @@ func open(t *testing.T) (*Provider, backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return inst.(*Provider), backend{path: filepath.Join(dir, "world.json")}
+	return inst.(*Provider), backend{path: filepath.Join(dir, "world.json"), p: inst.(*Provider)}
 }
 
 func TestConformance(t *testing.T) {

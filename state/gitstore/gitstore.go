@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -138,10 +139,14 @@ func (s *Store) open(dir string) error {
 	if err != nil {
 		return err
 	}
-	st, ok := repo.Storer.(*filesystem.Storage)
+	opened, ok := repo.Storer.(*filesystem.Storage)
 	if !ok {
 		return fmt.Errorf("unexpected storage %T", repo.Storer)
 	}
+	// The same repository, with pack files kept open for the process:
+	// by default go-git opens and closes a pack for every object read, a
+	// plan of thousands of targets reads thousands. Close releases them.
+	st := filesystem.NewStorageWithOptions(opened.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
 	s.st, s.objs = st, objects{st}
 	s.gitDir = st.Filesystem().Root()
 	return nil
@@ -226,10 +231,14 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.remote != nil && s.remote.users != nil {
-		return s.remote.users.Close()
+	var err error
+	if s.st != nil {
+		err = s.st.Close()
 	}
-	return nil
+	if s.remote != nil && s.remote.users != nil {
+		return errors.Join(err, s.remote.users.Close())
+	}
+	return err
 }
 
 // Snapshot reads the branch tip; for a remote it fetches first.

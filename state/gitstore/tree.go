@@ -11,7 +11,10 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/launchplane/launchplane/state"
 )
@@ -280,17 +283,16 @@ func (s *Store) buildCommit(parent, root plumbing.Hash, w state.Write) (plumbing
 			return plumbing.ZeroHash, nil, err
 		}
 	}
-	var objs []plumbing.Hash
-	tree, _, err := s.writeTree(root, "", top, &objs)
+	objs := collectObjects()
+	tree, _, err := s.writeTree(root, "", top, objs)
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
 	}
 	if tree.IsZero() {
 		// Everything was deleted: git's empty tree.
-		if tree, err = s.st.SetEncodedObject(encodeTree(nil)); err != nil {
+		if tree, err = objs.put(encodeTree(nil)); err != nil {
 			return plumbing.ZeroHash, nil, err
 		}
-		objs = append(objs, tree)
 	}
 	who := sig(w.Author)
 	c := &object.Commit{
@@ -302,17 +304,24 @@ func (s *Store) buildCommit(parent, root plumbing.Hash, w state.Write) (plumbing
 	if !parent.IsZero() {
 		c.ParentHashes = []plumbing.Hash{parent}
 	}
-	h, err := s.storeObject(c)
+	enc := s.st.NewEncodedObject()
+	if err := c.Encode(enc); err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	h, err := objs.put(enc)
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
 	}
-	return h, append(objs, h), nil
+	if err := objs.store(s.st); err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	return h, objs.hashes, nil
 }
 
 // writeTree applies the changes p under prefix to the tree old (zero: none)
 // and returns the new tree's hash (zero when it is left empty) and whether
 // it changed. Unchanged subtrees keep their hashes and are not read.
-func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *[]plumbing.Hash) (plumbing.Hash, bool, error) {
+func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *newObjects) (plumbing.Hash, bool, error) {
 	base := &dirTree{sorted: true}
 	if !old.IsZero() {
 		t, err := s.tree(old)
@@ -356,11 +365,10 @@ func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *[]
 		if _, err := blob.Write(c.Data); err != nil {
 			return plumbing.ZeroHash, false, err
 		}
-		h, err := s.st.SetEncodedObject(blob)
+		h, err := objs.put(blob)
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
-		*objs = append(*objs, h)
 		switch {
 		case e == nil:
 			added = append(added, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
@@ -421,12 +429,11 @@ func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *[]
 	if len(added) > 0 || !base.sorted {
 		slices.SortFunc(out, gitOrder)
 	}
-	h, err := s.st.SetEncodedObject(encodeTree(out))
+	h, err := objs.put(encodeTree(out))
 	if err != nil {
 		return plumbing.ZeroHash, false, err
 	}
 	s.keepTree(h, &dirTree{Entries: out, sorted: true})
-	*objs = append(*objs, h)
 	return h, true, nil
 }
 
@@ -460,14 +467,53 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-type encoder interface {
-	Encode(plumbing.EncodedObject) error
+// packMin is the number of new objects from which a commit's objects are
+// written as one pack file instead of one loose file each (a temp file,
+// zlib and a rename per object: most of an apply of thousands of targets).
+const packMin = 256
+
+// newObjects are the objects a commit adds, kept in memory until the
+// commit is built, then stored all at once.
+type newObjects struct {
+	mem    *memory.ObjectStorage
+	hashes []plumbing.Hash
 }
 
-func (s *Store) storeObject(o encoder) (plumbing.Hash, error) {
-	obj := s.st.NewEncodedObject()
-	if err := o.Encode(obj); err != nil {
+func collectObjects() *newObjects {
+	return &newObjects{mem: &memory.NewStorage().ObjectStorage}
+}
+
+func (n *newObjects) put(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	h := o.Hash()
+	if _, dup := n.mem.Objects[h]; dup {
+		return h, nil
+	}
+	if _, err := n.mem.SetEncodedObject(o); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return s.st.SetEncodedObject(obj)
+	n.hashes = append(n.hashes, h)
+	return h, nil
+}
+
+// store writes the objects into st: loose when they are few, else as one
+// pack (no deltas: the objects are small and computing them costs more
+// than it saves), indexed as it is written.
+func (n *newObjects) store(st *filesystem.Storage) error {
+	if len(n.hashes) < packMin {
+		for _, h := range n.hashes {
+			if _, err := st.SetEncodedObject(n.mem.Objects[h]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	w, err := st.PackfileWriter()
+	if err != nil {
+		return err
+	}
+	if _, err := packfile.NewEncoder(w, n.mem, false).Encode(n.hashes, 0); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
