@@ -13,7 +13,16 @@ type PolicySpec struct {
 	// AllowLocal accepts identities from outside GitHub Actions, which
 	// nothing verifies; they still need a rule that matches them.
 	AllowLocal bool         `json:"allowLocal"`
+	OIDC       *PolicyOIDC  `json:"oidc,omitempty"`
 	Rules      []PolicyRule `json:"rules"`
+}
+
+// PolicyOIDC is spec.oidc: the issuer and audience whose tokens the
+// policy trusts. Empty fields take the defaults (GitHub Actions' issuer,
+// audience launchplane).
+type PolicyOIDC struct {
+	Issuer   string `json:"issuer,omitempty"`
+	Audience string `json:"audience,omitempty"`
 }
 
 // PolicyRule allows what Allow lists to callers that Match describes.
