@@ -165,6 +165,18 @@ func ReadEvent(path string) (*Event, error) {
 
 var pullRef = regexp.MustCompile(`^refs/pull/([1-9][0-9]*)/(merge|head)$`)
 
+// PullOf is the pull request a token's job ran for (its ref is
+// refs/pull/<N>/merge or /head), 0 when none.
+func PullOf(id policy.Identity) int {
+	m := pullRef.FindStringSubmatch(id.Ref)
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
 // CheckFacts compares a request with its verified token and the product
 // it names: the token's repository must be the product's
 // spec.source.repository, a preview's pull request the token's, a push's

@@ -67,7 +67,7 @@ Exit codes: 0 ok, 1 error, 2 plan has changes (--detailed-exitcode),
 	root.SetErr(e.stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newValidateCmd(e), newPlanCmd(e), newApplyCmd(e), newShowCmd(e), newStatusCmd(e), newHistoryCmd(e),
-		newPromoteCmd(e), newRollbackCmd(e), newPreviewCmd(e), newBackupCmd(e), newCloneCmd(e), newReleaseCmd(e), newWatchCmd(e), newSchemaCmd(e), newDriversCmd(e), newVersionCmd(e))
+		newPromoteCmd(e), newRollbackCmd(e), newPreviewCmd(e), newBackupCmd(e), newCloneCmd(e), newReleaseCmd(e), newWatchCmd(e), newRequestCmd(e), newServeRequestCmd(e), newSchemaCmd(e), newDriversCmd(e), newVersionCmd(e))
 	return root
 }
 
