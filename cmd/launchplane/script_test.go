@@ -56,7 +56,7 @@ func TestScripts(t *testing.T) {
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withCmds(requestCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkfile":          cmdMkfile,
 			"concurrently":    cmdConcurrently,
 			"exits":           cmdExits,
@@ -76,7 +76,7 @@ func TestScripts(t *testing.T) {
 			"bg":              cmdBackground,
 			"await":           cmdAwait,
 			"bg-stop":         cmdBackgroundStop,
-		},
+		}),
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
 			e.Setenv("EXAMPLES", filepath.Join(root, "examples"))
@@ -84,6 +84,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("GITHUB_ACTIONS", "")
 			e.Values[issuerKey{}] = &issuerHolder{}
+			e.Values[foreignKey{}] = &issuerHolder{}
 			e.Values[githubKey{}] = &githubHolder{}
 			e.Values[dokployKey{}] = &dokployHolder{}
 			e.Values[backendKey{}] = &backendHolder{}
