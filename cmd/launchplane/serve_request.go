@@ -384,7 +384,13 @@ func (s *served) publish(ctx context.Context) error {
 	if pr.Created {
 		verb = "Opened"
 	}
-	fmt.Fprintf(s.e.stdout, "%s pull request %s#%d: %s\n", verb, repo, pr.Number, pr.URL)
+	s.ev["pull_request"] = map[string]any{"repository": repo, "number": pr.Number, "url": pr.URL, "created": pr.Created}
+	rec, err := request.RecordPublish(ctx, s.ws.store, s.ws.snap, req, s.id.String(), now(s.e)(), "success",
+		fmt.Sprintf("%s pull request %s#%d", strings.ToLower(verb), repo, pr.Number), s.ev)
+	if err != nil {
+		fmt.Fprintf(s.e.stderr, "warning: the publish could not be recorded: %v\n", s.red.Error(err))
+	}
+	fmt.Fprintf(s.e.stdout, "%s pull request %s#%d: %s\nRecord %s.\n", verb, repo, pr.Number, pr.URL, rec)
 	s.report(ctx, "success", fmt.Sprintf("%s %s#%d", strings.ToLower(verb), repo, pr.Number), "", pr.URL)
 	return nil
 }
