@@ -106,7 +106,7 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 		{
 			name: "unknown field",
 			src:  head + "  allowlocal: true\n  rules: []\n",
-			want: []string{"policy.yaml:5:3: spec.allowlocal: unknown field; did you mean allowLocal? (allowed: allowLocal, rules)"},
+			want: []string{"policy.yaml:5:3: spec.allowlocal: unknown field; did you mean allowLocal? (allowed: allowLocal, oidc, rules)"},
 		},
 		{
 			name: "allowLocal not a boolean",
