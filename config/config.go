@@ -127,8 +127,11 @@ type Product struct {
 
 // ProductSpec is a Product's spec.
 type ProductSpec struct {
-	Driver  string               `yaml:"driver"`
-	Image   string               `yaml:"image"`
+	Driver string `yaml:"driver"`
+	Image  string `yaml:"image"`
+	// Source is spec.source: the tenant repository whose requests may
+	// name this product (launchplane serve-request).
+	Source  *ProductSource       `yaml:"source"`
 	Port    int                  `yaml:"port"`
 	Health  *Health              `yaml:"health"`
 	Env     map[string]string    `yaml:"env"`
@@ -137,6 +140,11 @@ type ProductSpec struct {
 	// Settings holds driver settings blocks by key (spec.odoo), as JSON
 	// already validated against the driver's settings schema.
 	Settings map[string]json.RawMessage `yaml:"-"`
+}
+
+// ProductSource is a Product's spec.source.
+type ProductSource struct {
+	Repository string `yaml:"repository"` // owner/name
 }
 
 // Target is one lane of a product.

@@ -16,8 +16,9 @@ import (
 // APIVersion is the only apiVersion this build reads.
 const APIVersion = "launchplane.dev/v1"
 
-// Kinds in the order they are documented.
-var Kinds = []string{"Product", "Target", "Provider", "Policy"}
+// Kinds in the order they are documented. Request is not a config file:
+// it is what a product repository sends (launchplane request).
+var Kinds = []string{"Product", "Target", "Provider", "Policy", "Request"}
 
 //go:embed *.schema.json defs.json
 var files embed.FS

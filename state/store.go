@@ -79,6 +79,10 @@ type Store interface {
 	Close() error
 }
 
+// PolicyFile is the state repository's policy (SPEC §2): people write it,
+// Launchplane only reads it; a Store refuses to write it.
+const PolicyFile = "policy.yaml"
+
 // FormatFile is the file that marks a state repository and its format.
 const FormatFile = "launchplane-state.json"
 

@@ -46,10 +46,10 @@ func authorize(ctx context.Context, e *env, cfgDir string, store state.Store, sn
 	id, err := policy.Resolve(ctx, e.getenv, policy.Options{Repository: repo, Ref: ref, Verifier: v})
 	if err != nil {
 		err = fmt.Errorf("policy: cannot establish who is applying: %w", err)
-		denied(ctx, e, store, snap, keys, err.Error(), map[string]any{"action": action, "decision": "denied", "identity": "unverified"})
+		denied(ctx, e, store, snap, keys, err.Error(), map[string]any{"action": action, "decision": "denied", "identity": "unverified", "policy_blob": policyBlob(raw)})
 		return nil, &exitErr{code: exitDenied, err: err}
 	}
-	ev := map[string]any{"action": action, "identity": id.String(), "source": id.Source}
+	ev := map[string]any{"action": action, "identity": id.String(), "source": id.Source, "policy_blob": policyBlob(raw)}
 	var decisions []any
 	for _, key := range keys {
 		product, lane := state.SplitKey(key)

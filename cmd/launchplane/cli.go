@@ -66,7 +66,7 @@ Exit codes: 0 ok, 1 error, 2 plan has changes (--detailed-exitcode),
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.AddCommand(newValidateCmd(e), newPlanCmd(e), newApplyCmd(e), newShowCmd(e), newStatusCmd(e), newHistoryCmd(e),
-		newPromoteCmd(e), newRollbackCmd(e), newPreviewCmd(e), newBackupCmd(e), newCloneCmd(e), newReleaseCmd(e), newUnlockCmd(e), newWatchCmd(e), newSchemaCmd(e), newDriversCmd(e), newVersionCmd(e))
+		newPromoteCmd(e), newRollbackCmd(e), newPreviewCmd(e), newBackupCmd(e), newCloneCmd(e), newReleaseCmd(e), newUnlockCmd(e), newWatchCmd(e), newRequestCmd(e), newServeRequestCmd(e), newSchemaCmd(e), newDriversCmd(e), newVersionCmd(e))
 	finishRoot(e, root)
 	return root
 }

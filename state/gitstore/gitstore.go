@@ -656,6 +656,9 @@ func checkWrite(w state.Write) error {
 		if err := state.CheckPath(c.Path); err != nil {
 			return fmt.Errorf("write state: %w", err)
 		}
+		if c.Path == state.PolicyFile {
+			return fmt.Errorf("write state: %s is the operators' to write, never launchplane's", state.PolicyFile)
+		}
 	}
 	for _, sc := range w.Scopes {
 		if err := state.CheckScope(sc); err != nil {

@@ -222,6 +222,8 @@ func TestRejectsBadWrites(t *testing.T) {
 		"delete a dir":    {Changes: []state.Change{{Path: "dir", Delete: true}}},
 		"empty message":   {Message: " "},
 		"bad base commit": {Base: "xyz"},
+		"policy write":    {Changes: []state.Change{{Path: "policy.yaml", Data: []byte("spec: {rules: []}")}}},
+		"policy delete":   {Changes: []state.Change{{Path: "policy.yaml", Delete: true}}},
 	} {
 		if w.Message == "" {
 			w.Message = "m"

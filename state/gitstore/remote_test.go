@@ -130,7 +130,7 @@ func TestRemoteShallowCache(t *testing.T) {
 		t.Fatalf("old base, changed scope: %v", err)
 	}
 	fresh2 := mustOpen(t, url, Options{CacheDir: t.TempDir()})
-	write(t, fresh2, base, []string{"policy.yaml"}, map[string]string{"policy.yaml": "p"})
+	write(t, fresh2, base, []string{"notes.txt"}, map[string]string{"notes.txt": "p"})
 	gitCLI(t, bare, "fsck", "--strict", "--no-dangling")
 }
 

@@ -107,6 +107,7 @@ type Server struct {
 	calls    map[Endpoint]int
 	headers  map[Endpoint]http.Header
 	faults   map[Endpoint][]fault
+	git      *repoWorld // repos.go
 }
 
 type issueKey struct {
@@ -142,6 +143,7 @@ func New(token string) *Server {
 	for ep, h := range handlers {
 		mux.HandleFunc(string(ep), s.serve(ep, h))
 	}
+	s.registerRepos(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody("Not Found"))
 	})
@@ -262,7 +264,9 @@ func (s *Server) serve(ep Endpoint, h func(http.ResponseWriter, *http.Request) (
 			return
 		}
 		status, body := h(w, r)
-		writeJSON(w, status, body)
+		if status != 0 { // 0: the handler answered (204 No Content)
+			writeJSON(w, status, body)
+		}
 	}
 }
 
