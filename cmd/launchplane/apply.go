@@ -54,8 +54,9 @@ midway is finished by the next one, which observes the providers, does not
 repeat changes already made, and records the interrupted apply; 'launchplane
 unlock' clears the mark of an apply known to be dead.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (rerr error) {
 			ctx := cmd.Context()
+			defer func() { x.failedEarly(rerr) }()
 			if err := x.check(e, len(args) == 1); err != nil {
 				return err
 			}

@@ -32,6 +32,7 @@ type applyCLI struct {
 	started     time.Time
 	json        *jsonEvents
 	races       int64 // state commits rebuilt after losing a race
+	done        bool  // the result object was written
 }
 
 func (x *applyCLI) flags(cmd *cobra.Command) {
@@ -169,6 +170,7 @@ func (x *applyCLI) result(r map[string]any) {
 	if x.json == nil {
 		return
 	}
+	x.done = true
 	r["type"] = "result"
 	r["elapsed_ms"] = time.Since(x.started).Milliseconds()
 	x.json.emit(r)
@@ -252,4 +254,29 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// failedEarly writes the result object of an apply that failed before it
+// applied anything (a refused plan, a denial, a bad flag), so that with
+// -o json every run ends with one result, whatever the exit code.
+func (x *applyCLI) failedEarly(err error) {
+	if x.json == nil || x.done || err == nil {
+		return
+	}
+	outcome, code := "error", exitError
+	var xe *exitErr
+	if errors.As(err, &xe) {
+		code = xe.code
+		switch xe.code {
+		case exitConflict:
+			outcome = "refused"
+		case exitDenied:
+			outcome = "denied"
+		}
+	}
+	r := map[string]any{"outcome": outcome, "exit_code": code}
+	if xe == nil || xe.err != nil {
+		r["error"] = err.Error()
+	}
+	x.result(r)
 }
