@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -242,11 +244,13 @@ func Canonical(v any) []byte {
 	return []byte(strings.TrimSuffix(b.String(), "\n"))
 }
 
-// Restrict is a copy of p holding only the changes of the targets in keys:
-// a shard of a plan that was bound whole. Its Hash is the shard's own.
+// Restrict is a copy of p holding only the changes of the targets in
+// keys, and planned for only them: a shard of a saved plan. Its Hash is
+// the hash of a plan made for those targets alone.
 func (p *Plan) Restrict(keys map[string]bool) *Plan {
 	q := *p
 	q.Changes = nil
+	q.Only = slices.Sorted(maps.Keys(keys))
 	for _, c := range p.Changes {
 		if keys[c.Target] {
 			q.Changes = append(q.Changes, c)

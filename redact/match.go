@@ -156,12 +156,19 @@ func boundedAt[T ~string | ~[]byte](m *matcher, s T, i int) int {
 		id = nd.next[k]
 	}
 	for k := len(found) - 1; k >= 0; k-- {
-		if bounded(s, i, found[k]) {
+		if found[k]-i >= anywhereLen || bounded(s, i, found[k]) {
 			return found[k] - i
 		}
 	}
 	return 0
 }
+
+// anywhereLen is the length from which a match is masked wherever it
+// stands, inside a word too: a value that long glued to other text
+// ("xxxx<secret>", a token after a fixed prefix) is still the secret,
+// and no word of a message is that long by chance. Shorter values (a
+// common word, a product name) are masked on token boundaries only.
+const anywhereLen = 12
 
 // bounded reports whether s[i:j] is a whole token: a match never starts
 // or ends inside a word, so a secret "hello" is not masked in "hellos"

@@ -462,3 +462,20 @@ func TestShapeProse(t *testing.T) {
 		}
 	}
 }
+
+// A value of anywhereLen bytes or more is masked even glued inside a word
+// (an API that prints "xxxx<secret>"); a shorter one only as a whole token.
+func TestLongValueMaskedInsideWords(t *testing.T) {
+	long := "canary-secret-value-4242"
+	r := New(long, "odoo")
+	got := r.String("id=xxxx" + long + "yyyy odoo_prod odoo")
+	if strings.Contains(got, "canary-s") || strings.Contains(got, "4242") {
+		t.Errorf("long value inside a word not masked: %q", got)
+	}
+	if !strings.Contains(got, "odoo_prod") {
+		t.Errorf("short value masked inside a word: %q", got)
+	}
+	if strings.HasSuffix(got, " odoo") {
+		t.Errorf("short value as a whole token not masked: %q", got)
+	}
+}

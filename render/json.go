@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/launchplane/launchplane/plan"
 )
@@ -169,12 +171,36 @@ func WriteJSON(w io.Writer, p *plan.Plan) error {
 	pj := ToJSON(p)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	e := &streamEncoder{w: bw}
+	// The members are PlanJSON's own, in its order, with its tags: a field
+	// added to the wire form is written without touching this function.
+	type member struct {
+		name string
+		val  reflect.Value
+	}
+	var ms []member
+	v := reflect.ValueOf(pj)
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.Contains(","+opts+",", ",omitempty,") && isEmptyJSON(v.Field(i)) {
+			continue
+		}
+		ms = append(ms, member{name, v.Field(i)})
+	}
 	e.raw("{\n")
-	e.field("format_version", pj.FormatVersion, false)
-	e.field("base", pj.Base, false)
-	if len(pj.Changes) == 0 {
-		e.raw(`  "changes": [],` + "\n")
-	} else {
+	for i, m := range ms {
+		last := i == len(ms)-1
+		if m.name != "changes" || len(pj.Changes) == 0 {
+			e.field(m.name, m.val.Interface(), last)
+			continue
+		}
+		// the changes, one at a time: the plan's bulk
 		e.raw(`  "changes": [` + "\n")
 		for i := range pj.Changes {
 			e.raw("    ")
@@ -184,15 +210,30 @@ func WriteJSON(w io.Writer, p *plan.Plan) error {
 			}
 			e.raw("\n")
 		}
-		e.raw("  ],\n")
+		e.raw("  ]")
+		if !last {
+			e.raw(",")
+		}
+		e.raw("\n")
 	}
-	e.field("summary", pj.Summary, false)
-	e.field("diagnostics", pj.Diagnostics, true)
 	e.raw("}\n")
 	if e.err != nil {
 		return e.err
 	}
 	return bw.Flush()
+}
+
+// isEmptyJSON is encoding/json's omitempty test.
+func isEmptyJSON(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
 }
 
 // streamEncoder writes JSON in the layout of an Encoder with two-space

@@ -41,9 +41,10 @@ func TestJSONPlanHashRoundTrip(t *testing.T) {
 
 // The streamed plan is byte for byte what encoding the whole wire form
 // at once writes: with no changes, with many, with characters an HTML-
-// escaping encoder would change, with and without diagnostics.
+// escaping encoder would change, with and without diagnostics, and with
+// every optional member of the wire form (plan_hash, only, refreshed).
 func TestWriteJSONStreamsTheSameBytes(t *testing.T) {
-	many := &plan.Plan{Base: plan.Base{StateCommit: "abc", ConfigDigest: "sha256:00"}, Diagnostics: []string{"provider x: <render-only> & skipped"}}
+	many := &plan.Plan{Base: plan.Base{StateCommit: "abc", ConfigDigest: "sha256:00", ConfigCommit: "c0ffee"}, Only: []string{"app01/prod"}, SecretsChecked: true, Refreshed: true, Diagnostics: []string{"provider x: <render-only> & skipped"}}
 	for i := 0; i < 50; i++ {
 		many.Changes = append(many.Changes, plan.Change{
 			Address: fmt.Sprintf("app%02d/prod/app", i), Target: fmt.Sprintf("app%02d/prod", i), Kind: plan.KindApp, Action: plan.Update,

@@ -95,9 +95,11 @@ unlock' clears the mark of an apply known to be dead.`,
 					if expectHash != "" && file.FileHash != expectHash {
 						return nil, false, &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", args[0], file.FileHash, expectHash, apply.ErrStale)}
 					}
-					if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, file); err != nil {
-						return nil, false, staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
-					}
+					// A shard of a saved plan binds to its part of the file:
+					// the file verified whole, its shard's changes must be
+					// what a plan of those targets gives now (the other
+					// shards may have applied theirs already).
+					approved, want, what := file, file.FileHash, args[0]
 					var only map[string]bool
 					for _, t := range file.Only {
 						if only == nil {
@@ -105,7 +107,18 @@ unlock' clears the mark of an apply known to be dead.`,
 						}
 						only[t] = true
 					}
-					if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, file.FileHash, args[0], file); err != nil {
+					if x.shard != "" {
+						sel := x.shardKeys(file)
+						if len(sel) == 0 {
+							return nil, false, nil
+						}
+						approved = file.Restrict(sel)
+						want, what, only = approved.Hash(), fmt.Sprintf("shard %s of %s", x.shard, args[0]), sel
+					}
+					if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, approved); err != nil {
+						return nil, false, staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
+					}
+					if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, want, what, approved); err != nil {
 						return nil, false, err
 					}
 					return b.plan, true, nil
@@ -114,21 +127,15 @@ unlock' clears the mark of an apply known to be dead.`,
 					if err != nil || !some {
 						return nil, some, err
 					}
+					if expectHash != "" && x.shard != "" {
+						return nil, false, &exitErr{code: exitError, err: errors.New("--shard with --expect-plan-hash: the shards of a matrix bind to one saved plan, not each to a plan of its own (a shard that runs after another plans differently): make it once with 'launchplane plan --out plan.json' and run 'launchplane apply plan.json --shard I/N --expect-plan-hash H' in every shard")}
+					}
 					if expectHash == "" {
 						p, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets)
 						return p, true, err
 					}
-					// The approved plan is the whole one (of --target's
-					// selection); a shard runs its part of it once bound.
-					whole, err := targetFilter(ws.cfg, ws.snap, x.targets)
-					if err != nil {
-						return nil, false, &exitErr{code: exitError, err: err}
-					}
-					if b, err = bindPlan(ctx, e, ws, whole, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
+					if b, err = bindPlan(ctx, e, ws, only, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
 						return nil, false, err
-					}
-					if x.shard != "" {
-						b.plan = b.plan.Restrict(only)
 					}
 					return b.plan, true, nil
 				}

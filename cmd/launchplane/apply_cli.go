@@ -55,8 +55,8 @@ func (x *applyCLI) check(e *env, saved bool) error {
 	if _, _, err := parseShard(x.shard); err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	if saved && (len(x.targets) > 0 || x.shard != "") {
-		return &exitErr{code: exitError, err: fmt.Errorf("--target and --shard choose targets while planning; a saved plan is applied whole (give them to 'launchplane plan --out' instead)")}
+	if saved && len(x.targets) > 0 {
+		return &exitErr{code: exitError, err: fmt.Errorf("--target chooses targets while planning; a saved plan is applied whole, or by --shard (give --target to 'launchplane plan --out' instead)")}
 	}
 	return nil
 }
@@ -279,4 +279,16 @@ func (x *applyCLI) failedEarly(err error) {
 		r["error"] = err.Error()
 	}
 	x.result(r)
+}
+
+// shardKeys are the targets of the saved plan p in this --shard.
+func (x *applyCLI) shardKeys(p *plan.Plan) map[string]bool {
+	i, n, _ := parseShard(x.shard)
+	sel := map[string]bool{}
+	for _, c := range p.Changes {
+		if shardOf(c.Target, n) == i {
+			sel[c.Target] = true
+		}
+	}
+	return sel
 }
