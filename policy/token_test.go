@@ -39,7 +39,7 @@ func TestVerifyToken(t *testing.T) {
 	for name, c := range map[string]struct {
 		raw, issuer, aud, want string
 	}{
-		"other issuer":   {other.Mint(oidctest.Token{Claims: claims}), iss.URL(), "launchplane", "not signed by any key"},
+		"other issuer":   {other.Mint(oidctest.Token{Claims: claims}), iss.URL(), "launchplane", "not by the trusted issuer"},
 		"iss claim":      {iss.Mint(oidctest.Token{Claims: claims, Issuer: other.URL()}), iss.URL(), "launchplane", "issued by"},
 		"other audience": {iss.Mint(oidctest.Token{Claims: claims, Audience: []string{"https://github.com/acme"}}), iss.URL(), "launchplane", "audience"},
 		"expired":        {iss.Mint(oidctest.Token{Claims: claims, IssuedAt: now.Add(-time.Hour), Expiry: now.Add(-55 * time.Minute)}), iss.URL(), "launchplane", "expired"},
