@@ -219,6 +219,10 @@ func TestPostDeployRefusedWhileJobRuns(t *testing.T) {
 	if _, _, err := postDeploy(context.Background(), r, postDeployChange()); err != nil || len(p.jobs) != 1 || p.jobs[0] != "module-update" {
 		t.Fatalf("post-deploy with no job running: jobs %v, err %v", p.jobs, err)
 	}
+	// the module update ran: a later rollback must know, to restore first
+	if !r.Noted(noteModuleUpdate) || r.facts[factMigrated] != "shop@sha256:new" {
+		t.Errorf("after the module update: notes %v, facts %v", r.notes, r.facts)
+	}
 }
 
 func TestRollbackAfterModuleUpdateRestoresFirst(t *testing.T) {
