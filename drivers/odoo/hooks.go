@@ -657,9 +657,10 @@ func needsOperator(g *state.Gate, why string) drivers.Verdict {
 	return drivers.Verdict{Status: state.StatusNeedsOperator, Reason: reason, Evidence: ev}
 }
 
-// neutralizeCommand neutralizes a database cloned from prod: no mail,
+// NeutralizeCommand is the job that neutralizes a database cloned from
+// prod (the sanitize step runs it in the app's runtime): no mail,
 // no crons, no payment providers reach real customers.
-func neutralizeCommand(db string) []string { return []string{"odoo", "neutralize", "-d", db} }
+func NeutralizeCommand(db string) []string { return []string{"odoo", "neutralize", "-d", db} }
 
 // sanitizeStep runs odoo neutralize on the database a clone restored,
 // while the app is still stopped, then starts the app. If it fails the
@@ -674,7 +675,7 @@ func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provi
 	if !ok {
 		return nil, "", fmt.Errorf("provider %s cannot run jobs", c.Provider)
 	}
-	cmd := neutralizeCommand(str(c.After, "database"))
+	cmd := NeutralizeCommand(str(c.After, "database"))
 	ref := providers.AppRef{Target: rt.Target(), Name: str(c.After, "app")}
 	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: ref.Name, Name: "sanitize", Command: cmd})
 	ev := providers.Evidence{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
