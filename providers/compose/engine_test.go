@@ -121,3 +121,24 @@ func TestEngineStopNeutralizeStart(t *testing.T) {
 		t.Fatalf("observe after start: %+v, %v", st, err)
 	}
 }
+
+// TestEngineConformanceStopper runs the Stopper suite on the real
+// engine: the suite's app is the recorder image, deployed by Prepare.
+func TestEngineConformanceStopper(t *testing.T) {
+	providertest.RunStopper(t, providertest.Setup[providers.Deployer]{Provider: providerName,
+		New: func(t *testing.T) (providers.Deployer, providertest.Backend) {
+			p, _ := openEngine(t)
+			t.Cleanup(func() {
+				_ = p.Destroy(context.Background(), providers.AppRef{Target: "conf/testing", Name: "conf-testing"})
+			})
+			return p, nil
+		},
+		Prepare: func(t *testing.T, d providers.Deployer, target string) {
+			s := enginetest.Shared(t)
+			ref := providers.AppRef{Target: target, Name: providers.ObjectName(target)}
+			if _, _, err := d.Deploy(t.Context(), providers.App{AppRef: ref, Image: s.Images[enginetest.Recorder], Port: 8080,
+				Env: map[string]string{}, IdempotencyKey: "conformance-stopper-0000000000000"}); err != nil {
+				t.Fatal(err)
+			}
+		}})
+}
