@@ -219,6 +219,10 @@ const (
 	// factSanitized is the record of the last neutralize after a clone;
 	// "" while a cloned database has not been neutralized.
 	factSanitized = "odoo.sanitized"
+	// factClonePending is the clone record whose restore stopped the app
+	// and replaced its database, until the neutralize of that database
+	// succeeds: while set, no deploy may start the app on prod data.
+	factClonePending = "odoo.clone_pending"
 )
 
 func str(m map[string]any, k string) string {
@@ -229,6 +233,9 @@ func str(m map[string]any, k string) string {
 // preflight refuses, before any mutation, a gated deploy whose gate
 // cannot be honoured: no fresh unused gate and no way to take one.
 func preflight(rt drivers.Runtime, changes []plan.Change) error {
+	if err := refuseUnneutralized(rt, changes); err != nil {
+		return err
+	}
 	for _, c := range changes {
 		if c.Kind == plan.KindRestore || c.Kind == plan.KindSanitize {
 			inst, err := rt.Provider(c.Provider)
@@ -269,6 +276,29 @@ func preflight(rt drivers.Runtime, changes []plan.Change) error {
 		}
 		return fmt.Errorf("%s: backup gate required (gates.backup) but %s, and provider %s cannot take backups (no backups role, and no jobs role with spec.odoo.backup.root)",
 			c.Target, problem, c.Provider)
+	}
+	return nil
+}
+
+// refuseUnneutralized refuses a deploy of an app whose database a clone
+// replaced and whose neutralize never succeeded: the app was left
+// stopped, and a deploy would start it on prod data. A clone (which
+// neutralizes again) and a destroy are let through.
+func refuseUnneutralized(rt drivers.Runtime, changes []plan.Change) error {
+	pending := rt.Fact(factClonePending)
+	if pending == "" {
+		return nil
+	}
+	for _, c := range changes {
+		if c.Kind == plan.KindSanitize {
+			return nil
+		}
+	}
+	for _, c := range changes {
+		if c.Kind == plan.KindApp && (c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace) {
+			return fmt.Errorf("%s: refused: the database was replaced by clone %s and never neutralized, so the app stays stopped; a deploy would start it on prod data: run launchplane clone again (or destroy the target): nothing was changed",
+				c.Address, pending)
+		}
 	}
 	return nil
 }
@@ -634,6 +664,7 @@ func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provid
 		}
 		ev["app_stopped"] = true
 		rt.SetFact(factSanitized, "")
+		rt.SetFact(factClonePending, rt.Record())
 	}
 	if err := restore(ctx); err != nil {
 		return ev, "", providers.Wrap(c.Provider, "restore", rt.Target(), err)
@@ -657,9 +688,10 @@ func needsOperator(g *state.Gate, why string) drivers.Verdict {
 	return drivers.Verdict{Status: state.StatusNeedsOperator, Reason: reason, Evidence: ev}
 }
 
-// neutralizeCommand neutralizes a database cloned from prod: no mail,
+// NeutralizeCommand is the job that neutralizes a database cloned from
+// prod (the sanitize step runs it in the app's runtime): no mail,
 // no crons, no payment providers reach real customers.
-func neutralizeCommand(db string) []string { return []string{"odoo", "neutralize", "-d", db} }
+func NeutralizeCommand(db string) []string { return []string{"odoo", "neutralize", "-d", db} }
 
 // sanitizeStep runs odoo neutralize on the database a clone restored,
 // while the app is still stopped, then starts the app. If it fails the
@@ -674,7 +706,7 @@ func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provi
 	if !ok {
 		return nil, "", fmt.Errorf("provider %s cannot run jobs", c.Provider)
 	}
-	cmd := neutralizeCommand(str(c.After, "database"))
+	cmd := NeutralizeCommand(str(c.After, "database"))
 	ref := providers.AppRef{Target: rt.Target(), Name: str(c.After, "app")}
 	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: ref.Name, Name: "sanitize", Command: cmd})
 	ev := providers.Evidence{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
@@ -683,6 +715,7 @@ func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provi
 		return ev, "", fmt.Errorf("neutralize: %w (the app stays stopped)", err)
 	}
 	rt.SetFact(factSanitized, rt.Record())
+	rt.SetFact(factClonePending, "")
 	if st, ok := inst.(providers.Stopper); ok {
 		if err := st.Start(ctx, ref); err != nil {
 			return ev, "", providers.Wrap(c.Provider, "start", rt.Target(), err)

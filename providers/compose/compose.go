@@ -462,6 +462,75 @@ func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 	return p.fail(op, ref.Target, os.RemoveAll(dir))
 }
 
+// Stop stops the app's container (`docker stop`, the container kept,
+// one-off job containers left alone), so a database can be replaced
+// while the app serves nothing. A missing or stopped app is not an
+// error. In mode render-only nothing runs, and Stop fails rather than
+// pretend the app was stopped.
+func (p *Provider) Stop(ctx context.Context, ref providers.AppRef) error {
+	const op = "stop"
+	name, err := projectName(ref)
+	if err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	if p.renderOnly {
+		return p.fail(op, ref.Target, errors.New("mode render-only: nothing runs, so the app cannot be stopped"))
+	}
+	if _, err := p.requireEngine(ctx); err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	ctr, ok, err := p.appContainer(ctx, name)
+	if err != nil || !ok {
+		return p.fail(op, ref.Target, err)
+	}
+	_, err = p.run(ctx, invocation{args: []string{"stop", ctr.ID}})
+	return p.fail(op, ref.Target, err)
+}
+
+// Start starts the app's stopped container as it was deployed (`docker
+// compose start --wait app`: no recreate, so image and env are those of
+// the deploy) and waits until it runs, healthy when the image has a
+// health check. A project that was never deployed is an error wrapping
+// providers.ErrNotFound.
+func (p *Provider) Start(ctx context.Context, ref providers.AppRef) error {
+	const op = "start"
+	name, err := projectName(ref)
+	if err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	if p.renderOnly {
+		return p.fail(op, ref.Target, errors.New("mode render-only: nothing runs, so the app cannot be started"))
+	}
+	if _, err := p.requireEngine(ctx); err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	dir := p.projectDir(name)
+	r, err := readRendered(dir)
+	if err != nil {
+		return p.fail(op, ref.Target, fmt.Errorf("project %s: %w", name, err))
+	}
+	_, ok, err := p.appContainer(ctx, name)
+	if err != nil {
+		return p.fail(op, ref.Target, err)
+	}
+	if !r.Exists || !ok {
+		return p.fail(op, ref.Target, fmt.Errorf("project %s has no app container to start: %w", name, providers.ErrNotFound))
+	}
+	args := []string{"start", "--wait"}
+	if p.waitTimeout > 0 {
+		args = append(args, "--wait-timeout", strconv.Itoa(int(math.Ceil(p.waitTimeout.Seconds()))))
+	}
+	args = append(args, service)
+	_, err = p.run(ctx, invocation{args: composeArgs(name, filepath.Join(dir, composeFile), args...), drop: keySet(r.Env)})
+	return p.fail(op, ref.Target, err)
+}
+
 // RunJob runs j's command in a one-off container of the app's service:
 // `docker compose run --rm -T -l launchplane.job=NAME -e KEY… app CMD…`.
 // Env values reach docker through its environment, never its command
@@ -611,4 +680,5 @@ var (
 	_ providers.Jobs      = (*Provider)(nil)
 	_ providers.Limited   = (*Provider)(nil)
 	_ providers.JobLister = (*Provider)(nil)
+	_ providers.Stopper   = (*Provider)(nil)
 )

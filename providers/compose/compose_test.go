@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,13 +14,19 @@ import (
 
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/providers/compose/composetest"
+	"github.com/launchplane/launchplane/providers/compose/enginetest"
 	"github.com/launchplane/launchplane/providers/providertest"
 	"github.com/launchplane/launchplane/redact"
 )
 
 func TestMain(m *testing.M) {
 	composetest.MainIfStub()
-	os.Exit(m.Run())
+	code := m.Run()
+	if err := enginetest.StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 const providerName = "compose-conf"

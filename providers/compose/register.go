@@ -12,7 +12,9 @@
 // --wait --remove-orphans`, and a deploy that fails puts the previous
 // project back (its files, and its containers through the engine);
 // observations read `docker compose ps` and `docker inspect`; jobs run
-// `docker compose run --rm -T`. An engine that does not answer is an
+// `docker compose run --rm -T`; Stop and Start (the Stopper role a
+// clone needs) run `docker stop` on the app container and `docker
+// compose start --wait app`. An engine that does not answer is an
 // error, never a silent render.
 //
 // Mode render-only is declared in the Provider (`mode: render-only`):

@@ -105,6 +105,10 @@ func TestConformance(t *testing.T) {
 			New:     func(t *testing.T) (providers.Backups, providertest.Backend) { return open(t) },
 			Prepare: func(t *testing.T, b providers.Backups, target string) { prepare(t, target, b.(*Provider)) }})
 	})
+	t.Run("stopper", func(t *testing.T) {
+		providertest.RunStopper(t, providertest.Setup[providers.Deployer]{Provider: "fake-conf",
+			New: func(t *testing.T) (providers.Deployer, providertest.Backend) { return open(t) }})
+	})
 	t.Run("feedback", func(t *testing.T) {
 		providertest.RunFeedback(t, providertest.Setup[providers.Feedback]{Provider: "fake-conf",
 			New: func(t *testing.T) (providers.Feedback, providertest.Backend) { return open(t) }})

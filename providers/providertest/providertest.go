@@ -591,3 +591,70 @@ func RunFeedback(t *testing.T, s Setup[providers.Feedback]) {
 		checkCanceled(t, "comment", f.UpsertComment(canceled(), 7, marker, marker))
 	})
 }
+
+// RunStopper is the conformance suite of the optional Stopper role of a
+// Deployer. Prepare must deploy target's app (named after the target,
+// conf-testing); without Prepare the suite deploys one itself. Stopping
+// a missing or stopped app is not an error, starting a missing one is an
+// error wrapping ErrNotFound, and an app stopped then started is the app
+// that was deployed: same id, image and idempotency key.
+func RunStopper(t *testing.T, s Setup[providers.Deployer]) {
+	ref := providers.AppRef{Target: targetA, Name: "conf-testing"}
+	stopper := func(t *testing.T, d providers.Deployer) providers.Stopper {
+		st, ok := d.(providers.Stopper)
+		if !ok {
+			t.Fatalf("%T is not a providers.Stopper", d)
+		}
+		return st
+	}
+	t.Run("missing", func(t *testing.T) {
+		d, _ := s.New(t)
+		st := stopper(t, d)
+		if err := st.Stop(ctxT(t), ref); err != nil {
+			t.Fatalf("stop of a missing app: %v", err)
+		}
+		if err := st.Start(ctxT(t), ref); !errors.Is(err, providers.ErrNotFound) {
+			t.Fatalf("start of a missing app: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("stop-start", func(t *testing.T) {
+		d, _ := s.New(t)
+		st := stopper(t, d)
+		ctx := ctxT(t)
+		if s.Prepare != nil {
+			s.Prepare(t, d, targetA)
+		} else if _, _, err := d.Deploy(ctx, app(targetA, Image1, nil)); err != nil {
+			t.Fatalf("deploy: %v", err)
+		}
+		before, err := d.Observe(ctx, ref)
+		if err != nil || !before.Exists {
+			t.Fatalf("observe after deploy: %+v, %v", before, err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := st.Stop(ctx, ref); err != nil {
+				t.Fatalf("stop (%d): %v", i+1, err)
+			}
+		}
+		if after, err := d.Observe(ctx, ref); err != nil || !after.Exists || after.ID != before.ID {
+			t.Fatalf("observe of the stopped app: %+v, %v (it must still exist, as %s)", after, err, before.ID)
+		}
+		for i := 0; i < 2; i++ {
+			if err := st.Start(ctx, ref); err != nil {
+				t.Fatalf("start (%d): %v", i+1, err)
+			}
+		}
+		after, err := d.Observe(ctx, ref)
+		if err != nil {
+			t.Fatalf("observe after start: %v", err)
+		}
+		if after.ID != before.ID || after.Image != before.Image || after.IdempotencyKey != before.IdempotencyKey {
+			t.Fatalf("after stop and start: %+v, deployed %+v", after, before)
+		}
+	})
+	t.Run("canceled", func(t *testing.T) {
+		d, _ := s.New(t)
+		st := stopper(t, d)
+		checkCanceled(t, "stop", st.Stop(canceled(), ref))
+		checkCanceled(t, "start", st.Start(canceled(), ref))
+	})
+}

@@ -245,8 +245,11 @@ func (s *Stack) startEngine(ctx context.Context) error {
 	}
 	defer logf.Close()
 	// --bridge=none: no default docker0 bridge, which another engine on
-	// the machine may own; compose's networks are user-defined bridges.
+	// the machine may own; compose's networks are user-defined bridges,
+	// taken from a pool of its own (256 /24s) rather than the 31 default
+	// ones a developer's own engine uses too.
 	cmd := exec.Command("dockerd", "--storage-driver=vfs", "--iptables=false", "--bridge=none",
+		"--default-address-pool", "base=10.213.0.0/16,size=24",
 		"--data-root", filepath.Join(s.Dir, "data"), "--exec-root", filepath.Join(s.Dir, "exec"),
 		"--pidfile", filepath.Join(s.Dir, "docker.pid"), "-H", s.Host)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -540,6 +543,14 @@ func (s *Stack) stop() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if ids, err := s.Docker(ctx, "ps", "-aq"); err == nil && strings.TrimSpace(ids) != "" {
 			if _, err := s.Docker(ctx, append([]string{"rm", "-f"}, strings.Fields(ids)...)...); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		// A stopped engine leaves its networks' bridges in the host's
+		// network namespace, and each holds an address range: removing
+		// the networks removes them.
+		if ids, err := s.Docker(ctx, "network", "ls", "-q", "--filter", "type=custom"); err == nil && strings.TrimSpace(ids) != "" {
+			if _, err := s.Docker(ctx, append([]string{"network", "rm"}, strings.Fields(ids)...)...); err != nil {
 				errs = append(errs, err)
 			}
 		}
