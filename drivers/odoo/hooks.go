@@ -421,8 +421,15 @@ func dumpJob(ctx context.Context, j providers.Jobs, target, root, db string, now
 			b.Checksum = "sha256:" + strings.TrimSpace(v)
 		}
 	}
+	// A job that ran but did not report a file is no backup: a gate is
+	// never taken on a dump nobody saw written.
+	if b.Size <= 0 || !sha256Hex.MatchString(strings.TrimPrefix(b.Checksum, "sha256:")) {
+		return providers.Backup{}, fmt.Errorf("the backup job of %s ran but did not report the dump's size and sha256 (size=…, sha256=… in its output): no backup was taken", target)
+	}
 	return b, nil
 }
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // postDeploy runs the module update after an image or module-list change
 // (refused while another job runs on the target), then applies the

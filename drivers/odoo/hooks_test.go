@@ -325,3 +325,32 @@ func TestRestoreStepRefusesReplacedGate(t *testing.T) {
 		t.Fatalf("restore of the planned gate: err %v, restored %v", err, p.restored)
 	}
 }
+
+// jobOutput is a Jobs whose every run succeeds with output.
+type jobOutput string
+
+func (o jobOutput) RunJob(context.Context, providers.Job) (providers.JobResult, error) {
+	return providers.JobResult{Output: string(o)}, nil
+}
+
+// A backup job that ran but printed no size and sha256 is no backup: the
+// gate must not be taken on a dump nobody saw written.
+func TestDumpJobNeedsSizeAndChecksum(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	sum := strings.Repeat("ab", 32)
+	for name, out := range map[string]string{
+		"nothing":     "",
+		"no checksum": "size=1024\n",
+		"no size":     "sha256=" + sum + "\n",
+		"bad sum":     "size=1024\nsha256=xyz\n",
+		"empty dump":  "size=0\nsha256=" + sum + "\n",
+	} {
+		if _, err := dumpJob(context.Background(), jobOutput(out), "erp/prod", "/backups", "erp", now); err == nil {
+			t.Errorf("%s: a backup job without its file's size and sha256 gave a backup", name)
+		}
+	}
+	b, err := dumpJob(context.Background(), jobOutput("size=1024\nsha256="+sum+"\n"), "erp/prod", "/backups", "erp", now)
+	if err != nil || b.Size != 1024 || b.Checksum != "sha256:"+sum || b.Location != "/backups/erp-20261123T120000Z.dump" {
+		t.Errorf("reported dump: %+v, %v", b, err)
+	}
+}
