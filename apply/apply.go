@@ -87,6 +87,7 @@ type Result struct {
 
 type run struct {
 	o         Options
+	cfgFiles  map[string]string // target key -> its Target's config file
 	states    map[string]*state.TargetState
 	insts     map[string]any               // provider name -> instance
 	secrets   map[string]map[string]string // target -> env key -> resolved value
@@ -121,6 +122,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Kind = "deployment"
 	}
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
+	r.cfgFiles = targetFiles(o.Config)
 	r.public = publicValues(o.Config)
 	// Values written in plain in the config are public: no one's Add
 	// masks them in free text.

@@ -16,13 +16,17 @@ import (
 // removed from. Steps cite what triggered them (their target's app change)
 // or their own settings.
 func attachCauses(cfg *config.Config, p *plan.Plan, states map[string]*state.TargetState) {
+	targets := make(map[string]*config.Target, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		targets[t.Key()] = t
+	}
 	appCause := map[string]*plan.Cause{}
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if c.Action == plan.NoOp || plan.IsStep(c.Kind) {
 			continue
 		}
-		c.Cause = resourceCause(cfg, c, states[c.Target])
+		c.Cause = resourceCause(cfg, targets[c.Target], c, states[c.Target])
 		if c.Kind == plan.KindApp && c.Cause != nil {
 			appCause[c.Target] = c.Cause
 		}
@@ -32,17 +36,8 @@ func attachCauses(cfg *config.Config, p *plan.Plan, states map[string]*state.Tar
 		if c.Action == plan.NoOp || !plan.IsStep(c.Kind) {
 			continue
 		}
-		c.Cause = stepCause(cfg, c, appCause[c.Target])
+		c.Cause = stepCause(cfg, targets[c.Target], c, appCause[c.Target])
 	}
-}
-
-func targetOf(cfg *config.Config, key string) *config.Target {
-	for _, t := range cfg.Targets {
-		if t.Key() == key {
-			return t
-		}
-	}
-	return nil
 }
 
 func at(src config.Source, ptr string) *plan.Cause {
@@ -53,8 +48,9 @@ func at(src config.Source, ptr string) *plan.Cause {
 	return &plan.Cause{Path: pos.File, Line: pos.Line, Col: pos.Col}
 }
 
-func resourceCause(cfg *config.Config, c *plan.Change, ts *state.TargetState) *plan.Cause {
-	t := targetOf(cfg, c.Target)
+// resourceCause is the cause of an app or route change; t is its Target
+// (nil when the Target is gone).
+func resourceCause(cfg *config.Config, t *config.Target, c *plan.Change, ts *state.TargetState) *plan.Cause {
 	if c.Action == plan.Delete {
 		if t != nil { // the resource went, its target stays
 			if c.Kind == plan.KindRoute {
@@ -138,8 +134,9 @@ func domainCause(t *config.Target, c *plan.Change) *plan.Cause {
 	return at(t.Source, "/spec/ingress")
 }
 
-func stepCause(cfg *config.Config, c *plan.Change, app *plan.Cause) *plan.Cause {
-	t := targetOf(cfg, c.Target)
+// stepCause is the cause of a step: what triggered it (app is its target's
+// app change's cause) or its own settings in t.
+func stepCause(cfg *config.Config, t *config.Target, c *plan.Change, app *plan.Cause) *plan.Cause {
 	switch {
 	case c.Kind == plan.KindBackup && t != nil:
 		return at(t.Source, "/spec/gates/backup")
@@ -158,12 +155,17 @@ func stepCause(cfg *config.Config, c *plan.Change, app *plan.Cause) *plan.Cause 
 	return at(t.Source, "/spec")
 }
 
-// configFileOf is the config file of target key in cfg, else was.
-func configFileOf(cfg *config.Config, key, was string) string {
-	if cfg != nil {
-		if t := targetOf(cfg, key); t != nil && t.Source.File != "" {
-			return t.Source.File
+// targetFiles are the config files of cfg's Targets by key (relative to
+// the config dir), recorded so a plan that deletes a target cites its file.
+func targetFiles(cfg *config.Config) map[string]string {
+	m := map[string]string{}
+	if cfg == nil {
+		return m
+	}
+	for _, t := range cfg.Targets {
+		if t.Source.File != "" {
+			m[t.Key()] = t.Source.File
 		}
 	}
-	return was
+	return m
 }

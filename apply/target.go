@@ -81,7 +81,9 @@ func (r *run) newTargetRun(target string) *targetRun {
 		}
 		t.rec.PreviousImage = old.Image
 	}
-	t.ts.ConfigFile = configFileOf(r.o.Config, target, t.ts.ConfigFile)
+	if f, ok := r.cfgFiles[target]; ok {
+		t.ts.ConfigFile = f
+	}
 	return t
 }
 
