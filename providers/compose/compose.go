@@ -462,6 +462,26 @@ func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 	return p.fail(op, ref.Target, os.RemoveAll(dir))
 }
 
+// runnable is the project name of ref when its app can be acted on: the
+// context alive, mode deploy (in render-only nothing runs, and saying the
+// app was stopped or started would be a lie) and an engine that answers.
+func (p *Provider) runnable(ctx context.Context, ref providers.AppRef, verb string) (string, error) {
+	name, err := projectName(ref)
+	if err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if p.renderOnly {
+		return "", fmt.Errorf("mode render-only: nothing runs, so the app cannot be %s", verb)
+	}
+	if _, err := p.requireEngine(ctx); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
 // Stop stops the app's container (`docker stop`, the container kept,
 // one-off job containers left alone), so a database can be replaced
 // while the app serves nothing. A missing or stopped app is not an
@@ -469,17 +489,8 @@ func (p *Provider) Destroy(ctx context.Context, ref providers.AppRef) error {
 // pretend the app was stopped.
 func (p *Provider) Stop(ctx context.Context, ref providers.AppRef) error {
 	const op = "stop"
-	name, err := projectName(ref)
+	name, err := p.runnable(ctx, ref, "stopped")
 	if err != nil {
-		return p.fail(op, ref.Target, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return p.fail(op, ref.Target, err)
-	}
-	if p.renderOnly {
-		return p.fail(op, ref.Target, errors.New("mode render-only: nothing runs, so the app cannot be stopped"))
-	}
-	if _, err := p.requireEngine(ctx); err != nil {
 		return p.fail(op, ref.Target, err)
 	}
 	ctr, ok, err := p.appContainer(ctx, name)
@@ -497,17 +508,8 @@ func (p *Provider) Stop(ctx context.Context, ref providers.AppRef) error {
 // providers.ErrNotFound.
 func (p *Provider) Start(ctx context.Context, ref providers.AppRef) error {
 	const op = "start"
-	name, err := projectName(ref)
+	name, err := p.runnable(ctx, ref, "started")
 	if err != nil {
-		return p.fail(op, ref.Target, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return p.fail(op, ref.Target, err)
-	}
-	if p.renderOnly {
-		return p.fail(op, ref.Target, errors.New("mode render-only: nothing runs, so the app cannot be started"))
-	}
-	if _, err := p.requireEngine(ctx); err != nil {
 		return p.fail(op, ref.Target, err)
 	}
 	dir := p.projectDir(name)
