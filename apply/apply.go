@@ -1,3 +1,7 @@
+// Package apply executes a plan: preflight, the in-flight marks, each
+// change through its driver and provider, and the records and new target
+// state committed to the state repository. Plans are built by package
+// planner.
 package apply
 
 import (
@@ -9,9 +13,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -21,12 +23,13 @@ import (
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/secrets"
 	"github.com/launchplane/launchplane/state"
 )
 
 // ErrStale is wrapped when a saved plan no longer matches the state
 // repository or the config.
-var ErrStale = errors.New("stale plan")
+var ErrStale = plan.ErrStale
 
 // EventKind says what an Event reports.
 type EventKind int
@@ -137,11 +140,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if len(targets) == 0 {
 		return &Result{Records: map[string]string{}}, nil
 	}
-	only := map[string]bool{}
-	for _, t := range targets {
-		only[t] = true
-	}
-	_, states, err := Recorded(o.Snapshot, only)
+	states, err := readStates(o.Snapshot, targets)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +247,7 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 				return fmt.Errorf("the plan's state commit %s: %v: %w", short(o.Plan.Base.StateCommit), err, ErrStale)
 			}
 			for _, t := range targets {
-				if changed(baseSnap, o.Snapshot, t) {
+				if state.TargetChanged(baseSnap, o.Snapshot, t) {
 					return fmt.Errorf("the state of %s changed since the plan was made (state commit %s, now %s): %w", t, short(o.Plan.Base.StateCommit), short(o.Snapshot.Commit()), ErrStale)
 				}
 			}
@@ -258,7 +257,7 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 	for _, t := range targets {
 		if ts := r.states[t]; ts != nil && ts.InFlight.Live(now) {
 			return fmt.Errorf("%s: %w (apply --lock-timeout D waits for it; if that apply is dead, 'launchplane unlock %s --reason TEXT' clears the mark)",
-				holderText(t, ts.InFlight), state.ErrConflict, t)
+				state.HolderText(t, ts.InFlight), state.ErrConflict, t)
 		}
 	}
 	var errs []error
@@ -341,19 +340,6 @@ func short(s string) string {
 	return s
 }
 
-// changed reports whether a target's file or records differ between two
-// snapshots. Records are append-only, so their names are enough.
-func changed(a, b state.Snapshot, key string) bool {
-	fa, ea := a.ReadFile(state.TargetPath(key))
-	fb, eb := b.ReadFile(state.TargetPath(key))
-	if (ea == nil) != (eb == nil) || string(fa) != string(fb) {
-		return true
-	}
-	la, _ := a.ListDir(state.RecordsDir(key))
-	lb, _ := b.ListDir(state.RecordsDir(key))
-	return strings.Join(la, ",") != strings.Join(lb, ",")
-}
-
 func (r *run) provider(name string) (any, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -377,7 +363,7 @@ func (r *run) provider(name string) (any, error) {
 func (r *run) closeProviders() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, name := range sortedKeys(r.insts) {
+	for _, name := range slices.Sorted(maps.Keys(r.insts)) {
 		if c, ok := r.insts[name].(io.Closer); ok {
 			c.Close()
 		}
@@ -411,7 +397,7 @@ func (r *run) resolveSecrets(c plan.Change) error {
 	refs, _ := c.After["secrets"].(map[string]any)
 	vals := map[string]string{}
 	var errs []error
-	for _, k := range sortedKeys(refs) {
+	for _, k := range slices.Sorted(maps.Keys(refs)) {
 		m, _ := refs[k].(map[string]any)
 		ref := providers.SecretRef{FromEnv: str(m, "fromEnv"), FromFile: str(m, "fromFile")}
 		v, err := r.resolve(ref)
@@ -433,7 +419,7 @@ func (r *run) resolveSecrets(c plan.Change) error {
 // relative to the config dir, and registers the value with the redactor
 // before anyone can print it.
 func (r *run) resolve(ref providers.SecretRef) (string, error) {
-	v, err := ReadSecret(ref, r.o.Getenv, r.o.Config.Dir)
+	v, err := secrets.Read(ref, r.o.Getenv, r.o.Config.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -461,23 +447,6 @@ func (r *run) guard(changes []state.Change) error {
 		r.public = publicValues(r.o.Config)
 	}
 	return guardSecrets(changes, r.resolved, r.public)
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (r *run) author() state.Signature {
@@ -534,7 +503,7 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		// Not scoped: two first applies racing (on different targets)
 		// both land, the last salt wins, and the other's fingerprints
 		// show as made with another key: a note, never a rotation.
-		changes = append(changes, state.Change{Path: SaltFile, Data: []byte(r.o.NewSalt + "\n")})
+		changes = append(changes, state.Change{Path: secrets.SaltFile, Data: []byte(r.o.NewSalt + "\n")})
 	}
 	if err := r.guard(changes); err != nil {
 		return "", err
@@ -559,4 +528,42 @@ func encode(v any) []byte {
 		panic(err)
 	}
 	return append(b, '\n')
+}
+
+// readStates reads the recorded state of each of keys that has one.
+func readStates(snap state.Snapshot, keys []string) (map[string]*state.TargetState, error) {
+	states := map[string]*state.TargetState{}
+	for _, key := range slices.Sorted(slices.Values(keys)) {
+		ts, err := state.ReadTarget(snap, key)
+		if err != nil {
+			return nil, err
+		}
+		if ts != nil {
+			states[key] = ts
+		}
+	}
+	return states, nil
+}
+
+// targetFiles are the config files of cfg's Targets by key (relative to
+// the config dir), kept in records.
+func targetFiles(cfg *config.Config) map[string]string {
+	m := map[string]string{}
+	if cfg == nil {
+		return m
+	}
+	for _, t := range cfg.Targets {
+		if t.Source.File != "" {
+			m[t.Key()] = t.Source.File
+		}
+	}
+	return m
+}
+
+// odooDatabase is the database an odoo app's recorded attrs name, "" for
+// an app of another driver.
+func odooDatabase(attrs map[string]any) string {
+	o, _ := attrs["odoo"].(map[string]any)
+	db, _ := o["database"].(string)
+	return db
 }

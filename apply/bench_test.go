@@ -11,6 +11,7 @@ import (
 
 	"github.com/launchplane/launchplane/config"
 	_ "github.com/launchplane/launchplane/drivers/all"
+	"github.com/launchplane/launchplane/planner"
 	_ "github.com/launchplane/launchplane/providers/all"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/schema"
@@ -65,7 +66,7 @@ spec:
 // recordAll writes every target of cfg as applied, in one commit.
 func recordAll(tb testing.TB, st state.Store, cfg *config.Config) {
 	tb.Helper()
-	d, err := Desired(cfg, nil)
+	d, err := planner.Desired(cfg, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func BenchmarkPlan3000Targets(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, _, err := Plan(cfg, snap, nil)
+		p, _, err := planner.Plan(cfg, snap, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -126,7 +127,7 @@ func benchmarkApply(b *testing.B, parallelism int) {
 			b.Fatal(err)
 		}
 		snap, _ := st.Snapshot(context.Background())
-		p, _, err := Plan(cfg, snap, nil)
+		p, _, err := planner.Plan(cfg, snap, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	_ "github.com/launchplane/launchplane/drivers/all"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/planner"
 	_ "github.com/launchplane/launchplane/providers/all"
 	"github.com/launchplane/launchplane/providers/fake"
 	"github.com/launchplane/launchplane/redact"
@@ -29,6 +30,13 @@ import (
 	"github.com/launchplane/launchplane/state"
 	"github.com/launchplane/launchplane/state/gitstore"
 )
+
+const (
+	oldImg = "ghcr.io/acme/shop@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	newImg = "ghcr.io/acme/shop@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+var v3Img = "ghcr.io/acme/shop@sha256:" + strings.Repeat("3", 64)
 
 // fixedNow is the clock of every fixture run.
 var fixedNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -160,7 +168,7 @@ func (fx *fixture) tip() string { return fx.snap().Commit() }
 
 func (fx *fixture) plan(cfg *config.Config, only map[string]bool) *plan.Plan {
 	fx.t.Helper()
-	p, _, err := Plan(cfg, fx.snap(), only)
+	p, _, err := planner.Plan(cfg, fx.snap(), only)
 	if err != nil {
 		fx.t.Fatal(err)
 	}
@@ -204,7 +212,7 @@ func (fx *fixture) mustApply(cfg *config.Config, mod func(*Options)) *Result {
 
 func (fx *fixture) target(key string) *state.TargetState {
 	fx.t.Helper()
-	ts, err := ReadTarget(fx.snap(), key)
+	ts, err := state.ReadTarget(fx.snap(), key)
 	if err != nil {
 		fx.t.Fatal(err)
 	}

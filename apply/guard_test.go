@@ -1,12 +1,14 @@
 package apply
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -40,4 +42,40 @@ func TestGuardSecrets(t *testing.T) {
 	if err := guardSecrets(clean, secrets, public); err != nil {
 		t.Errorf("short or public values refused: %v", err)
 	}
+}
+
+func appChange(p *plan.Plan, target string) *plan.Change {
+	for i := range p.Changes {
+		if p.Changes[i].Address == target+"/app" {
+			return &p.Changes[i]
+		}
+	}
+	return nil
+}
+
+// The last guard: a secret value that reached structured data fails the
+// apply loudly and never lands in the state repository.
+func TestRunRefusesSecretInState(t *testing.T) {
+	fx := newFixture(t)
+	cfg := fx.load()
+	p := fx.plan(cfg, nil)
+	c := appChange(p, "shop/prod")
+	after := map[string]any{}
+	for k, v := range c.After {
+		after[k] = v
+	}
+	after["env"] = map[string]any{"LOG_LEVEL": "info", "LEAKED": canaryToken} // a bug copying a value in
+	c.After = after
+	_, err := Run(context.Background(), fx.options(cfg, p))
+	if !errors.Is(err, ErrSecretInState) {
+		t.Fatalf("got %v, want ErrSecretInState", err)
+	}
+	if strings.Contains(err.Error(), canaryToken) || !strings.Contains(err.Error(), "env SHOP_API_TOKEN") {
+		t.Errorf("error %q", err)
+	}
+	fx.eachObject(func(what string, data []byte) {
+		if s := containsAny(data, canaryToken, "CANARY"); s != "" {
+			t.Errorf("%s holds %q", what, s)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -50,10 +51,10 @@ func TestRunSecondApplyRefusedWhileFirstHoldsTarget(t *testing.T) {
 				got = append(got, o)
 				continue
 			}
-			if ts, _ := ReadTarget(sn, "shop/prod"); ts != nil && ts.InFlight.Live(fixedNow) {
+			if ts, _ := state.ReadTarget(sn, "shop/prod"); ts != nil && ts.InFlight.Live(fixedNow) {
 				o.sawLiveMark = true
 			}
-			p, _, err := Plan(cfg, sn, prodOnly)
+			p, _, err := planner.Plan(cfg, sn, prodOnly)
 			if err != nil {
 				o.err = err
 				got = append(got, o)

@@ -11,52 +11,6 @@ import (
 	"github.com/launchplane/launchplane/state"
 )
 
-// holderText says who holds a target and until when.
-func holderText(key string, f *state.InFlight) string {
-	return fmt.Sprintf("%s is being applied by %s since %s (record %s, held until %s)", key, f.Actor,
-		f.Started.UTC().Format(time.RFC3339), f.Record, f.Expires.UTC().Format(time.RFC3339))
-}
-
-// LiveHolders says, for each of keys that another apply holds at now (an
-// unexpired in-flight mark), who holds it and until when; nil when none is
-// held.
-func LiveHolders(snap state.Snapshot, keys []string, now time.Time) ([]string, error) {
-	var out []string
-	for _, key := range keys {
-		ts, err := ReadTarget(snap, key)
-		if err != nil {
-			return nil, err
-		}
-		if ts != nil && ts.InFlight.Live(now) {
-			out = append(out, holderText(key, ts.InFlight))
-		}
-	}
-	return out, nil
-}
-
-// InFlightNotes are the plan's notes on in-flight marks: a live one names
-// its holder and until when it holds the target (apply refuses until
-// then); an expired one did not finish and the next apply reconciles it.
-func InFlightNotes(states map[string]*state.TargetState, now time.Time) []string {
-	var out []string
-	for _, key := range sortedKeys(states) {
-		for _, f := range states[key].Interrupted {
-			out = append(out, fmt.Sprintf("%s: the apply of %s started %s was cut off by %s (record %s); the next apply of %s records it as interrupted",
-				key, f.Actor, f.Started.UTC().Format("2006-01-02 15:04:05Z"), orUnlock(f.UnlockedBy), f.Record, key))
-		}
-		f := states[key].InFlight
-		switch {
-		case f == nil:
-		case f.Live(now):
-			out = append(out, fmt.Sprintf("%s; apply refuses it until then (apply --lock-timeout D waits for it; if that apply is dead, 'launchplane unlock %s --reason TEXT' clears the mark)", holderText(key, f), key))
-		default:
-			out = append(out, fmt.Sprintf("%s: an apply started %s by %s did not finish (record %s, its mark expired %s); the next apply reconciles it",
-				key, f.Started.UTC().Format("2006-01-02 15:04:05Z"), f.Actor, f.Record, f.Expires.UTC().Format(time.RFC3339)))
-		}
-	}
-	return out
-}
-
 // Unlock clears key's in-flight mark at once (like terraform
 // force-unlock) and records who unlocked it, why, and whose apply it cut
 // off. The cut-off apply's announced record is written, with outcome
@@ -65,7 +19,7 @@ func Unlock(ctx context.Context, o Options, key, reason string) (record, commit 
 	if strings.TrimSpace(reason) == "" {
 		return "", "", nil, fmt.Errorf("unlock needs --reason: say why the apply holding %s is known to be dead", key)
 	}
-	ts, err := ReadTarget(o.Snapshot, key)
+	ts, err := state.ReadTarget(o.Snapshot, key)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -129,11 +83,4 @@ func recordKind(id string) string {
 		return id[:loc[0]]
 	}
 	return "deployment"
-}
-
-func orUnlock(id string) string {
-	if id == "" {
-		return "a later apply"
-	}
-	return id
 }

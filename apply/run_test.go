@@ -104,7 +104,7 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range fxKeys {
-		ts, err := ReadTarget(first, key)
+		ts, err := state.ReadTarget(first, key)
 		if err != nil || ts == nil {
 			t.Fatalf("%s in the in-flight commit: %v, %v", key, ts, err)
 		}

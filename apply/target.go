@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -231,7 +233,7 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		rec.Outcome = "failed"
 	}
 	ts.Resources = make([]state.Resource, 0, len(t.resources))
-	for _, a := range sortedKeys(t.resources) {
+	for _, a := range slices.Sorted(maps.Keys(t.resources)) {
 		ts.Resources = append(ts.Resources, t.resources[a])
 	}
 	before := ts.Image
@@ -509,7 +511,7 @@ func (r *run) appOf(c plan.Change, ref providers.AppRef) (providers.App, provide
 	}
 	sort.Strings(keys)
 	h := sha256.Sum256([]byte(strings.Join(keys, "\n")))
-	envKeys := sortedKeys(env)
+	envKeys := slices.Sorted(maps.Keys(env))
 	return providers.App{AppRef: ref, Image: str(c.After, "image"), Port: num(c.After, "port"),
 			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
 		providers.Evidence{

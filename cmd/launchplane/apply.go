@@ -11,7 +11,9 @@ import (
 
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/secrets"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -73,11 +75,11 @@ unlock' clears the mark of an apply known to be dead.`,
 			}
 			// The salt is made now when the state repository has none; the
 			// apply's first commit writes it.
-			key, err := apply.LoadFingerprintKey(e.getenv, ws.snap, true)
+			key, err := secrets.LoadFingerprintKey(e.getenv, ws.snap, true)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			secrets := apply.Secrets{Getenv: e.getenv, Key: key}
+			fp := planner.Secrets{Getenv: e.getenv, Key: key}
 			var p *plan.Plan
 			saved := len(args) == 1
 			// makeIt is the plan to run: a saved plan verified and bound, a
@@ -115,10 +117,10 @@ unlock' clears the mark of an apply known to be dead.`,
 						approved = file.Restrict(sel)
 						want, what, only = approved.Hash(), fmt.Sprintf("shard %s of %s", x.shard, args[0]), sel
 					}
-					if err := apply.CheckStale(ctx, ws.store, ws.snap, ws.cfg, approved); err != nil {
+					if err := planner.CheckStale(ctx, ws.store, ws.snap, ws.cfg, approved); err != nil {
 						return nil, false, staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
 					}
-					if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, secrets, want, what, approved); err != nil {
+					if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, fp, want, what, approved); err != nil {
 						return nil, false, err
 					}
 					return b.plan, true, nil
@@ -131,10 +133,10 @@ unlock' clears the mark of an apply known to be dead.`,
 						return nil, false, &exitErr{code: exitError, err: errors.New("--shard with --expect-plan-hash: the shards of a matrix bind to one saved plan, not each to a plan of its own (a shard that runs after another plans differently): make it once with 'launchplane plan --out plan.json' and run 'launchplane apply plan.json --shard I/N --expect-plan-hash H' in every shard")}
 					}
 					if expectHash == "" {
-						p, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets)
+						p, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, fp)
 						return p, true, err
 					}
-					if b, err = bindPlan(ctx, e, ws, only, refresh, secrets, expectHash, "the approved plan", nil); err != nil {
+					if b, err = bindPlan(ctx, e, ws, only, refresh, fp, expectHash, "the approved plan", nil); err != nil {
 						return nil, false, err
 					}
 					return b.plan, true, nil
@@ -266,7 +268,7 @@ func waitForHolders(ctx context.Context, e *env, ws *workspace, keys []string, t
 	delay := 100 * time.Millisecond
 	waited := false
 	for {
-		held, err := apply.LiveHolders(ws.snap, keys, now(e)())
+		held, err := planner.LiveHolders(ws.snap, keys, now(e)())
 		if err != nil {
 			return waited, &exitErr{code: exitError, err: err}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 )
 
@@ -29,7 +30,7 @@ of taking one; a gate authorises exactly one deployment.`,
 			defer ws.Close()
 			cfg, snap := ws.cfg, ws.snap
 			key := args[0] + "/" + args[1]
-			p, err := apply.StepPlan(cfg, snap, key, plan.KindBackup, "backup requested")
+			p, err := planner.StepPlan(cfg, snap, key, plan.KindBackup, "backup requested")
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/render"
 )
 
@@ -57,8 +58,8 @@ type bound struct {
 // the plan made now the same way; the rotations found now are then
 // applied too, and listed. Any other difference is a refusal (exit 3)
 // naming the first differing change.
-func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, refresh bool, secrets apply.Secrets, want, what string, approved *plan.Plan) (*bound, error) {
-	now, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, secrets)
+func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, refresh bool, fp planner.Secrets, want, what string, approved *plan.Plan) (*bound, error) {
+	now, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, fp)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func bindPlan(ctx context.Context, e *env, ws *workspace, only map[string]bool, 
 	if !now.SecretsChecked || (approved != nil && approved.SecretsChecked) {
 		return nil, refusal(want, what, approved, now)
 	}
-	unchecked, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, false, apply.Secrets{})
+	unchecked, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, false, planner.Secrets{})
 	if err != nil {
 		return nil, err
 	}

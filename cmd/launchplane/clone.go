@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
 )
@@ -36,7 +37,7 @@ step.`,
 			}
 			defer ws.Close()
 			cfg, snap := ws.cfg, ws.snap
-			p, err := apply.ClonePlan(cfg, snap, args[0], from, to, backup)
+			p, err := planner.ClonePlan(cfg, snap, args[0], from, to, backup)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

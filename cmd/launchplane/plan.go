@@ -10,12 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/plan"
-	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
+	"github.com/launchplane/launchplane/secrets"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -122,30 +122,30 @@ that cannot read them says that rotation was not checked.
 // known, so a rotated secret shows; otherwise the plan says rotation was
 // not checked.
 func makePlan(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool) (*plan.Plan, error) {
-	key, err := apply.LoadFingerprintKey(e.getenv, snap, false)
+	key, err := secrets.LoadFingerprintKey(e.getenv, snap, false)
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: err}
 	}
-	return makePlanWith(ctx, e, cfg, snap, only, refresh, probe, apply.Secrets{Getenv: e.getenv, Key: key})
+	return makePlanWith(ctx, e, cfg, snap, only, refresh, probe, planner.Secrets{Getenv: e.getenv, Key: key})
 }
 
 // makePlanWith is makePlan with the secrets handling given.
-func makePlanWith(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool, secrets apply.Secrets) (*plan.Plan, error) {
+func makePlanWith(ctx context.Context, e *env, cfg *config.Config, snap state.Snapshot, only map[string]bool, refresh, probe bool, fp planner.Secrets) (*plan.Plan, error) {
 	var p *plan.Plan
 	var states map[string]*state.TargetState
 	var err error
 	red := redact.New()
 	if refresh {
-		p, states, err = apply.PlanRefresh(ctx, cfg, snap, only, apply.RefreshOptions{Getenv: e.getenv, Redactor: red, Secrets: secrets})
+		p, states, err = planner.PlanRefresh(ctx, cfg, snap, only, planner.RefreshOptions{Getenv: e.getenv, Redactor: red, Secrets: fp})
 	} else {
-		p, states, err = apply.PlanWith(cfg, snap, only, secrets)
+		p, states, err = planner.PlanWith(cfg, snap, only, fp)
 	}
 	if err != nil {
 		return nil, &exitErr{code: exitError, err: red.Error(err)}
 	}
-	p.Diagnostics = append(p.Diagnostics, apply.InFlightNotes(states, now(e)())...)
+	p.Diagnostics = append(p.Diagnostics, planner.InFlightNotes(states, now(e)())...)
 	if probe {
-		p.Diagnostics = append(p.Diagnostics, limitations(ctx, cfg, p)...)
+		p.Diagnostics = append(p.Diagnostics, planner.Limitations(ctx, cfg, p)...)
 	}
 	for i, d := range p.Diagnostics {
 		p.Diagnostics[i] = red.String(d)
@@ -168,36 +168,6 @@ func configCommit(e *env) string {
 	return ""
 }
 
-// limitations are the notes of providers working in a reduced mode (a
-// compose host without a docker engine renders files only, and health is
-// then skipped), for the deploy providers of targets the plan changes.
-// The probe is local (is an engine answering?); no provider API is called
-// and no secret is read.
-func limitations(ctx context.Context, cfg *config.Config, p *plan.Plan) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range p.Changes {
-		if c.Kind != plan.KindApp || c.Action == plan.NoOp || c.Action == plan.Delete || seen[c.Provider] {
-			continue
-		}
-		seen[c.Provider] = true
-		pr := cfg.Provider(c.Provider)
-		if pr == nil {
-			continue
-		}
-		inst, err := providers.Open(pr.Type, providers.Config{Name: pr.Name, Raw: pr.Config, ConfigDir: cfg.Dir})
-		if err != nil {
-			continue // apply's preflight reports it
-		}
-		if l, ok := inst.(providers.Limited); ok {
-			if why := l.Limitation(ctx); why != "" {
-				out = append(out, fmt.Sprintf("provider %s: %s", c.Provider, why))
-			}
-		}
-	}
-	return out
-}
-
 func showPlan(e *env, p *plan.Plan, output, title string) {
 	switch output {
 	case "json":
@@ -215,7 +185,7 @@ func targetFilter(cfg *config.Config, snap state.Snapshot, keys []string) (map[s
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	_, states, err := apply.Recorded(snap, nil)
+	_, states, err := planner.Recorded(snap, nil)
 	if err != nil {
 		return nil, err
 	}

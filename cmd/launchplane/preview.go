@@ -11,6 +11,7 @@ import (
 
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
 	"github.com/launchplane/launchplane/state"
@@ -55,7 +56,7 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 			}
 			defer ws.Close()
 			cfg, snap := ws.cfg, ws.snap
-			pv, err := apply.PreviewOf(cfg, product, pr)
+			pv, err := planner.PreviewOf(cfg, product, pr)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -64,11 +65,11 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 				if image == "" {
 					return &exitErr{code: exitError, err: fmt.Errorf("preview %s needs --image REF (repo@sha256:<digest>)", verb)}
 				}
-				if want, err = apply.WithPreview(cfg, pv, image); err != nil {
+				if want, err = planner.WithPreview(cfg, pv, image); err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
 			}
-			p, states, err := apply.Plan(want, snap, map[string]bool{pv.Key: true})
+			p, states, err := planner.Plan(want, snap, map[string]bool{pv.Key: true})
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -123,12 +124,12 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 
 // removeFailedPreview deletes what a failed first apply of a preview
 // created, so a broken pull request leaves nothing behind.
-func removeFailedPreview(ctx context.Context, e *env, cfg *config.Config, store *gitstore.Store, o apply.Options, pv *apply.Preview) error {
+func removeFailedPreview(ctx context.Context, e *env, cfg *config.Config, store *gitstore.Store, o apply.Options, pv *planner.Preview) error {
 	snap, err := store.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
-	p, _, err := apply.Plan(cfg, snap, map[string]bool{pv.Key: true})
+	p, _, err := planner.Plan(cfg, snap, map[string]bool{pv.Key: true})
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 			}
 			defer ws.Close()
 			cfg, snap := ws.cfg, ws.snap
-			previews, err := apply.RecordedPreviews(snap)
+			previews, err := planner.RecordedPreviews(snap)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -212,7 +213,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 				product, _ := state.SplitKey(k)
 				why := ""
 				switch p := cfg.Product(product); {
-				case !openPRs[apply.PRNumber(k)]:
+				case !openPRs[planner.PRNumber(k)]:
 					why = "pull request closed"
 				case p == nil:
 					why = "product no longer in the config"
@@ -243,7 +244,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 			if err != nil {
 				return err
 			}
-			p, _, err := apply.Plan(cfg, snap, doomed)
+			p, _, err := planner.Plan(cfg, snap, doomed)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/planner"
 )
 
 func newPromoteCmd(e *env) *cobra.Command {
@@ -27,7 +27,7 @@ is not the one recorded healthy on its from lane.`,
 			}
 			defer ws.Close()
 			cfg, snap := ws.cfg, ws.snap
-			p, err := apply.Promote(cfg, snap, args[0], from, to)
+			p, err := planner.Promote(cfg, snap, args[0], from, to)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

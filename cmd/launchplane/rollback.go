@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
 )
@@ -39,11 +40,11 @@ state disagree, and 'apply' would deploy the config's image again.`,
 			defer ws.Close()
 			cfg, snap := ws.cfg, ws.snap
 			key := args[0] + "/" + args[1]
-			image, _, err := apply.RollbackTarget(snap, key, to)
+			image, _, err := planner.RollbackTarget(snap, key, to)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			p, err := apply.RollbackPlan(cfg, snap, key, image)
+			p, err := planner.RollbackPlan(cfg, snap, key, image)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/providers/github"
@@ -269,17 +270,17 @@ func (s *served) preview(ctx context.Context) error {
 		s.report(ctx, "failure", "**Failed**: "+err.Error(), "", "")
 		return &exitErr{code: exitError, err: err}
 	}
-	pv, err := apply.PreviewOf(cfg, req.Product, req.PullRequest)
+	pv, err := planner.PreviewOf(cfg, req.Product, req.PullRequest)
 	if err != nil {
 		return fail(err)
 	}
 	want := cfg
 	if req.Action == request.ActionPreview {
-		if want, err = apply.WithPreview(cfg, pv, req.Image); err != nil {
+		if want, err = planner.WithPreview(cfg, pv, req.Image); err != nil {
 			return fail(err)
 		}
 	}
-	p, states, err := apply.Plan(want, s.ws.snap, map[string]bool{pv.Key: true})
+	p, states, err := planner.Plan(want, s.ws.snap, map[string]bool{pv.Key: true})
 	if err != nil {
 		return fail(err)
 	}
@@ -333,7 +334,7 @@ func (s *served) publish(ctx context.Context) error {
 		s.report(ctx, "failure", "publish failed: "+err.Error(), "", "")
 		return &exitErr{code: exitError, err: err}
 	}
-	b, err := apply.BumpTarget(s.ws.cfg, req.Product, request.PublishLane, req.Image, req.SourceCommit)
+	b, err := planner.BumpTarget(s.ws.cfg, req.Product, request.PublishLane, req.Image, req.SourceCommit)
 	if err != nil {
 		return fail(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -38,7 +38,7 @@ func shardOf(key string, n int) int {
 // knownTargets are the target keys in the config or in the state
 // repository (a target removed from the config is deleted by its shard).
 func knownTargets(cfg *config.Config, snap state.Snapshot) ([]string, error) {
-	_, states, err := apply.Recorded(snap, nil)
+	_, states, err := planner.Recorded(snap, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -26,11 +26,11 @@ func newStatusCmd(e *env) *cobra.Command {
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			_, states, err := apply.Recorded(snap, nil)
+			_, states, err := planner.Recorded(snap, nil)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			previews, err := apply.RecordedPreviews(snap)
+			previews, err := planner.RecordedPreviews(snap)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

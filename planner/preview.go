@@ -1,4 +1,4 @@
-package apply
+package planner
 
 import (
 	"fmt"
@@ -110,7 +110,7 @@ func RecordedPreviews(snap state.Snapshot) (map[string]*state.TargetState, error
 				continue
 			}
 			key := product + "/preview/" + pr
-			ts, err := ReadTarget(snap, key)
+			ts, err := state.ReadTarget(snap, key)
 			if err != nil {
 				return nil, err
 			}

@@ -1,30 +1,17 @@
-package apply
+package planner
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers"
-	"github.com/launchplane/launchplane/state"
+	"github.com/launchplane/launchplane/secrets"
 )
-
-// FingerprintKeyEnv names the environment variable holding the key of
-// secret fingerprints (SPEC §9).
-const FingerprintKeyEnv = "LAUNCHPLANE_FINGERPRINT_KEY"
-
-// SaltFile is the state repository file holding the per-repository salt
-// that keys fingerprints when no LAUNCHPLANE_FINGERPRINT_KEY is given.
-const SaltFile = "fingerprint-salt"
 
 // Fingerprint attribute names of a secret entry of an app.
 const (
@@ -32,98 +19,13 @@ const (
 	attrKeyedBy     = "keyed_by"
 )
 
-// FingerprintKey keys the fingerprints of secret values: HMAC-SHA256,
-// truncated. It never leaves the process; what is recorded is its id.
-type FingerprintKey struct {
-	key []byte
-	// KeyedBy names the key without revealing it: "env:<8 hex>" for
-	// LAUNCHPLANE_FINGERPRINT_KEY, "salt:<8 hex>" for the state salt.
-	KeyedBy string
-	// NewSalt is a salt made now because the state repository has none;
-	// the apply that uses it writes it to SaltFile.
-	NewSalt string
-}
-
-func newFingerprintKey(source string, key []byte) *FingerprintKey {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("launchplane fingerprint key id"))
-	return &FingerprintKey{key: key, KeyedBy: source + ":" + hex.EncodeToString(m.Sum(nil))[:8]}
-}
-
-// LoadFingerprintKey finds the fingerprint key: LAUNCHPLANE_FINGERPRINT_KEY,
-// else the state repository's salt. With neither, create makes a new salt
-// (for an apply, which writes it); without create it returns nil: secrets
-// cannot be fingerprinted and rotation is not checked.
-func LoadFingerprintKey(getenv func(string) string, snap state.Snapshot, create bool) (*FingerprintKey, error) {
-	if k := getenv(FingerprintKeyEnv); k != "" {
-		return newFingerprintKey("env", []byte(k)), nil
-	}
-	b, err := snap.ReadFile(SaltFile)
-	switch {
-	case err == nil:
-		salt := strings.TrimSpace(string(b))
-		if len(salt) < 32 {
-			return nil, fmt.Errorf("state %s: the salt is shorter than 32 characters", SaltFile)
-		}
-		return newFingerprintKey("salt", []byte(salt)), nil
-	case !errors.Is(err, state.ErrNotFound):
-		return nil, fmt.Errorf("state %s: %w", SaltFile, err)
-	}
-	if !create {
-		return nil, nil
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, err
-	}
-	salt := hex.EncodeToString(raw)
-	k := newFingerprintKey("salt", []byte(salt))
-	k.NewSalt = salt
-	return k, nil
-}
-
-// Of is the fingerprint of a secret value: "hmac-sha256:<32 hex>".
-func (k *FingerprintKey) Of(value string) string {
-	m := hmac.New(sha256.New, k.key)
-	m.Write([]byte(value))
-	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))[:32]
-}
-
 // Secrets says how a plan treats secret values.
 type Secrets struct {
 	// Getenv reads fromEnv references; nil: secrets are not read, and
 	// rotation is not checked.
 	Getenv func(string) string
 	// Key keys the fingerprints; nil: rotation is not checked.
-	Key *FingerprintKey
-}
-
-// ReadSecret reads a secret reference as apply does: an environment
-// variable, or a file relative to the config dir, trailing newlines cut.
-func ReadSecret(ref providers.SecretRef, getenv func(string) string, dir string) (string, error) {
-	switch {
-	case ref.FromEnv != "":
-		v := getenv(ref.FromEnv)
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is not set", ref.FromEnv)
-		}
-		return v, nil
-	case ref.FromFile != "":
-		p := ref.FromFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", fmt.Errorf("file %s could not be read (%v)", ref.FromFile, unwrapPath(err))
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("file %s is empty", ref.FromFile)
-		}
-		return v, nil
-	}
-	return "", fmt.Errorf("empty secret reference")
+	Key *secrets.FingerprintKey
 }
 
 // fingerprint adds to each desired app's secret entries the fingerprint
@@ -141,7 +43,7 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 		desc string
 	}
 	var entries []entry
-	for _, tk := range sortedKeys(desired.Targets) {
+	for _, tk := range slices.Sorted(maps.Keys(desired.Targets)) {
 		dt := desired.Targets[tk]
 		for i := range dt.Resources {
 			r := &dt.Resources[i]
@@ -155,7 +57,7 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 				attrs[k] = v
 			}
 			secrets := make(map[string]any, len(refs))
-			for _, k := range sortedKeys(refs) {
+			for _, k := range slices.Sorted(maps.Keys(refs)) {
 				m, _ := refs[k].(map[string]any)
 				cp := map[string]any{}
 				for a, v := range m {
@@ -172,13 +74,13 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 	}
 	quiet := s.Getenv == nil && s.Key == nil // a plan that never checks rotation
 	if s.Key == nil && len(entries) > 0 && !quiet {
-		notes = append(notes, "secret rotation was not checked: no fingerprint key (set "+FingerprintKeyEnv+", or apply once to create the state repository's salt)")
+		notes = append(notes, "secret rotation was not checked: no fingerprint key (set "+secrets.FingerprintKeyEnv+", or apply once to create the state repository's salt)")
 	}
 	values := make([]string, len(entries))
 	if checked {
 		var unreadable []string
 		for i, e := range entries {
-			v, err := ReadSecret(providers.SecretRef{FromEnv: str(e.ref, "fromEnv"), FromFile: str(e.ref, "fromFile")}, s.Getenv, cfg.Dir)
+			v, err := secrets.Read(providers.SecretRef{FromEnv: str(e.ref, "fromEnv"), FromFile: str(e.ref, "fromFile")}, s.Getenv, cfg.Dir)
 			if err != nil {
 				unreadable = append(unreadable, fmt.Sprintf("%s cannot be read (%v)", e.desc, err))
 				continue
@@ -206,7 +108,7 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 // fingerprint made with the same key as the desired one can differ.
 func comparable(desired plan.Desired, recorded plan.Recorded, checked bool) []string {
 	var notes []string
-	for _, tk := range sortedKeys(recorded.Targets) {
+	for _, tk := range slices.Sorted(maps.Keys(recorded.Targets)) {
 		dt := desired.Targets[tk]
 		if dt == nil {
 			continue
@@ -231,7 +133,7 @@ func comparable(desired plan.Desired, recorded plan.Recorded, checked bool) []st
 			}
 			secrets := make(map[string]any, len(had))
 			var rekeyed, unrecorded []string
-			for _, k := range sortedKeys(had) {
+			for _, k := range slices.Sorted(maps.Keys(had)) {
 				old, _ := had[k].(map[string]any)
 				cp := map[string]any{}
 				for a, v := range old {

@@ -1,12 +1,10 @@
-// Package apply plans and executes: it expands config through drivers
-// into desired state, reads recorded state from the state repository,
-// executes a plan through providers and records the outcome.
-package apply
+package planner
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -48,8 +46,8 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 	states := map[string]*state.TargetState{}
 	if len(only) > 0 {
 		// A known set of keys (targets or previews) is read directly.
-		for _, key := range sortedKeys(only) {
-			ts, err := ReadTarget(snap, key)
+		for _, key := range slices.Sorted(maps.Keys(only)) {
+			ts, err := state.ReadTarget(snap, key)
 			if err != nil {
 				return rec, nil, err
 			}
@@ -82,7 +80,7 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 			if len(only) > 0 && !only[key] {
 				continue
 			}
-			ts, err := ReadTarget(snap, key)
+			ts, err := state.ReadTarget(snap, key)
 			if err != nil {
 				return rec, nil, err
 			}
@@ -102,22 +100,6 @@ func resourcesOf(key string, ts *state.TargetState) []plan.Resource {
 		out = append(out, plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
 	}
 	return out
-}
-
-// ReadTarget reads one target file; nil when it does not exist.
-func ReadTarget(snap state.Snapshot, key string) (*state.TargetState, error) {
-	b, err := snap.ReadFile(state.TargetPath(key))
-	if errors.Is(err, state.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var ts state.TargetState
-	if err := json.Unmarshal(b, &ts); err != nil {
-		return nil, fmt.Errorf("state %s: %w", state.TargetPath(key), err)
-	}
-	return &ts, nil
 }
 
 // Plan computes the plan of cfg against snap. only restricts it to the
@@ -149,7 +131,7 @@ func PlanWith(cfg *config.Config, snap state.Snapshot, only map[string]bool, s S
 
 // finishPlan sets what a plan was made with and names rotated secrets.
 func finishPlan(p *plan.Plan, only map[string]bool, checked bool, notes []string) {
-	p.Only = sortedKeys(only)
+	p.Only = slices.Sorted(maps.Keys(only))
 	if len(p.Only) == 0 {
 		p.Only = nil
 	}
@@ -193,7 +175,7 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 		if t == nil || t.Spec.Promote == nil {
 			continue
 		}
-		src, err := ReadTarget(snap, product+"/"+t.Spec.Promote.From)
+		src, err := state.ReadTarget(snap, product+"/"+t.Spec.Promote.From)
 		if err != nil {
 			continue
 		}
@@ -219,7 +201,7 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[string]*state.TargetState) {
 	promotionWarnings(cfg, snap, p)
 	attachCauses(cfg, p, states)
-	for _, key := range sortedKeys(states) {
+	for _, key := range slices.Sorted(maps.Keys(states)) {
 		ts := states[key]
 		if rb := ts.RolledBack; rb != nil {
 			for i := range p.Changes {

@@ -1,4 +1,4 @@
-package apply
+package planner
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
@@ -152,7 +153,7 @@ func TestRollbackEndToEnd(t *testing.T) {
 
 	o := fx.options(cfg, p)
 	o.Kind, o.Reason = "rollback", "checkout broken in v2"
-	res, err := Run(context.Background(), o)
+	res, err := apply.Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package apply
+package planner
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/launchplane/launchplane/config"
-	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -36,7 +35,7 @@ func Promote(cfg *config.Config, snap state.Snapshot, product, from, to string) 
 	if t.Spec.Promote != nil && t.Spec.Promote.From != from {
 		return nil, fmt.Errorf("%s promotes from %s (spec.promotion.from), not %s", t.Key(), t.Spec.Promote.From, from)
 	}
-	src, err := ReadTarget(snap, product+"/"+from)
+	src, err := state.ReadTarget(snap, product+"/"+from)
 	if err != nil {
 		return nil, err
 	}
@@ -101,73 +100,4 @@ func replaceScalar(b []byte, line, col int, old, repl string) ([]byte, error) {
 	}
 	lines[line-1] = l[:start] + repl + rest[len(token):]
 	return []byte(strings.Join(lines, "")), nil
-}
-
-// checkPromotions refuses, before any mutation, an app change of a
-// target with spec.promotion whose image is not the image recorded
-// healthy on the lane it promotes from. It returns the evidence of each
-// checked promotion by target.
-func (r *run) checkPromotions(targets []string) (map[string]map[string]any, error) {
-	out := map[string]map[string]any{}
-	r.linked = map[string]link{}
-	var errs []string
-	for _, key := range targets {
-		product, lane := state.SplitKey(key)
-		t := r.o.Config.Target(product, lane)
-		if t == nil || t.Spec.Promote == nil {
-			continue
-		}
-		for _, c := range r.o.Plan.Changes {
-			if c.Target != key || c.Kind != plan.KindApp || c.Action == plan.NoOp || c.Action == plan.Delete {
-				continue
-			}
-			image := str(c.After, "image")
-			fromKey := product + "/" + t.Spec.Promote.From
-			ts, err := ReadTarget(r.o.Snapshot, fromKey)
-			if err != nil {
-				return nil, err
-			}
-			src := recorded{ts}
-			switch {
-			case src.healthy() != image && r.plannedImage(fromKey) == image:
-				// the from lane gets this image in this run: check it
-				// once that lane is applied
-				r.linked[key] = link{from: fromKey, image: image}
-			case src.healthy() == "":
-				errs = append(errs, fmt.Sprintf("%s: promotion from %s: %s has no image recorded healthy, so %s cannot be promoted", key, t.Spec.Promote.From, fromKey, image))
-			case src.HealthyImage != image:
-				errs = append(errs, fmt.Sprintf("%s: promotion from %s: image %s is not the image recorded healthy on %s (%s); run 'launchplane promote %s --from %s --to %s'", key, t.Spec.Promote.From, image, fromKey, src.HealthyImage, product, t.Spec.Promote.From, lane))
-			default:
-				out[key] = map[string]any{"from": fromKey, "image": image, "record": src.ImageRecord}
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return out, nil
-}
-
-// link is a promotion between two targets of one run.
-type link struct{ from, image string }
-
-// recorded is a possibly missing target state.
-type recorded struct{ *state.TargetState }
-
-func (r recorded) healthy() string {
-	if r.TargetState == nil {
-		return ""
-	}
-	return r.HealthyImage
-}
-
-// plannedImage is the image this run's plan gives key's app, "" when it
-// does not change it.
-func (r *run) plannedImage(key string) string {
-	for _, c := range r.o.Plan.Changes {
-		if c.Target == key && c.Kind == plan.KindApp && (c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace) {
-			return str(c.After, "image")
-		}
-	}
-	return ""
 }

@@ -1,16 +1,12 @@
-package apply
+package planner
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
-	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -35,62 +31,12 @@ func StepPlan(cfg *config.Config, snap state.Snapshot, key, kind, reason string)
 	return nil, fmt.Errorf("%s has no %s step: its driver or config does not ask for one", key, kind)
 }
 
-// Release clears a needs-operator target after a person fixed what the
-// record describes, writing a release record with their reason. The
-// target's next apply deploys it again.
-func Release(ctx context.Context, o Options, key, reason string) (record, commit string, err error) {
-	if strings.TrimSpace(reason) == "" {
-		return "", "", fmt.Errorf("a release needs --reason: say what was fixed")
-	}
-	ts, err := ReadTarget(o.Snapshot, key)
-	if err != nil {
-		return "", "", err
-	}
-	if ts == nil {
-		return "", "", fmt.Errorf("no recorded state for %s", key)
-	}
-	if ts.Status != state.StatusNeedsOperator {
-		return "", "", fmt.Errorf("%s is %s, not %s: nothing to release", key, ts.Status, state.StatusNeedsOperator)
-	}
-	now := o.Now()
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("release", key, now), Kind: "release", Target: key,
-		Actor: o.Actor, Started: now, Finished: now, Outcome: "success", Image: ts.Image, Reason: reason,
-		Evidence: map[string]any{"needs_operator": ts.NeedsOperator}, Changes: []state.RecordChange{}}
-	next := *ts
-	// Still failed: the next apply checks health again before calling the
-	// target healthy.
-	next.Status, next.NeedsOperator = state.StatusFailed, ""
-	next.Sequence++
-	rec.Sequence = next.Sequence
-	next.LastRecord, next.UpdatedAt = rec.ID, now
-	commit, err = commitRecord(ctx, o, key, &next, rec, "launchplane: release "+key)
-	return rec.ID, commit, err
-}
-
-// commitRecord writes one target's new state and one record in one
-// commit. Both are typed values that hold no secret: never redacted.
-func commitRecord(ctx context.Context, o Options, key string, ts *state.TargetState, rec *state.Record, msg string) (string, error) {
-	changes := []state.Change{
-		{Path: state.RecordPath(key, rec.ID), Data: encode(rec)},
-		{Path: state.TargetPath(key), Data: encode(ts)},
-	}
-	sha, err := o.Store.Commit(ctx, state.Write{
-		Base: o.Snapshot.Commit(), Changes: changes, Scopes: scopes([]string{key}), Message: msg,
-		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: o.Actor}, {Key: "Launchplane-Records", Value: rec.ID}},
-		Author:   state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: o.Now()},
-	})
-	if err != nil {
-		return "", fmt.Errorf("record %s: %w", rec.ID, err)
-	}
-	return sha, nil
-}
-
 // RollbackTarget decides the image a rollback of key goes to: the image
 // of record (a successful deployment or rollback record of the target),
 // else the previous healthy one: the healthy image when the current one
 // failed, the one before it when the current one is healthy.
 func RollbackTarget(snap state.Snapshot, key, record string) (to string, ts *state.TargetState, err error) {
-	ts, err = ReadTarget(snap, key)
+	ts, err = state.ReadTarget(snap, key)
 	if err != nil {
 		return "", nil, err
 	}
@@ -129,7 +75,7 @@ func RollbackTarget(snap state.Snapshot, key, record string) (to string, ts *sta
 // resources as they are, the app on image, and the driver's rollback
 // steps (health, a restore). Pending config changes are not part of it.
 func RollbackPlan(cfg *config.Config, snap state.Snapshot, key, image string) (*plan.Plan, error) {
-	ts, err := ReadTarget(snap, key)
+	ts, err := state.ReadTarget(snap, key)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +150,7 @@ func ClonePlan(cfg *config.Config, snap state.Snapshot, product, from, to, gateR
 		return nil, fmt.Errorf("product %s's driver %s does not sanitize cloned databases: it cannot clone", product, p.Spec.Driver)
 	}
 	key, fromKey := product+"/"+to, product+"/"+from
-	ts, err := ReadTarget(snap, key)
+	ts, err := state.ReadTarget(snap, key)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +203,7 @@ func ClonePlan(cfg *config.Config, snap state.Snapshot, product, from, to, gateR
 // backup-gate record of it.
 func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, error) {
 	if record == "" {
-		ts, err := ReadTarget(snap, fromKey)
+		ts, err := state.ReadTarget(snap, fromKey)
 		if err != nil {
 			return nil, err
 		}
@@ -279,24 +225,4 @@ func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, erro
 		return nil, fmt.Errorf("record %s is a %s %s, not a backup gate", record, rec.Outcome, rec.Kind)
 	}
 	return &state.Gate{Record: rec.ID, BackupID: str(rec.Evidence, "backup_id"), Location: str(rec.Evidence, "location"), Database: str(rec.Evidence, "database")}, nil
-}
-
-// RecordDenial writes a "denied" record for each key: the policy refused
-// the request, and the evidence says who asked and why it was refused. It
-// changes no target, so it conflicts with no other writer.
-func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, keys []string, actor string, now time.Time, red *redact.Redactor, reason string, evidence map[string]any) error {
-	var changes []state.Change
-	var ids []string
-	for _, key := range keys {
-		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("denied", key, now), Kind: "denied", Target: key,
-			Actor: actor, Started: now, Finished: now, Outcome: "denied", Reason: red.String(reason), Evidence: evidence, Changes: []state.RecordChange{}}
-		ids = append(ids, rec.ID)
-		changes = append(changes, state.Change{Path: state.RecordPath(key, rec.ID), Data: encode(rec)})
-	}
-	_, err := store.Commit(ctx, state.Write{
-		Base: snap.Commit(), Changes: changes, Message: "launchplane: denied by policy",
-		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: actor}, {Key: "Launchplane-Records", Value: strings.Join(ids, ", ")}},
-		Author:   state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: now},
-	})
-	return err
 }

@@ -1,9 +1,12 @@
-package apply
+package planner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/secrets"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -37,7 +41,7 @@ func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, o
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &run{o: Options{Config: cfg, Getenv: o.Getenv, Redactor: o.Redactor}, insts: map[string]any{}, states: states}
+	r := &observer{cfg: cfg, getenv: o.Getenv, red: o.Redactor, insts: map[string]any{}, states: states}
 	drift, notes := r.observe(ctx, recorded)
 	recheckHealth(desired, states)
 	checked, fpNotes := fingerprint(cfg, desired, recorded, o.Secrets)
@@ -57,7 +61,7 @@ func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, o
 // observe replaces recorded attributes by what the providers report and
 // returns, by address, what drifted, and notes on what could not be
 // observed.
-func (r *run) observe(ctx context.Context, rec plan.Recorded) (map[string]string, []string) {
+func (r *observer) observe(ctx context.Context, rec plan.Recorded) (map[string]string, []string) {
 	drift := map[string]string{}
 	var notes []string
 	keys := make([]string, 0, len(rec.Targets))
@@ -127,10 +131,10 @@ func (r *run) observe(ctx context.Context, rec plan.Recorded) (map[string]string
 	return drift, notes
 }
 
-func (r *run) observeApp(ctx context.Context, key string, res plan.Resource) (*plan.Resource, string, string) {
+func (r *observer) observeApp(ctx context.Context, key string, res plan.Resource) (*plan.Resource, string, string) {
 	inst, err := r.provider(res.Provider)
 	if err != nil {
-		return &res, "", fmt.Sprintf("%s: cannot observe: %v", res.Address, r.o.Redactor.Error(err))
+		return &res, "", fmt.Sprintf("%s: cannot observe: %v", res.Address, r.red.Error(err))
 	}
 	dep, ok := inst.(providers.Deployer)
 	if !ok {
@@ -146,7 +150,7 @@ func (r *run) observeApp(ctx context.Context, key string, res plan.Resource) (*p
 		return &res, "", fmt.Sprintf("%s: provider %s cannot observe: drift not checked", res.Address, res.Provider)
 	}
 	if err != nil {
-		return &res, "", fmt.Sprintf("%s: observing failed, drift not checked: %v", res.Address, r.o.Redactor.Error(err))
+		return &res, "", fmt.Sprintf("%s: observing failed, drift not checked: %v", res.Address, r.red.Error(err))
 	}
 	if !st.Exists {
 		return nil, fmt.Sprintf("the app is missing at %s", res.Provider), ""
@@ -162,7 +166,7 @@ func (r *run) observeApp(ctx context.Context, key string, res plan.Resource) (*p
 		for k, v := range env {
 			observed[k] = v
 		}
-		for _, k := range sortedKeys(env) {
+		for _, k := range slices.Sorted(maps.Keys(env)) {
 			got, present := st.Env[k]
 			switch {
 			case !present:
@@ -182,10 +186,10 @@ func (r *run) observeApp(ctx context.Context, key string, res plan.Resource) (*p
 	return &res, strings.Join(diffs, "; "), ""
 }
 
-func (r *run) listRoutes(ctx context.Context, key, provider string) (map[string]providers.Route, string) {
+func (r *observer) listRoutes(ctx context.Context, key, provider string) (map[string]providers.Route, string) {
 	inst, err := r.provider(provider)
 	if err != nil {
-		return nil, fmt.Sprintf("%s: routes via %s: cannot observe: %v", key, provider, r.o.Redactor.Error(err))
+		return nil, fmt.Sprintf("%s: routes via %s: cannot observe: %v", key, provider, r.red.Error(err))
 	}
 	ing, ok := inst.(providers.Ingress)
 	if !ok {
@@ -196,7 +200,7 @@ func (r *run) listRoutes(ctx context.Context, key, provider string) (map[string]
 		return nil, fmt.Sprintf("%s: provider %s cannot observe routes: drift not checked", key, provider)
 	}
 	if err != nil {
-		return nil, fmt.Sprintf("%s: listing routes failed, drift not checked: %v", key, r.o.Redactor.Error(err))
+		return nil, fmt.Sprintf("%s: listing routes failed, drift not checked: %v", key, r.red.Error(err))
 	}
 	out := map[string]providers.Route{}
 	for _, rt := range rs {
@@ -211,4 +215,68 @@ func copyAttrs(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// observer opens the providers a refresh observes, once each, with the
+// secrets they reference read as at apply (and registered with the
+// redactor before anything can print them).
+type observer struct {
+	cfg    *config.Config
+	getenv func(string) string
+	red    *redact.Redactor
+	states map[string]*state.TargetState
+	insts  map[string]any // provider name -> instance
+}
+
+func (r *observer) provider(name string) (any, error) {
+	if inst, ok := r.insts[name]; ok {
+		return inst, nil
+	}
+	p := r.cfg.Provider(name)
+	if p == nil {
+		return nil, fmt.Errorf("provider %s is not in the config", name)
+	}
+	inst, err := providers.Open(p.Type, providers.Config{Name: name, Raw: p.Config, ConfigDir: r.cfg.Dir, Resolve: r.resolve, Redactor: r.red})
+	if err != nil {
+		return nil, err
+	}
+	r.insts[name] = inst
+	return inst, nil
+}
+
+// resolve reads a secret reference as apply does and registers the value
+// with the redactor before anyone can print it.
+func (r *observer) resolve(ref providers.SecretRef) (string, error) {
+	v, err := secrets.Read(ref, r.getenv, r.cfg.Dir)
+	if err != nil {
+		return "", err
+	}
+	r.red.Add(v)
+	return v, nil
+}
+
+// providerID is the provider object id recorded for address, or "".
+func (r *observer) providerID(target, address string) string {
+	if ts := r.states[target]; ts != nil {
+		return ts.ProviderIDs[address]
+	}
+	return ""
+}
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func num(m map[string]any, k string) int {
+	switch v := m[k].(type) {
+	case int:
+		return v
+	case float64:
+		return int(v)
+	case json.Number:
+		i, _ := v.Int64()
+		return int(i)
+	}
+	return 0
 }
