@@ -511,7 +511,9 @@ func (r *run) appOf(c plan.Change, ref providers.AppRef) (providers.App, provide
 	}
 	sort.Strings(keys)
 	h := sha256.Sum256([]byte(strings.Join(keys, "\n")))
-	envKeys := slices.Sorted(maps.Keys(env))
+	// never nil: an app without env records "keys": [], not null
+	envKeys := slices.AppendSeq(make([]string, 0, len(env)), maps.Keys(env))
+	slices.Sort(envKeys)
 	return providers.App{AppRef: ref, Image: str(c.After, "image"), Port: num(c.After, "port"),
 			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
 		providers.Evidence{
