@@ -50,6 +50,8 @@ func (b backend) Seed(t *testing.T, pr int, mine bool, bodies ...string) {
 	b.srv.Seed(repo, pr, author, bodies...)
 }
 
+func (b backend) Hold(t *testing.T) func() { return b.srv.Hold() }
+
 func (b backend) Comments(t *testing.T, pr int) []string {
 	var out []string
 	for _, c := range b.srv.Comments(repo, pr) {
