@@ -60,9 +60,10 @@ func stepSummary(e *env, p *plan.Plan, dir string) {
 
 // commentPlan upserts the plan as the pull request's comment for this
 // config dir, with the commit it was planned at, the plan hash and the
-// time, and sets the commit status. Outside a pull request it warns and
-// does nothing; without a token under GitHub Actions, or when the API
-// refuses, it is an error.
+// time, and sets the commit status, through the Feedback provider of the
+// CI system the job runs in (prTarget). Outside a pull or merge request
+// it warns and does nothing; without a token in that CI system, or when
+// the API refuses, it is an error.
 func commentPlan(ctx context.Context, e *env, p *plan.Plan, dir string) error {
 	red := redact.New()
 	job, ok, err := prTarget(e, red)
