@@ -106,6 +106,11 @@ type Info struct {
 	// New builds an instance; nil means the type is known but not
 	// implemented in this build, and Open says so.
 	New Factory
+	// CI, for a Feedback provider, recognises the CI system the job runs
+	// in from its environment and builds the Feedback that posts on the
+	// job's pull or merge request (see DetectCI). Nil: the provider is
+	// configured in Provider documents only.
+	CI func(CIEnv) (CIJob, CIMatch)
 }
 
 // Has reports whether the type plays role r.

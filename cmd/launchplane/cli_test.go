@@ -44,22 +44,6 @@ func TestStatusSummary(t *testing.T) {
 	}
 }
 
-// Cause links point at the PR's head commit, with every path segment
-// escaped, so a file name cannot break out of the link.
-func TestSourceURL(t *testing.T) {
-	pc := prContext{repo: "acme/platform", sha: "abc", server: "https://github.com", base: "launchplane"}
-	if got := pc.sourceURL("targets/shop prod.yaml", 7); got != "https://github.com/acme/platform/blob/abc/launchplane/targets/shop%20prod.yaml#L7" {
-		t.Errorf("sourceURL = %q", got)
-	}
-	if got := pc.sourceURL("a.yaml", 0); got != "https://github.com/acme/platform/blob/abc/launchplane/a.yaml" {
-		t.Errorf("sourceURL without a line = %q", got)
-	}
-	pc.sha = ""
-	if got := pc.sourceURL("a.yaml", 3); got != "" {
-		t.Errorf("sourceURL without a commit = %q, want none", got)
-	}
-}
-
 func TestShellQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"cfg", "my dir", "it's", "a/b-c_d.json", ""} {
 		words, err := shellWords(shellQuote(s))

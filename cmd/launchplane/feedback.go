@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/launchplane/launchplane/plan"
-	"github.com/launchplane/launchplane/providers/github"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
 )
@@ -61,20 +60,17 @@ func stepSummary(e *env, p *plan.Plan, dir string) {
 
 // commentPlan upserts the plan as the pull request's comment for this
 // config dir, with the commit it was planned at, the plan hash and the
-// time, and sets the commit status. Outside a pull request it warns and
-// does nothing; without a token under GitHub Actions, or when the API
-// refuses, it is an error.
+// time, and sets the commit status, through the Feedback provider of the
+// CI system the job runs in (prTarget). Outside a pull or merge request
+// it warns and does nothing; without a token in that CI system, or when
+// the API refuses, it is an error.
 func commentPlan(ctx context.Context, e *env, p *plan.Plan, dir string) error {
-	ev, token, ok, err := prTarget(e)
+	red := redact.New()
+	job, ok, err := prTarget(e, red)
 	if err != nil || !ok {
 		return err
 	}
-	red := redact.New()
-	gh, err := github.New(github.Options{Repository: ev.Repository, Token: token, Redactor: red})
-	if err != nil {
-		return &exitErr{code: exitError, err: red.Error(err)}
-	}
-	pc := newPRContext(e, ev, dir)
+	pc := newPRContext(job, dir)
 	footer := pc.footer(e, p)
 	var md bytes.Buffer
 	render.WriteMarkdown(&md, p, render.MarkdownOptions{Title: "Launchplane plan", ConfigDir: dir, MaxChars: commentBudget - len(footer) - len(planHashMarker(p.Hash())) - 1, SourceURL: pc.sourceURL})
@@ -82,12 +78,12 @@ func commentPlan(ctx context.Context, e *env, p *plan.Plan, dir string) error {
 	// The hash line at the end is what the action reads on merge to bind
 	// the apply to this plan (apply --expect-plan-hash).
 	body := marker + "\n" + md.String() + footer + planHashMarker(p.Hash()) + "\n"
-	if err := gh.UpsertComment(ctx, ev.PullRequest, marker, body); err != nil {
+	if err := job.Feedback.UpsertComment(ctx, job.Change, marker, body); err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
-	fmt.Fprintf(e.stderr, "Posted the plan on %s#%d.\n", ev.Repository, ev.PullRequest)
-	if ev.SHA != "" {
-		if err := gh.SetStatus(ctx, ev.SHA, "success", statusContext(dir), statusSummary(p), runURL(e)); err != nil {
+	fmt.Fprintf(e.stderr, "Posted the plan on %s.\n", job.ChangeRef)
+	if job.SHA != "" {
+		if err := job.Feedback.SetStatus(ctx, job.SHA, "success", statusContext(dir), statusSummary(p), job.Web.RunURL()); err != nil {
 			fmt.Fprintf(e.stderr, "warning: could not set the commit status: %v\n", red.Error(err))
 		}
 	}

@@ -3,58 +3,45 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/launchplane/launchplane/diag"
 	"github.com/launchplane/launchplane/plan"
-	"github.com/launchplane/launchplane/providers/github"
+	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
 	"github.com/launchplane/launchplane/schema"
 )
 
 // prContext is what a plan comment says about where it comes from: the
-// pull request's head commit it was planned at, and links into that
-// commit's files.
+// pull or merge request's head commit it was planned at, and links into
+// that commit's files.
 type prContext struct {
-	repo, sha, server, base string // base: the config dir relative to the checkout
+	job  providers.CIJob
+	base string // the config dir relative to the checkout
 }
 
-func newPRContext(e *env, ev github.Event, dir string) prContext {
-	server := strings.TrimSuffix(e.getenv("GITHUB_SERVER_URL"), "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	return prContext{repo: ev.Repository, sha: ev.SHA, server: server, base: annotationBase(dir)}
+func newPRContext(job providers.CIJob, dir string) prContext {
+	return prContext{job: job, base: annotationBase(dir)}
 }
 
 // sourceURL links line of file (relative to the config dir) at the
 // planned commit; "" when the commit is unknown.
 func (c prContext) sourceURL(file string, line int) string {
-	if c.sha == "" || c.repo == "" || file == "" {
+	if c.job.SHA == "" || c.job.Repository == "" || file == "" {
 		return ""
 	}
-	p := path.Join(c.base, file)
-	var segs []string
-	for _, s := range strings.Split(p, "/") {
-		segs = append(segs, url.PathEscape(s))
-	}
-	u := fmt.Sprintf("%s/%s/blob/%s/%s", c.server, c.repo, c.sha, strings.Join(segs, "/"))
-	if line > 0 {
-		u += fmt.Sprintf("#L%d", line)
-	}
-	return u
+	return c.job.Web.FileURL(c.job.SHA, path.Join(c.base, file), line)
 }
 
 // footer is the comment's last line: the commit planned at, the plan hash
 // and the time, so an old plan never looks current.
 func (c prContext) footer(e *env, p *plan.Plan) string {
 	var parts []string
-	if c.sha != "" {
-		parts = append(parts, fmt.Sprintf("planned at commit [`%s`](%s/%s/commit/%s)", short(c.sha), c.server, c.repo, c.sha))
+	if sha := c.job.SHA; sha != "" {
+		parts = append(parts, fmt.Sprintf("planned at commit [`%s`](%s)", short(sha), c.job.Web.CommitURL(sha)))
 	}
 	if p != nil {
 		parts = append(parts, fmt.Sprintf("plan hash `%s`", p.Hash()))
@@ -79,28 +66,34 @@ func statusSummary(p *plan.Plan) string {
 	return strings.Join(parts, ", ")
 }
 
-// prTarget is the pull request a --comment run posts to, or why it posts
-// nothing. Without a token under GitHub Actions it is an error: the
-// workflow asked for a comment that cannot be made.
-func prTarget(e *env) (ev github.Event, token string, ok bool, err error) {
-	token = e.getenv("GITHUB_TOKEN")
-	if token == "" {
-		if e.getenv("GITHUB_ACTIONS") == "true" {
-			return ev, "", false, &exitErr{code: exitError, err: fmt.Errorf("--comment: GITHUB_TOKEN is not set, so the plan cannot be posted (give the job permissions: pull-requests: write and statuses: write, and pass GITHUB_TOKEN)")}
-		}
-		fmt.Fprintln(e.stderr, "warning: --comment: GITHUB_TOKEN is not set, so the plan was not posted (give the job permissions: pull-requests: write and pass GITHUB_TOKEN)")
-		return ev, "", false, nil
+// prTarget is the pull or merge request a --comment run posts to, read
+// from the CI job's environment by the Feedback provider of its CI
+// system (providers.DetectCI), or why it posts nothing. Without a token
+// in the CI system itself it is an error: the workflow asked for a
+// comment that cannot be made. Every token found is registered with red.
+func prTarget(e *env, red *redact.Redactor) (job providers.CIJob, ok bool, err error) {
+	job, found, err := providers.DetectCI(providers.CIEnv{Getenv: e.getenv, Redactor: red})
+	switch {
+	case err != nil:
+		return job, false, &exitErr{code: exitError, err: fmt.Errorf("--comment: %w", err)}
+	case !found:
+		fmt.Fprintln(e.stderr, "warning: --comment: no CI system that Launchplane can comment from was recognised; the plan was not posted")
+		return job, false, nil
+	case job.Problem != "":
+		fmt.Fprintf(e.stderr, "warning: --comment: %s; the plan was not posted\n", red.String(job.Problem))
+		return job, false, nil
+	case job.Feedback == nil && job.Unavailable != "" && job.Required:
+		return job, false, &exitErr{code: exitError, err: fmt.Errorf("--comment: %s, so the plan cannot be posted (%s)", job.Unavailable, job.Need)}
+	case job.Feedback == nil && job.Unavailable != "":
+		fmt.Fprintf(e.stderr, "warning: --comment: %s, so the plan was not posted (%s)\n", job.Unavailable, job.Need)
+		return job, false, nil
+	case job.Change == 0:
+		fmt.Fprintf(e.stderr, "warning: --comment: event %q is not about a %s; the plan was not posted\n", job.Event, job.ChangeKind)
+		return job, false, nil
+	case job.Feedback == nil:
+		return job, false, &exitErr{code: exitError, err: fmt.Errorf("--comment: %s gave no way to post on %s", job.Provider, job.ChangeRef)}
 	}
-	ev, err = github.ActionsEvent(e.getenv)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "warning: --comment: %v; the plan was not posted\n", err)
-		return ev, "", false, nil
-	}
-	if ev.PullRequest == 0 {
-		fmt.Fprintf(e.stderr, "warning: --comment: event %q is not about a pull request; the plan was not posted\n", ev.Name)
-		return ev, "", false, nil
-	}
-	return ev, token, true, nil
+	return job, true, nil
 }
 
 // commentDiagnostics replaces the pull request's plan comment with the
@@ -145,27 +138,23 @@ func commentPlanError(ctx context.Context, e *env, dir string, planErr error) er
 }
 
 func postFailure(ctx context.Context, e *env, dir, desc string, body func(prContext) string) error {
-	ev, token, ok, err := prTarget(e)
+	red := redact.New()
+	job, ok, err := prTarget(e, red)
 	if err != nil || !ok {
 		return err
 	}
-	red := redact.New()
-	gh, err := github.New(github.Options{Repository: ev.Repository, Token: token, Redactor: red})
-	if err != nil {
-		return &exitErr{code: exitError, err: red.Error(err)}
-	}
-	pc := newPRContext(e, ev, dir)
+	pc := newPRContext(job, dir)
 	marker := commentMarker(dir)
 	text := red.String(body(pc) + pc.footer(e, nil))
 	if len(text) > commentBudget {
 		text = text[:commentBudget] + "\n\n(cut: see the job log for every diagnostic)\n"
 	}
-	if err := gh.UpsertComment(ctx, ev.PullRequest, marker, marker+"\n"+text); err != nil {
+	if err := job.Feedback.UpsertComment(ctx, job.Change, marker, marker+"\n"+text); err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
-	fmt.Fprintf(e.stderr, "Posted the failure on %s#%d.\n", ev.Repository, ev.PullRequest)
-	if ev.SHA != "" {
-		if err := gh.SetStatus(ctx, ev.SHA, "failure", statusContext(dir), desc, runURL(e)); err != nil {
+	fmt.Fprintf(e.stderr, "Posted the failure on %s.\n", job.ChangeRef)
+	if job.SHA != "" {
+		if err := job.Feedback.SetStatus(ctx, job.SHA, "failure", statusContext(dir), desc, job.Web.RunURL()); err != nil {
 			fmt.Fprintf(e.stderr, "warning: could not set the commit status: %v\n", red.Error(err))
 		}
 	}
@@ -174,13 +163,4 @@ func postFailure(ctx context.Context, e *env, dir, desc string, body func(prCont
 
 func statusContext(dir string) string {
 	return "launchplane/plan: " + filepath.ToSlash(filepath.Clean(dir))
-}
-
-// runURL links a status to the workflow run, when known.
-func runURL(e *env) string {
-	server, repo, id := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_REPOSITORY"), e.getenv("GITHUB_RUN_ID")
-	if server == "" || repo == "" || id == "" {
-		return ""
-	}
-	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
 }

@@ -60,7 +60,7 @@ func TestScripts(t *testing.T) {
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-		Cmds: withCmds(requestCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withCmds(requestCmds, withCmds(gitlabCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkfile":          cmdMkfile,
 			"concurrently":    cmdConcurrently,
 			"exits":           cmdExits,
@@ -89,7 +89,7 @@ func TestScripts(t *testing.T) {
 			"github-statuses": cmdGitHubStatuses,
 			"engine-start":    cmdEngineStart,
 			"engine-caddy":    cmdEngineCaddy,
-		}),
+		})),
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
 			e.Setenv("EXAMPLES", filepath.Join(root, "examples"))
@@ -99,6 +99,7 @@ func TestScripts(t *testing.T) {
 			e.Values[issuerKey{}] = &issuerHolder{}
 			e.Values[foreignKey{}] = &issuerHolder{}
 			e.Values[githubKey{}] = &githubHolder{}
+			e.Values[gitlabKey{}] = &gitlabHolder{}
 			e.Values[dokployKey{}] = &dokployHolder{}
 			e.Values[backendKey{}] = &backendHolder{}
 			e.Values[bgKey{}] = map[string]*bgProc{}

@@ -7,5 +7,6 @@ import (
 	_ "github.com/launchplane/launchplane/providers/dokploy"
 	_ "github.com/launchplane/launchplane/providers/fake"
 	_ "github.com/launchplane/launchplane/providers/github"
+	_ "github.com/launchplane/launchplane/providers/gitlab"
 	_ "github.com/launchplane/launchplane/providers/npmplus"
 )

@@ -575,6 +575,7 @@ func (p *Provider) Start(ctx context.Context, ref providers.AppRef) error {
 // UpsertComment keeps one comment per PR and marker.
 func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body string) error {
 	key := fmt.Sprintf("%d/%s", pr, marker)
+	body = p.red.String(body) // what is posted is free text: redacted, like a real forge adapter's
 	return p.update(ctx, "comment", "", touched{comments: []string{key}}, func(w *World) error {
 		if w.Comments == nil {
 			w.Comments = map[string]string{}
@@ -586,6 +587,11 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 
 // SetStatus records a commit status.
 func (p *Provider) SetStatus(ctx context.Context, sha, state, context_, description, url string) error {
+	switch state {
+	case "pending", "success", "failure", "error":
+	default:
+		return providers.Wrap(p.name, "status", "", fmt.Errorf("state %q: want pending, success, failure or error", state))
+	}
 	return p.update(ctx, "status", "", touched{statuses: []string{sha + "/" + context_}}, func(w *World) error {
 		if w.Statuses == nil {
 			w.Statuses = map[string]string{}

@@ -110,7 +110,7 @@ func TestConformance(t *testing.T) {
 			New: func(t *testing.T) (providers.Deployer, providertest.Backend) { return open(t) }})
 	})
 	t.Run("feedback", func(t *testing.T) {
-		providertest.RunFeedback(t, providertest.Setup[providers.Feedback]{Provider: "fake-conf",
-			New: func(t *testing.T) (providers.Feedback, providertest.Backend) { return open(t) }})
+		providertest.RunFeedback(t, providertest.FeedbackSetup{FailedState: "failure", Setup: providertest.Setup[providers.Feedback]{Provider: "fake-conf",
+			New: func(t *testing.T) (providers.Feedback, providertest.Backend) { return open(t) }}})
 	})
 }

@@ -215,8 +215,8 @@ func (p *Provider) fail(op string, err error) error {
 // left as they are, so the comment keeps its place in the conversation.
 // When no page holds it, a comment is created (POST).
 //
-// A comment holds marker when marker appears on a line that is not a
-// Markdown quote ("> …"): a reply quoting Launchplane's comment is never
+// A comment holds marker as providers.HoldsMarker says: never inside a
+// quote or a code block, so a reply quoting Launchplane's comment is not
 // taken for it. With Options.Author set, only that login's comments
 // count.
 func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body string) error {
@@ -230,16 +230,18 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 	if strings.TrimSpace(marker) == "" {
 		return p.fail(op, errors.New("empty marker"))
 	}
+	// The client first: it registers the token with the redactor,
+	// which the body then goes through.
+	api, err := p.client()
+	if err != nil {
+		return p.fail(op, err)
+	}
 	body = p.red.String(body)
-	if !holdsMarker(body, marker) {
+	if !providers.HoldsMarker(body, marker) {
 		body = marker + "\n" + body
 	}
 	if n := utf8.RuneCountInString(body); n > MaxCommentBody {
 		return p.fail(op, fmt.Errorf("comment body is %d characters, over GitHub's limit of %d", n, MaxCommentBody))
-	}
-	api, err := p.client()
-	if err != nil {
-		return p.fail(op, err)
 	}
 	for page := 1; ; {
 		list, next, err := api.listComments(ctx, pr, page)
@@ -250,7 +252,7 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 			if p.author != "" && !strings.EqualFold(c.Author, p.author) {
 				continue
 			}
-			if !holdsMarker(c.Body, marker) {
+			if !providers.HoldsMarker(c.Body, marker) {
 				continue
 			}
 			if c.Body == body {
@@ -270,20 +272,6 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 	return p.fail(op, err)
 }
 
-// holdsMarker reports whether marker appears in body outside a Markdown
-// quote line.
-func holdsMarker(body, marker string) bool {
-	if strings.Contains(marker, "\n") {
-		return strings.Contains(body, marker)
-	}
-	for line := range strings.SplitSeq(body, "\n") {
-		if strings.Contains(line, marker) && !strings.HasPrefix(strings.TrimLeft(line, " \t"), ">") {
-			return true
-		}
-	}
-	return false
-}
-
 // SetStatus sets a commit status on sha. state must be one of States;
 // description is redacted and cut to MaxStatusDescription characters;
 // empty context, description and url are left for GitHub's defaults.
@@ -298,12 +286,12 @@ func (p *Provider) SetStatus(ctx context.Context, sha, state, context_, descript
 	if strings.TrimSpace(sha) == "" {
 		return p.fail(op, errors.New("empty commit sha"))
 	}
-	description = cut(p.red.String(description), MaxStatusDescription)
-	url = p.red.String(url)
-	api, err := p.client()
+	api, err := p.client() // registers the token with the redactor first
 	if err != nil {
 		return p.fail(op, err)
 	}
+	description = cut(p.red.String(description), MaxStatusDescription)
+	url = p.red.String(url)
 	return p.fail(op, api.createStatus(ctx, sha, state, context_, description, url))
 }
 

@@ -41,6 +41,17 @@ func (b backend) Fail(t *testing.T, op providertest.Op, message string) {
 	}
 }
 
+// Seed puts comments on pr: the GITHUB_TOKEN's bot's (mine) or alice's.
+func (b backend) Seed(t *testing.T, pr int, mine bool, bodies ...string) {
+	author := "alice"
+	if mine {
+		author = githubtest.DefaultLogin
+	}
+	b.srv.Seed(repo, pr, author, bodies...)
+}
+
+func (b backend) Hold(t *testing.T) func() { return b.srv.Hold() }
+
 func (b backend) Comments(t *testing.T, pr int) []string {
 	var out []string
 	for _, c := range b.srv.Comments(repo, pr) {
@@ -111,11 +122,17 @@ func newDirect(t *testing.T, srv *githubtest.Server, token string, mod func(*Opt
 }
 
 func TestConformance(t *testing.T) {
-	providertest.RunFeedback(t, providertest.Setup[providers.Feedback]{
-		Provider: "github-conf",
-		New: func(t *testing.T) (providers.Feedback, providertest.Backend) {
-			srv := server(t, providertest.CredentialCanary)
-			return open(t, srv, providertest.CredentialCanary), backend{srv}
+	providertest.RunFeedback(t, providertest.FeedbackSetup{
+		// Built through the registry, github has no Author: any author's
+		// comment with the marker counts (see TestUpsertAuthor).
+		AnyAuthor:   true,
+		FailedState: "failure",
+		Setup: providertest.Setup[providers.Feedback]{
+			Provider: "github-conf",
+			New: func(t *testing.T) (providers.Feedback, providertest.Backend) {
+				srv := server(t, providertest.CredentialCanary)
+				return open(t, srv, providertest.CredentialCanary), backend{srv}
+			},
 		},
 	})
 }
@@ -651,7 +668,7 @@ func TestHoldsMarker(t *testing.T) {
 		{"<!-- launchplane:other -->", false},
 		{"", false},
 	} {
-		if got := holdsMarker(tt.body, marker); got != tt.want {
+		if got := providers.HoldsMarker(tt.body, marker); got != tt.want {
 			t.Errorf("holdsMarker(%q) = %v, want %v", tt.body, got, tt.want)
 		}
 	}

@@ -24,5 +24,6 @@ func init() {
 		Doc:          "one plan comment per config dir on the pull request, and commit statuses",
 		ConfigSchema: json.RawMessage(configSchema),
 		New:          newProvider,
+		CI:           readCI,
 	})
 }

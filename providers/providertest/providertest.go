@@ -531,9 +531,35 @@ type FeedbackBackend interface {
 	Status(t *testing.T, sha, context string) string
 }
 
+// FeedbackSeeder is a FeedbackBackend that can put comments on a pull
+// request before the adapter runs: written by the adapter's own
+// identity (mine) or by someone else.
+type FeedbackSeeder interface {
+	FeedbackBackend
+	Seed(t *testing.T, pr int, mine bool, bodies ...string)
+}
+
+// SlowBackend is a Backend that can stop answering: every request waits
+// until its client gives up, or until release is called.
+type SlowBackend interface {
+	Backend
+	Hold(t *testing.T) (release func())
+}
+
+// FeedbackSetup is Setup for the Feedback role.
+type FeedbackSetup struct {
+	Setup[providers.Feedback]
+	// AnyAuthor says the adapter, as built, takes any author's comment
+	// with the marker for its own (github without Options.Author): the
+	// case of another user's comment carrying the marker is skipped.
+	AnyAuthor bool
+	// FailedState is the backend's state for a status set to "failure"
+	// ("failure" on GitHub, "failed" on GitLab).
+	FailedState string
+}
+
 // RunFeedback is the Feedback conformance suite.
-func RunFeedback(t *testing.T, s Setup[providers.Feedback]) {
-	const marker = "<!-- launchplane:conformance -->"
+func RunFeedback(t *testing.T, s FeedbackSetup) {
 	backend := func(t *testing.T, be Backend) FeedbackBackend {
 		fb, ok := be.(FeedbackBackend)
 		if !ok {
@@ -545,25 +571,13 @@ func RunFeedback(t *testing.T, s Setup[providers.Feedback]) {
 		f, be := s.New(t)
 		fb := backend(t, be)
 		ctx := ctxT(t)
-		if err := f.UpsertComment(ctx, 7, marker, marker+"\nfirst"); err != nil {
+		if err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nfirst"); err != nil {
 			t.Fatalf("create comment: %v", err)
 		}
-		if err := f.UpsertComment(ctx, 7, marker, marker+"\nsecond"); err != nil {
+		if err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nsecond"); err != nil {
 			t.Fatalf("update comment: %v", err)
 		}
-		cs := fb.Comments(t, 7)
-		n := 0
-		for _, c := range cs {
-			if strings.Contains(c, marker) {
-				n++
-				if !strings.Contains(c, "second") {
-					t.Errorf("comment not updated: %q", c)
-				}
-			}
-		}
-		if n != 1 {
-			t.Fatalf("%d comments with the marker, want 1: %q", n, cs)
-		}
+		checkOneMarked(t, fb.Comments(t, 7), "second")
 		if cs := fb.Comments(t, 8); len(cs) != 0 {
 			t.Fatalf("comments on another PR: %q", cs)
 		}
@@ -578,17 +592,136 @@ func RunFeedback(t *testing.T, s Setup[providers.Feedback]) {
 		if got := fb.Status(t, sha, "launchplane/plan"); got != "success" {
 			t.Fatalf("status %q, want success", got)
 		}
+		if err := f.SetStatus(ctxT(t), sha, "failure", "launchplane/plan", "plan failed", ""); err != nil {
+			t.Fatalf("set status: %v", err)
+		}
+		if got := fb.Status(t, sha, "launchplane/plan"); got != s.FailedState {
+			t.Fatalf("status %q after failure, want %q", got, s.FailedState)
+		}
+		if err := f.SetStatus(ctxT(t), sha, "bogus", "launchplane/plan", "", ""); err == nil {
+			t.Fatalf("state bogus accepted")
+		}
 	})
 	t.Run("errors", func(t *testing.T) {
 		f, be := s.New(t)
 		be.Fail(t, OpComment, failure)
-		CheckError(t, f.UpsertComment(ctxT(t), 7, marker, marker+"\nbody"), s.Provider, "comment", "")
+		CheckError(t, f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nbody"), s.Provider, "comment", "")
 		be.Fail(t, OpStatus, failure)
 		CheckError(t, f.SetStatus(ctxT(t), strings.Repeat("b", 40), "failure", "launchplane/plan", "x", ""), s.Provider, "status", "")
 	})
 	t.Run("canceled", func(t *testing.T) {
 		f, _ := s.New(t)
-		checkCanceled(t, "comment", f.UpsertComment(canceled(), 7, marker, marker))
+		checkCanceled(t, "comment", f.UpsertComment(canceled(), 7, feedbackMarker, feedbackMarker))
+	})
+	t.Run("redacted-body", func(t *testing.T) {
+		f, be := s.New(t)
+		fb := backend(t, be)
+		if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\ntoken "+CredentialCanary+" and Authorization: Bearer "+Canary); err != nil {
+			t.Fatalf("comment: %v", err)
+		}
+		for _, c := range fb.Comments(t, 7) {
+			CheckNoSecret(t, "comment", c)
+		}
+	})
+	t.Run("slow", func(t *testing.T) {
+		f, be := s.New(t)
+		sb, ok := be.(SlowBackend)
+		if !ok {
+			t.Skipf("backend %T cannot be slow", be)
+		}
+		release := sb.Hold(t)
+		defer release()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nbody")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a server that does not answer: %v, want the context's deadline", err)
+		}
+		CheckError(t, err, s.Provider, "comment", "")
+	})
+	runFeedbackSeeded(t, s)
+}
+
+const feedbackMarker = "<!-- launchplane:conformance -->"
+
+// checkOneMarked asserts exactly one comment holds the marker, with want.
+func checkOneMarked(t *testing.T, cs []string, want string) {
+	t.Helper()
+	n := 0
+	for _, c := range cs {
+		if providers.HoldsMarker(c, feedbackMarker) {
+			n++
+			if !strings.Contains(c, want) {
+				t.Errorf("comment not updated: %q", c)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d comments with the marker, want 1: %q", n, cs)
+	}
+}
+
+// runFeedbackSeeded runs the cases that need comments already there: the
+// marker past the first pages, and markers an adapter must not take for
+// its own.
+func runFeedbackSeeded(t *testing.T, s FeedbackSetup) {
+	seeded := func(t *testing.T) (providers.Feedback, FeedbackSeeder) {
+		f, be := s.New(t)
+		fs, ok := be.(FeedbackSeeder)
+		if !ok {
+			t.Skipf("backend %T cannot seed comments", be)
+		}
+		return f, fs
+	}
+	t.Run("marker-on-page-3", func(t *testing.T) {
+		// 230 comments; the adapter's own marked one is the 230th: page 3
+		// at 100 a page (the most GitHub and GitLab give).
+		f, fs := seeded(t)
+		others := make([]string, 229)
+		for i := range others {
+			others[i] = fmt.Sprintf("review %d", i+1)
+		}
+		fs.Seed(t, 7, false, others...)
+		fs.Seed(t, 7, true, feedbackMarker+"\nold plan")
+		if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nnew plan"); err != nil {
+			t.Fatalf("upsert: %v", err)
+		}
+		cs := fs.Comments(t, 7)
+		if len(cs) != 230 {
+			t.Fatalf("%d comments, want 230 (the old one updated, none added)", len(cs))
+		}
+		checkOneMarked(t, cs, "new plan")
+	})
+	t.Run("forged-marker-in-code", func(t *testing.T) {
+		f, fs := seeded(t)
+		forged := []string{"see:\n```\n" + feedbackMarker + "\n```", "> " + feedbackMarker + "\n> quoted plan", "    " + feedbackMarker}
+		fs.Seed(t, 7, true, forged...)
+		if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nplan"); err != nil {
+			t.Fatalf("upsert: %v", err)
+		}
+		cs := fs.Comments(t, 7)
+		for i, want := range forged {
+			if cs[i] != want {
+				t.Errorf("comment %d changed: %q", i, cs[i])
+			}
+		}
+		if len(cs) != len(forged)+1 || cs[len(forged)] != feedbackMarker+"\nplan" {
+			t.Fatalf("comments %q, want the forged ones and a new plan", cs)
+		}
+	})
+	t.Run("marker-by-another-user", func(t *testing.T) {
+		if s.AnyAuthor {
+			t.Skip("the adapter as built counts any author's comment (see FeedbackSetup.AnyAuthor)")
+		}
+		f, fs := seeded(t)
+		fs.Seed(t, 7, false, feedbackMarker+"\nplan written by someone else")
+		if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nplan"); err != nil {
+			t.Fatalf("upsert: %v", err)
+		}
+		cs := fs.Comments(t, 7)
+		if len(cs) != 2 || cs[0] != feedbackMarker+"\nplan written by someone else" || cs[1] != feedbackMarker+"\nplan" {
+			t.Fatalf("comments %q: another user's comment must stay and the plan get its own", cs)
+		}
 	})
 }
 

@@ -107,7 +107,8 @@ type Server struct {
 	calls    map[Endpoint]int
 	headers  map[Endpoint]http.Header
 	faults   map[Endpoint][]fault
-	git      *repoWorld // repos.go
+	git      *repoWorld    // repos.go
+	hold     chan struct{} // non-nil: calls wait for it or their client
 }
 
 type issueKey struct {
@@ -236,10 +237,38 @@ func (s *Server) Fail(ep Endpoint, status int, message string) {
 	s.faults[ep] = append(s.faults[ep], fault{status: status, message: message})
 }
 
+// Hold makes every call wait until its client gives up (its context
+// ends) or the returned release is called: a slow server.
+func (s *Server) Hold() (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.hold = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.hold = nil
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
 // serve wraps an endpoint's handler with what every call goes through:
 // counting, the API version, authentication and injected faults.
 func (s *Server) serve(ep Endpoint, h func(http.ResponseWriter, *http.Request) (int, any)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		hold := s.hold
+		s.mu.Unlock()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.calls[ep]++
