@@ -504,17 +504,11 @@ func (p *Provider) verify(ctx context.Context, id int, domain string) error {
 	if why == "" {
 		return fmt.Errorf("nginx did not bring proxy host %d (%s) online", id, domain)
 	}
-	return fmt.Errorf("nginx rejected the config of proxy host %d (%s): %s", id, domain, short(p.red.String(why)))
+	return fmt.Errorf("nginx rejected the config of proxy host %d (%s): %s", id, domain, httpapi.OneLine(p.red.String(why), maxNginxMessage))
 }
 
-// short keeps an nginx message on one line and at most 300 bytes.
-func short(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+// maxNginxMessage is how much of nginx's own message an error keeps.
+const maxNginxMessage = 300
 
 func inUse(err error) bool {
 	var ae *providers.APIError

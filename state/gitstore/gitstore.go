@@ -301,10 +301,10 @@ func (s *Store) SnapshotAt(ctx context.Context, commit string) (state.Snapshot, 
 	}
 	root, err := s.rootTree(h)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, fmt.Errorf("state repository %s: commit %s: %w", s.loc, short(h), state.ErrNotFound)
+		return nil, fmt.Errorf("state repository %s: commit %s: %w", s.loc, abbrev(h), state.ErrNotFound)
 	}
 	if err != nil {
-		return nil, s.red.Error(fmt.Errorf("read state from %s at %s: %w", s.loc, short(h), err))
+		return nil, s.red.Error(fmt.Errorf("read state from %s at %s: %w", s.loc, abbrev(h), err))
 	}
 	return &snapshot{s: s, commit: h, root: root}, nil
 }
@@ -599,10 +599,10 @@ func (s *Store) checkScopes(ctx context.Context, base, tip, root plumbing.Hash, 
 		}
 		r, err := s.rootTree(base)
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return fmt.Errorf("write state to %s: base commit %s is not in the repository: %w", s.loc, short(base), state.ErrConflict)
+			return fmt.Errorf("write state to %s: base commit %s is not in the repository: %w", s.loc, abbrev(base), state.ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("write state to %s: base commit %s: %w", s.loc, short(base), err)
+			return fmt.Errorf("write state to %s: base commit %s: %w", s.loc, abbrev(base), err)
 		}
 		baseRoot = r
 	}
@@ -627,11 +627,11 @@ func (s *Store) checkScopes(ctx context.Context, base, tip, root plumbing.Hash, 
 		}
 		now := "the empty state"
 		if !tip.IsZero() {
-			now = short(tip)
+			now = abbrev(tip)
 		}
 		was := "the empty state"
 		if !base.IsZero() {
-			was = short(base)
+			was = abbrev(base)
 		}
 		return fmt.Errorf("write state to %s: %s changed since %s (now %s): %w", s.loc, changed, was, now, state.ErrConflict)
 	}
@@ -680,7 +680,8 @@ func parseHash(s string) (plumbing.Hash, error) {
 	return plumbing.NewHash(s), nil
 }
 
-func short(h plumbing.Hash) string { return h.String()[:12] }
+// abbrev is a commit's abbreviated hash, as git prints it in messages.
+func abbrev(h plumbing.Hash) string { return h.String()[:12] }
 
 // sig fills in a signature's defaults.
 func sig(a state.Signature) object.Signature {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -347,7 +348,7 @@ func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *ne
 		}
 		return nil, -1
 	}
-	for _, name := range sortedKeys(p.files) {
+	for _, name := range slices.Sorted(maps.Keys(p.files)) {
 		c := p.files[name]
 		e, i := find(name)
 		if e != nil && e.Mode == filemode.Dir {
@@ -382,7 +383,7 @@ func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *ne
 			changed = true
 		}
 	}
-	for _, name := range sortedKeys(p.dirs) {
+	for _, name := range slices.Sorted(maps.Keys(p.dirs)) {
 		sub := p.dirs[name]
 		e, i := find(name)
 		var subOld plumbing.Hash
@@ -456,15 +457,6 @@ func encodeTree(entries []object.TreeEntry) *plumbing.MemoryObject {
 	obj.SetType(plumbing.TreeObject)
 	obj.Write(buf)
 	return obj
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // packMin is the number of new objects from which a commit's objects are
