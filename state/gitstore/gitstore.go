@@ -214,15 +214,6 @@ func (s *Store) has(h plumbing.Hash) bool {
 	return s.objs.HasEncodedObject(h) == nil
 }
 
-func (s *Store) lock() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return fmt.Errorf("state repository %s: closed", s.loc)
-	}
-	return nil
-}
-
 // Close releases the store. Snapshots must not be used after Close.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -243,17 +234,11 @@ func (s *Store) Close() error {
 
 // Snapshot reads the branch tip; for a remote it fetches first.
 func (s *Store) Snapshot(ctx context.Context) (state.Snapshot, error) {
-	if err := s.lock(); err != nil {
+	unlock, err := s.lockForSync(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	if s.remote != nil {
-		unlock, err := s.remote.lockCache(ctx)
-		if err != nil {
-			return nil, s.red.Error(err)
-		}
-		defer unlock()
-	}
+	defer unlock()
 	snap, err := s.snapshot(ctx)
 	return snap, s.red.Error(err)
 }
@@ -285,16 +270,12 @@ func (s *Store) SnapshotAt(ctx context.Context, commit string) (state.Snapshot, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.lock(); err != nil {
+	unlock, err := s.lockForSync(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
+	defer unlock()
 	if s.remote != nil {
-		unlock, err := s.remote.lockCache(ctx)
-		if err != nil {
-			return nil, s.red.Error(err)
-		}
-		defer unlock()
 		if err := s.ensure(ctx, h); err != nil {
 			return nil, s.red.Error(err)
 		}
@@ -389,10 +370,11 @@ func (sn *snapshot) ReadFile(p string) ([]byte, error) {
 	if sn.commit.IsZero() {
 		return nil, fmt.Errorf("state file %s: %w", p, state.ErrNotFound)
 	}
-	if err := sn.s.lock(); err != nil {
+	unlock, err := sn.s.lock()
+	if err != nil {
 		return nil, err
 	}
-	defer sn.s.mu.Unlock()
+	defer unlock()
 	return sn.s.readFile(sn.root, p)
 }
 
@@ -433,10 +415,11 @@ func (sn *snapshot) ListDir(dir string) ([]string, error) {
 	if sn.commit.IsZero() {
 		return []string{}, nil
 	}
-	if err := sn.s.lock(); err != nil {
+	unlock, err := sn.s.lock()
+	if err != nil {
 		return nil, err
 	}
-	defer sn.s.mu.Unlock()
+	defer unlock()
 	h := sn.root
 	if dir != "" {
 		e, ok, err := sn.s.lookup(sn.root, dir)
@@ -477,17 +460,11 @@ func (s *Store) Commit(ctx context.Context, w state.Write) (string, error) {
 		}
 		base = h
 	}
-	if err := s.lock(); err != nil {
+	unlock, err := s.lockForSync(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer s.mu.Unlock()
-	if s.remote != nil {
-		unlock, err := s.remote.lockCache(ctx)
-		if err != nil {
-			return "", s.red.Error(err)
-		}
-		defer unlock()
-	}
+	defer unlock()
 	h, err := s.commit(ctx, base, w)
 	if err != nil {
 		return "", s.red.Error(err)
@@ -562,14 +539,7 @@ func (s *Store) commit(ctx context.Context, base plumbing.Hash, w state.Write) (
 // backoff waits a random time below backoffCeil, so that writers that
 // keep colliding spread out.
 func backoff(ctx context.Context, attempt int, took time.Duration) error {
-	t := time.NewTimer(rand.N(backoffCeil(attempt, took)))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, rand.N(backoffCeil(attempt, took)))
 }
 
 // backoffCeil grows with the attempt and with how long the lost attempt
