@@ -469,10 +469,7 @@ func RunJobs(t *testing.T, s Setup[providers.Jobs]) {
 }
 
 func jobsRun(t *testing.T, s Setup[providers.Jobs]) {
-	j, _ := s.New(t)
-	if s.Prepare != nil {
-		s.Prepare(t, j, targetA)
-	}
+	j, _ := s.prepared(t)
 	res, err := j.RunJob(ctxT(t), confJob())
 	if err != nil {
 		t.Fatalf("run job: %v", err)
@@ -484,10 +481,7 @@ func jobsRun(t *testing.T, s Setup[providers.Jobs]) {
 }
 
 func jobsErrors(t *testing.T, s Setup[providers.Jobs]) {
-	j, be := s.New(t)
-	if s.Prepare != nil {
-		s.Prepare(t, j, targetA)
-	}
+	j, be := s.prepared(t)
 	be.Fail(t, OpRunJob, failure)
 	res, err := j.RunJob(ctxT(t), confJob())
 	CheckError(t, err, s.Provider, "job", targetA)
@@ -519,10 +513,7 @@ func RunBackups(t *testing.T, s Setup[providers.Backups]) {
 }
 
 func backupsTakeRestore(t *testing.T, s Setup[providers.Backups]) {
-	b, _ := s.New(t)
-	if s.Prepare != nil {
-		s.Prepare(t, b, targetA)
-	}
+	b, _ := s.prepared(t)
 	ctx := ctxT(t)
 	one, err := b.TakeBackup(ctx, targetA, confDB)
 	if err != nil {
@@ -552,10 +543,7 @@ func backupsTakeRestore(t *testing.T, s Setup[providers.Backups]) {
 }
 
 func backupsErrors(t *testing.T, s Setup[providers.Backups]) {
-	b, be := s.New(t)
-	if s.Prepare != nil {
-		s.Prepare(t, b, targetA)
-	}
+	b, be := s.prepared(t)
 	be.Fail(t, OpBackup, failure)
 	_, err := b.TakeBackup(ctxT(t), targetA, confDB)
 	CheckError(t, err, s.Provider, "backup", targetA)
@@ -731,6 +719,16 @@ func asStopper(t *testing.T, d providers.Deployer) providers.Stopper {
 		t.Fatalf("%T is not a providers.Stopper", d)
 	}
 	return st
+}
+
+// prepared is a fresh adapter and backend, with targetA's runtime made to
+// exist when the Setup has Prepare.
+func (s Setup[R]) prepared(t *testing.T) (R, Backend) {
+	r, be := s.New(t)
+	if s.Prepare != nil {
+		s.Prepare(t, r, targetA)
+	}
+	return r, be
 }
 
 // property is one promise of a role's suite, run as its own subtest.
