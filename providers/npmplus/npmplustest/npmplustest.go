@@ -48,8 +48,10 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -514,12 +516,7 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, op Op) (map[
 
 // reject answers the first key of raw that is not in allowed.
 func (s *Server) reject(w http.ResponseWriter, raw map[string]json.RawMessage, allowed map[string]bool) bool {
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if !allowed[k] {
 			s.rejected = append(s.rejected, k)
 			writeError(w, http.StatusBadRequest, "data must NOT have additional properties")
