@@ -226,6 +226,41 @@ const maxKey = 128
 // assignment handles a secret-shaped key followed by '=' or ':' at s[j];
 // the key does not reach back before floor.
 func assignment[T ~string | ~[]byte](s T, j, floor int) (span, int, bool) {
+	key, quoted, ok := assignedKey(s, j, floor)
+	if !ok {
+		return span{}, j + 1, false
+	}
+	auth := equalFold(key, "AUTHORIZATION") || equalFold(key, "PROXY-AUTHORIZATION")
+	if !auth && !secretKey(key) {
+		return span{}, j + 1, false
+	}
+	strict := s[j] == ':' || quoted // values in JSON, YAML, headers, Go's %v
+
+	p := j + 1
+	for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
+		p++
+	}
+	if p >= len(s) {
+		return span{}, p, false
+	}
+	delim, p, ok := openValue(s, p)
+	if !ok {
+		return span{}, p, false
+	}
+	p = skipAuthScheme(s, p, auth)
+	e, ok := valueEnd(s, p, delim, strict, s[j] == ':' && !quoted)
+	if !ok {
+		return span{}, e, false
+	}
+	sp, ok := masked(s, p, e)
+	return sp, e, ok
+}
+
+// assignedKey finds the key that s[j] ('=' or ':') assigns to: the key
+// bytes just before it (for '=', blanks may come between), bare or quoted
+// as "KEY", 'KEY' or \"KEY\", at most maxKey bytes, never reaching back
+// before floor. quoted reports a quoted key.
+func assignedKey[T ~string | ~[]byte](s T, j, floor int) (key T, quoted, ok bool) {
 	k := j
 	if s[j] == '=' {
 		for k > floor && (s[k-1] == ' ' || s[k-1] == '\t') {
@@ -247,84 +282,93 @@ func assignment[T ~string | ~[]byte](s T, j, floor int) (span, int, bool) {
 		k--
 	}
 	if k == end || end-k > maxKey {
-		return span{}, j + 1, false
+		return key, false, false
 	}
 	switch {
 	case escaped:
 		if k-2 < floor || s[k-1] != '"' || s[k-2] != '\\' {
-			return span{}, j + 1, false
+			return key, false, false
 		}
 	case quote != 0:
 		if k-1 < floor || s[k-1] != quote {
-			return span{}, j + 1, false
+			return key, false, false
 		}
 	}
-	key := s[k:end]
-	auth := equalFold(key, "AUTHORIZATION") || equalFold(key, "PROXY-AUTHORIZATION")
-	if !auth && !secretKey(key) {
-		return span{}, j + 1, false
-	}
-	strict := s[j] == ':' || quote != 0 // values in JSON, YAML, headers, Go's %v
+	return s[k:end], quote != 0, true
+}
 
-	p := j + 1
-	for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
-		p++
-	}
-	if p >= len(s) {
-		return span{}, p, false
-	}
-	// How the value is delimited.
-	const (
-		bare = iota
-		single
-		double
-		escapedDouble
-	)
-	delim := bare
+// valueDelim is how an assigned value is delimited.
+type valueDelim int
+
+const (
+	bareValue          valueDelim = iota
+	singleQuoted                  // 'value'
+	doubleQuoted                  // "value"
+	escapedDoubleQuote            // \"value\", a JSON string inside a JSON string
+)
+
+// openValue reads how the value at s[p] is delimited and returns where its
+// content starts. A value that opens an object or a list ('{', '[') is
+// structure, not a value: false.
+func openValue[T ~string | ~[]byte](s T, p int) (valueDelim, int, bool) {
 	switch {
 	case s[p] == '"':
-		delim, p = double, p+1
+		return doubleQuoted, p + 1, true
 	case s[p] == '\'':
-		delim, p = single, p+1
+		return singleQuoted, p + 1, true
 	case s[p] == '\\' && p+1 < len(s) && s[p+1] == '"':
-		delim, p = escapedDouble, p+2
+		return escapedDoubleQuote, p + 2, true
 	case s[p] == '{' || s[p] == '[':
-		return span{}, p, false
+		return bareValue, p, false
 	}
-	p = skipAuthScheme(s, p, auth)
+	return bareValue, p, true
+}
+
+// valueEnd is the end of the value whose content starts at s[p]. A quoted
+// value runs to its closing quote (or the end of the line); a bare one is
+// cut by bareValueEnd, and false means it is message text, not a value.
+func valueEnd[T ~string | ~[]byte](s T, p int, delim valueDelim, strict, afterColon bool) (int, bool) {
 	e := p
 	switch delim {
-	case bare:
-		for e < len(s) && !stopValue(s[e], strict) {
-			e++
-		}
-		// Punctuation that ends a clause is not part of the value:
-		// "token=abc: not found", "set PASSWORD=abc.".
-		if e-p > 1 && (e == len(s) || isSpace(s[e])) && isClauseEnd(s[e-1]) {
-			e--
-		}
-		// After "KEY:" a lower-case word that a sentence goes on from is
-		// message text, not a value: "secret SMTP_PASSWORD: cannot be
-		// read", "x-access-token: authentication required".
-		if s[j] == ':' && quote == 0 && prose(s, p, e) {
-			return span{}, e, false
-		}
-	case single:
+	case bareValue:
+		return bareValueEnd(s, p, strict, afterColon)
+	case singleQuoted:
 		for e < len(s) && s[e] != '\'' && s[e] != '\n' && s[e] != '\r' {
 			e++
 		}
-	case double:
+	case doubleQuoted:
 		for e < len(s) && s[e] != '"' && s[e] != '\n' && s[e] != '\r' {
 			if s[e] == '\\' && e+1 < len(s) && s[e+1] != '\n' && s[e+1] != '\r' {
 				e++
 			}
 			e++
 		}
-	case escapedDouble:
+	case escapedDoubleQuote:
 		e = endEscapedString(s, p)
 	}
-	sp, ok := masked(s, p, e)
-	return sp, e, ok
+	return e, true
+}
+
+// bareValueEnd is the end of an unquoted value starting at s[p], without
+// the punctuation that ends a clause. afterColon is set after an unquoted
+// "KEY:", where a sentence is not a value: then it reports false.
+func bareValueEnd[T ~string | ~[]byte](s T, p int, strict, afterColon bool) (int, bool) {
+	e := p
+	for e < len(s) && !stopValue(s[e], strict) {
+		e++
+	}
+	// Punctuation that ends a clause is not part of the value:
+	// "token=abc: not found", "set PASSWORD=abc.".
+	if e-p > 1 && (e == len(s) || isSpace(s[e])) && isClauseEnd(s[e-1]) {
+		e--
+	}
+	// After "KEY:" a lower-case word that a sentence goes on from is
+	// message text, not a value: "secret SMTP_PASSWORD: cannot be
+	// read", "x-access-token: authentication required".
+	if afterColon && prose(s, p, e) {
+		return e, false
+	}
+	return e, true
 }
 
 // prose reports whether s[p:e] is a lower-case word followed by a space

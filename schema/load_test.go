@@ -3,10 +3,12 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,7 +142,7 @@ func TestDescriptorParity(t *testing.T) {
 
 func load(files map[string]string) (*config.Config, diag.Diagnostics) {
 	var srcs []source
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		srcs = append(srcs, source{rel: name, data: []byte(files[name])})
 	}
 	var ds diag.Diagnostics

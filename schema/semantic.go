@@ -2,6 +2,8 @@ package schema
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -54,7 +56,7 @@ func (l *loader) known(kind, name string) bool {
 // document, so it runs whether or not the document passed its schema.
 func checkEnvKeys(d *doc, ds *diag.Diagnostics) {
 	env, _ := lookup(d.value, "/spec/env").(map[string]any)
-	for _, k := range sortedKeys(env) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if seg, ok := redact.SecretSegment(k); ok {
 			ptr := "/spec/env/" + escapePtr(k)
 			ds.Add(d.keyPos(ptr), fieldPath(ptr), "key looks secret-shaped (segment %q): move it to the product's spec.secrets as a secret reference", seg)
@@ -63,13 +65,13 @@ func checkEnvKeys(d *doc, ds *diag.Diagnostics) {
 }
 
 func (l *loader) checkProduct(p *config.Product) {
-	for _, k := range sortedKeys(p.Spec.Secrets) {
+	for _, k := range slices.Sorted(maps.Keys(p.Spec.Secrets)) {
 		if _, dup := p.Spec.Env[k]; dup {
 			l.addAtKey(p, "/spec/secrets/"+escapePtr(k), "%s is also set in spec.env; a key is either plain or secret", k)
 		}
 	}
 	blocks := driverBlockKeys()
-	for _, key := range sortedKeys(blocks) {
+	for _, key := range slices.Sorted(maps.Keys(blocks)) {
 		if _, ok := p.Spec.Settings[key]; ok && blocks[key] != p.Spec.Driver {
 			l.addAtKey(p, "/spec/"+escapePtr(key), "block %s belongs to driver %s; this product uses driver %s", key, blocks[key], p.Spec.Driver)
 		}
@@ -118,7 +120,7 @@ func (l *loader) checkTarget(t *config.Target, byKey map[string]*config.Target, 
 	}
 
 	if product != nil {
-		for _, k := range sortedKeys(t.Spec.Env) {
+		for _, k := range slices.Sorted(maps.Keys(t.Spec.Env)) {
 			if _, secret := product.Spec.Secrets[k]; secret {
 				l.addAtKey(t, "/spec/env/"+escapePtr(k), "%s is a secret of product %s; it cannot be set as plain env", k, product.Name)
 			}
@@ -196,7 +198,7 @@ func (l *loader) checkPromotion(t *config.Target, byKey map[string]*config.Targe
 
 // knownList is a hint listing the defined names of kind, when few.
 func (l *loader) knownList(kind string) string {
-	names := sortedKeys(l.names[kind])
+	names := slices.Sorted(maps.Keys(l.names[kind]))
 	switch {
 	case len(names) == 0:
 		return fmt.Sprintf(" (no %s is defined)", kind)

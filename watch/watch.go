@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,47 +180,14 @@ func (w *Watcher) Run(ctx context.Context, onChange func(ctx context.Context, ch
 	if !w.started.CompareAndSwap(false, true) {
 		return errors.New("watch: Run called more than once")
 	}
-	done := make(chan struct{}, 1) // onChange returned
-	busy := false                  // onChange is running
-	due := false                   // the quiet period ended while busy
+	b := w.newBatcher(ctx, onChange)
 	defer func() {
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
-		if busy {
-			<-done
-		}
+		b.waitCall()
 	}()
-
-	var timer *time.Timer
-	if w.opts.fire == nil {
-		timer = time.NewTimer(time.Hour)
-		timer.Stop()
-		defer timer.Stop()
-	}
-	var timerC <-chan time.Time // nil unless the debounce wait is running
-	arm := func() {
-		due = false
-		if timer == nil {
-			timerC = w.opts.fire
-			return
-		}
-		timer.Reset(w.opts.Debounce) // go ≥ 1.23: no stale value is received
-		timerC = timer.C
-	}
-	flush := func() {
-		changed := make([]string, 0, len(w.pending))
-		for rel := range w.pending {
-			changed = append(changed, rel)
-		}
-		slices.Sort(changed)
-		clear(w.pending)
-		busy, due = true, false
-		go func() {
-			defer func() { done <- struct{}{} }()
-			onChange(ctx, changed)
-		}()
-	}
+	defer b.stopTimer()
 
 	for {
 		select {
@@ -230,44 +198,129 @@ func (w *Watcher) Run(ctx context.Context, onChange func(ctx context.Context, ch
 			if !ok {
 				return w.channelClosed()
 			}
-			before := w.marks
-			if err := w.handle(ev); err != nil {
+			if err := w.applyEvent(b, ev); err != nil {
 				return err
-			}
-			if w.marks != before {
-				arm() // every change restarts the quiet period
 			}
 
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return w.channelClosed()
 			}
-			w.report(fmt.Errorf("watch %s: %w", w.root, err))
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				before := w.marks
-				w.rescan()
-				if w.marks != before {
-					arm()
-				}
-			}
+			w.queueError(b, err)
 
-		case <-timerC:
-			timerC = nil
-			if len(w.pending) == 0 {
-				continue
-			}
-			if busy {
-				due = true
-				continue
-			}
-			flush()
+		case <-b.timerC:
+			b.quietEnded()
 
-		case <-done:
-			busy = false
-			if due && len(w.pending) > 0 {
-				flush()
-			}
+		case <-b.done:
+			b.callReturned()
 		}
+	}
+}
+
+// applyEvent handles one event; one that changed a config file restarts
+// the quiet period.
+func (w *Watcher) applyEvent(b *batcher, ev fsnotify.Event) error {
+	before := w.marks
+	if err := w.handle(ev); err != nil {
+		return err
+	}
+	if w.marks != before {
+		b.arm()
+	}
+	return nil
+}
+
+// queueError reports an error of the notification queue; after an
+// overflow, events were lost, so the tree is rescanned.
+func (w *Watcher) queueError(b *batcher, err error) {
+	w.report(fmt.Errorf("watch %s: %w", w.root, err))
+	if !errors.Is(err, fsnotify.ErrEventOverflow) {
+		return
+	}
+	before := w.marks
+	w.rescan()
+	if w.marks != before {
+		b.arm()
+	}
+}
+
+// batcher turns Run's pending changes into onChange calls: one per burst,
+// after the quiet period, never two at once.
+type batcher struct {
+	w        *Watcher
+	ctx      context.Context
+	onChange func(ctx context.Context, changed []string)
+
+	timer  *time.Timer      // nil with the test hook Options.fire
+	timerC <-chan time.Time // nil unless the debounce wait is running
+	done   chan struct{}    // onChange returned
+	busy   bool             // onChange is running
+	due    bool             // the quiet period ended while busy
+}
+
+func (w *Watcher) newBatcher(ctx context.Context, onChange func(ctx context.Context, changed []string)) *batcher {
+	b := &batcher{w: w, ctx: ctx, onChange: onChange, done: make(chan struct{}, 1)}
+	if w.opts.fire == nil {
+		b.timer = time.NewTimer(time.Hour)
+		b.timer.Stop()
+	}
+	return b
+}
+
+// arm (re)starts the quiet period.
+func (b *batcher) arm() {
+	b.due = false
+	if b.timer == nil {
+		b.timerC = b.w.opts.fire
+		return
+	}
+	b.timer.Reset(b.w.opts.Debounce) // go ≥ 1.23: no stale value is received
+	b.timerC = b.timer.C
+}
+
+func (b *batcher) stopTimer() {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+}
+
+// quietEnded calls onChange with the pending changes, or, while a call
+// runs, notes that the next one is due when it returns.
+func (b *batcher) quietEnded() {
+	b.timerC = nil
+	switch {
+	case len(b.w.pending) == 0:
+	case b.busy:
+		b.due = true
+	default:
+		b.flush()
+	}
+}
+
+// callReturned makes the call that came due while the last one ran.
+func (b *batcher) callReturned() {
+	b.busy = false
+	if b.due && len(b.w.pending) > 0 {
+		b.flush()
+	}
+}
+
+// flush hands the pending changes, sorted, to onChange on its own
+// goroutine.
+func (b *batcher) flush() {
+	changed := slices.Sorted(maps.Keys(b.w.pending))
+	clear(b.w.pending)
+	b.busy, b.due = true, false
+	go func() {
+		defer func() { b.done <- struct{}{} }()
+		b.onChange(b.ctx, changed)
+	}()
+}
+
+// waitCall waits for a running onChange to return.
+func (b *batcher) waitCall() {
+	if b.busy {
+		<-b.done
 	}
 }
 
@@ -328,7 +381,7 @@ func (w *Watcher) handle(ev fsnotify.Event) error {
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 		if _, ok := w.dirs[p]; ok {
 			w.removeTree(p)
-		} else if isConfigFile(rel) {
+		} else if schema.IsConfigFile(rel) {
 			delete(w.files, rel)
 			w.mark(rel)
 		}
@@ -338,12 +391,12 @@ func (w *Watcher) handle(ev fsnotify.Event) error {
 			if err := w.addTree(p, true); err != nil {
 				w.report(err)
 			}
-		} else if isConfigFile(rel) {
+		} else if schema.IsConfigFile(rel) {
 			w.files[rel] = struct{}{}
 			w.mark(rel)
 		}
 	}
-	if ev.Has(fsnotify.Write) && isConfigFile(rel) {
+	if ev.Has(fsnotify.Write) && schema.IsConfigFile(rel) {
 		w.files[rel] = struct{}{}
 		w.mark(rel)
 	}
@@ -388,7 +441,7 @@ func (w *Watcher) addTree(dir string, report bool) error {
 			w.dirs[p] = struct{}{}
 			return nil
 		}
-		if isConfigFile(rel) {
+		if schema.IsConfigFile(rel) {
 			w.files[rel] = struct{}{}
 			if report {
 				w.mark(rel)
@@ -489,7 +542,3 @@ func hidden(rel string) bool {
 	}
 	return false
 }
-
-// isConfigFile is the loader's own test, so watch reacts to exactly the
-// files Load reads.
-var isConfigFile = schema.IsConfigFile

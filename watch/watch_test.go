@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/launchplane/launchplane/diag"
+	"github.com/launchplane/launchplane/schema"
 )
 
 // failAfter bounds every wait: tests never sleep to let events arrive, they
@@ -706,4 +710,85 @@ func TestRealTimerFollowUp(t *testing.T) {
 		t.Errorf("follow-up call = %q, want [b.yaml]", got)
 	}
 	h.noErrors()
+}
+
+// The watcher follows exactly the paths the loader reads (plus those it
+// refuses by name, so that fixing one is seen): the same tree, built
+// before New and again while Run runs, must give schema.Load's list.
+// Both sides are pinned, so neither can drift alone, and neither can
+// agree with the other by reading nothing.
+func TestWatchesWhatTheLoaderReads(t *testing.T) {
+	read := []string{
+		"a.yaml", "b.yml", "dir.yaml/p.yaml", "link.yaml", "sub/c.yaml",
+		"sub/deep/d.yml", "x y.yaml",
+	}
+	refused := []string{"away.yaml", "broken.yaml"} // symlinks: out of the tree, to nothing
+	ignored := []string{
+		".e.yaml", ".hidden/f.yaml", "sub/.g.yaml", "sub/.hid/h.yaml", "i.yaml~",
+		"#j.yaml#", ".#k.yaml", "4913", "l.json", "m.YAML", "n.yaml.swp",
+		"o.yamlx", "sub/q.yml.bak", "README.md",
+	}
+	outside := filepath.Join(t.TempDir(), "outside.yaml")
+	if err := os.WriteFile(outside, []byte("# outside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{ // name -> target
+		"link.yaml":   "a.yaml",
+		"linkdir":     "sub", // a directory inside: walked where it is, not through the link
+		"linknot.txt": "a.yaml",
+		"away.yaml":   outside,
+		"broken.yaml": "missing.yaml",
+	}
+	build := func(h *harness) {
+		for _, name := range slices.Concat(read, ignored) {
+			if _, ok := links[name]; !ok {
+				h.write(name, "# config\n")
+			}
+		}
+		for name, target := range links {
+			if err := os.Symlink(target, h.path(name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := slices.Sorted(slices.Values(slices.Concat(read, refused)))
+
+	// The loader: exactly read, and a diagnostic naming each refused path.
+	check := func(dir string) {
+		t.Helper()
+		cfg, ds := schema.Load(dir)
+		if cfg == nil {
+			t.Fatalf("Load: %v", ds)
+		}
+		if !slices.Equal(cfg.Files, read) {
+			t.Errorf("schema.Load read %q, want %q", cfg.Files, read)
+		}
+		for _, name := range refused {
+			if !slices.ContainsFunc(ds, func(d diag.Diagnostic) bool { return d.Pos.File == name }) {
+				t.Errorf("schema.Load says nothing of %s: %v", name, ds)
+			}
+		}
+	}
+
+	t.Run("scan", func(t *testing.T) {
+		h := newHarness(t, nil)
+		build(h)
+		check(h.dir)
+		w, err := New(h.dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if got := slices.Sorted(maps.Keys(w.files)); !slices.Equal(got, want) {
+			t.Errorf("watcher knows %q, want %q", got, want)
+		}
+	})
+	t.Run("events", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.start()
+		build(h)
+		check(h.dir)
+		h.expectBatch(want...)
+		h.noErrors()
+	})
 }

@@ -119,70 +119,27 @@ func size(m *measurer, work string, n, runs, applyRuns, history int) error {
 	if err := gitInit(empty); err != nil {
 		return err
 	}
-
-	// validate
-	var rs []result
-	for i := 0; i < runs; i++ {
-		r, err := m.run(dir, 0, "validate", "--config", cfg)
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
+	if err := m.measure(dir, n, runs, step{what: "validate", args: []string{"validate", "--config", cfg}}); err != nil {
+		return err
 	}
-	row(n, "validate", rs)
-
 	// plan --output json on an empty state: every target is created.
-	rs = rs[:0]
-	for i := 0; i < runs; i++ {
-		r, err := m.run(dir, 2, "plan", "--config", cfg, "--state", empty, "--output", "json", "--detailed-exitcode")
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			if err := checkPlan(r.stdout, n); err != nil {
-				return err
-			}
-		}
-		rs = append(rs, r)
+	if err := m.measure(dir, n, runs, step{what: "plan --output json, empty state", wantExit: 2,
+		args:       []string{"plan", "--config", cfg, "--state", empty, "--output", "json", "--detailed-exitcode"},
+		checkFirst: func(r result) error { return checkPlan(r.stdout, n) }}); err != nil {
+		return err
 	}
-	row(n, "plan --output json, empty state", rs)
-
 	if applyRuns == 0 {
 		return nil
 	}
-	// apply of every target through the fake, each on a fresh state and world.
-	rs = rs[:0]
 	state := filepath.Join(dir, "state.git")
-	for i := 0; i < applyRuns; i++ {
-		os.RemoveAll(state)
-		os.Remove(filepath.Join(dir, "world.json"))
-		if err := gitInit(state); err != nil {
-			return err
-		}
-		r, err := m.run(dir, 0, "apply", "--config", cfg, "--state", state)
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
-	}
-	row(n, "apply, all targets created", rs)
-	if err := checkWorld(filepath.Join(dir, "world.json"), n); err != nil {
+	if err := applyAll(m, dir, cfg, state, n, applyRuns); err != nil {
 		return err
 	}
-	if err := checkCommit(state, n); err != nil {
-		return err
-	}
-
 	// plan with no changes: everything applied.
-	rs = rs[:0]
-	for i := 0; i < runs; i++ {
-		r, err := m.run(dir, 0, "plan", "--config", cfg, "--state", state, "--detailed-exitcode")
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
+	noChanges := step{what: "plan, no changes", args: []string{"plan", "--config", cfg, "--state", state, "--detailed-exitcode"}}
+	if err := m.measure(dir, n, runs, noChanges); err != nil {
+		return err
 	}
-	row(n, "plan, no changes", rs)
 	if history == 0 {
 		return nil
 	}
@@ -193,15 +150,60 @@ func size(m *measurer, work string, n, runs, applyRuns, history int) error {
 	if err := add.Run(); err != nil {
 		return fmt.Errorf("add history: %w", err)
 	}
-	rs = rs[:0]
+	noChanges.what = fmt.Sprintf("plan, no changes, %d more commits", history)
+	return m.measure(dir, n, runs, noChanges)
+}
+
+// applyAll measures an apply of every target through the fake, each on a
+// fresh state and world, and checks the world and the commit it left.
+func applyAll(m *measurer, dir, cfg, state string, n, runs int) error {
+	world := filepath.Join(dir, "world.json")
+	err := m.measure(dir, n, runs, step{what: "apply, all targets created",
+		args: []string{"apply", "--config", cfg, "--state", state},
+		before: func() error {
+			os.RemoveAll(state)
+			os.Remove(world)
+			return gitInit(state)
+		}})
+	if err != nil {
+		return err
+	}
+	if err := checkWorld(world, n); err != nil {
+		return err
+	}
+	return checkCommit(state, n)
+}
+
+// step is one command measured at one size.
+type step struct {
+	what       string   // the row's label
+	args       []string // launchplane's arguments
+	wantExit   int
+	before     func() error         // run before each run, unmeasured
+	checkFirst func(r result) error // checks the first run's result
+}
+
+// measure runs st runs times and prints its row.
+func (m *measurer) measure(dir string, n, runs int, st step) error {
+	var rs []result
 	for i := 0; i < runs; i++ {
-		r, err := m.run(dir, 0, "plan", "--config", cfg, "--state", state, "--detailed-exitcode")
+		if st.before != nil {
+			if err := st.before(); err != nil {
+				return err
+			}
+		}
+		r, err := m.run(dir, st.wantExit, st.args...)
 		if err != nil {
 			return err
 		}
+		if i == 0 && st.checkFirst != nil {
+			if err := st.checkFirst(r); err != nil {
+				return err
+			}
+		}
 		rs = append(rs, r)
 	}
-	row(n, fmt.Sprintf("plan, no changes, %d more commits", history), rs)
+	row(n, st.what, rs)
 	return nil
 }
 

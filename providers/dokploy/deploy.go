@@ -360,9 +360,9 @@ func (p *Provider) await(ctx context.Context, id, title string) (*deployment, er
 		left := time.Until(deadline)
 		if left <= 0 {
 			if row == nil {
-				return nil, fmt.Errorf("no deployment titled %q appeared after %s: check Dokploy's deployment queue", title, short(p.timeout))
+				return nil, fmt.Errorf("no deployment titled %q appeared after %s: check Dokploy's deployment queue", title, compactDuration(p.timeout))
 			}
-			return row, fmt.Errorf("deployment %q has status %q after %s: not done", title, deref(row.Status), short(p.timeout))
+			return row, fmt.Errorf("deployment %q has status %q after %s: not done", title, deref(row.Status), compactDuration(p.timeout))
 		}
 		t := time.NewTimer(min(p.poll, left))
 		select {
@@ -390,8 +390,9 @@ func (p *Provider) failed(ctx context.Context, row *deployment) error {
 	return errors.New(msg)
 }
 
-// short prints a duration without trailing zero units: 10m, 1h30m, 50ms.
-func short(d time.Duration) string {
+// compactDuration prints a duration without trailing zero units: 10m,
+// 1h30m, 50ms.
+func compactDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -201,10 +201,16 @@ func (c *Client) red() *redact.Redactor {
 
 // cut redacts b and keeps at most MaxErrorBody bytes of it, on one line.
 func (c *Client) cut(b []byte) string {
-	s := c.red().String(string(b))
+	return OneLine(c.red().String(string(b)), MaxErrorBody)
+}
+
+// OneLine puts a service's message on one line (runs of white space
+// become one space) and keeps at most max bytes of it, marking a cut
+// with "…". It does not redact: pass it text already redacted.
+func OneLine(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > MaxErrorBody {
-		s = s[:MaxErrorBody] + "…"
+	if len(s) > max {
+		s = s[:max] + "…"
 	}
 	return s
 }

@@ -504,17 +504,11 @@ func (p *Provider) verify(ctx context.Context, id int, domain string) error {
 	if why == "" {
 		return fmt.Errorf("nginx did not bring proxy host %d (%s) online", id, domain)
 	}
-	return fmt.Errorf("nginx rejected the config of proxy host %d (%s): %s", id, domain, short(p.red.String(why)))
+	return fmt.Errorf("nginx rejected the config of proxy host %d (%s): %s", id, domain, httpapi.OneLine(p.red.String(why), maxNginxMessage))
 }
 
-// short keeps an nginx message on one line and at most 300 bytes.
-func short(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+// maxNginxMessage is how much of nginx's own message an error keeps.
+const maxNginxMessage = 300
 
 func inUse(err error) bool {
 	var ae *providers.APIError
@@ -593,61 +587,13 @@ func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.E
 		}
 		st := p.learn(hosts)
 		if h := find(hosts, r.Domain); h != nil {
-			if err := owns(h, r.Target, r.Domain); err != nil {
-				return err
-			}
-			ev["proxy_host_id"] = h.ID
-			cert, err := p.certificate(ctx, h)
-			if err != nil {
-				return err
-			}
-			if p.current(h, r, fh, cert) {
-				ev["action"] = "unchanged"
-				return nil
-			}
-			if !p.bearer() {
-				st = styleOf(h) // this host's own shape
-			}
-			body := p.body(r, fh, h, st, cert)
-			enable := !h.enabled()
-			if enable && !st.upstreams {
-				on := true
-				body.Enabled = &on
-				enable = false
-			}
-			if err := p.call(ctx, httpapi.Request{Method: http.MethodPut, Path: hostPath(h.ID), Body: body, Idempotent: true}, nil); err != nil {
-				return err
-			}
-			if enable {
-				// NPMplus' PUT has no enabled (hostID/put.json): its
-				// enable route turns the host on.
-				if err := p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: hostPath(h.ID) + "/enable"}, nil); err != nil {
-					return err
-				}
-			}
-			ev["action"] = "updated"
-			return p.verify(ctx, h.ID, r.Domain)
+			return p.updateHost(ctx, r, fh, h, st, ev)
 		}
 		cert, err := p.certificate(ctx, nil)
 		if err != nil {
 			return err
 		}
-		var created proxyHost
-		if !st.known {
-			// An NPMplus without hosts yet: try the newest shape first;
-			// an older schema refuses its keys before doing anything.
-			st = style{known: true, upstreams: true, noMeta: true}
-			err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
-			if shapeRefused(err) {
-				st = style{known: true}
-				err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
-			}
-			if err == nil {
-				p.setStyle(st)
-			}
-		} else {
-			err = p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
-		}
+		id, err := p.createHost(ctx, r, fh, st, cert)
 		if inUse(err) {
 			if attempt == 0 {
 				continue // a host took the domain since the list: look again
@@ -657,13 +603,82 @@ func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.E
 		if err != nil {
 			return err
 		}
-		if created.ID == 0 {
-			return errors.New("create proxy host: the answer holds no id")
-		}
-		ev["proxy_host_id"] = created.ID
+		ev["proxy_host_id"] = id
 		ev["action"] = "created"
-		return p.verify(ctx, created.ID, r.Domain)
+		return p.verify(ctx, id, r.Domain)
 	}
+}
+
+// updateHost brings the existing proxy host h of r's domain to r, if it
+// is not already there, and enables it.
+func (p *Provider) updateHost(ctx context.Context, r providers.Route, fh string, h *proxyHost, st style, ev providers.Evidence) error {
+	if err := owns(h, r.Target, r.Domain); err != nil {
+		return err
+	}
+	ev["proxy_host_id"] = h.ID
+	cert, err := p.certificate(ctx, h)
+	if err != nil {
+		return err
+	}
+	if p.current(h, r, fh, cert) {
+		ev["action"] = "unchanged"
+		return nil
+	}
+	if !p.bearer() {
+		st = styleOf(h) // this host's own shape
+	}
+	body := p.body(r, fh, h, st, cert)
+	enable := !h.enabled()
+	if enable && !st.upstreams {
+		on := true
+		body.Enabled = &on
+		enable = false
+	}
+	if err := p.call(ctx, httpapi.Request{Method: http.MethodPut, Path: hostPath(h.ID), Body: body, Idempotent: true}, nil); err != nil {
+		return err
+	}
+	if enable {
+		// NPMplus' PUT has no enabled (hostID/put.json): its
+		// enable route turns the host on.
+		if err := p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: hostPath(h.ID) + "/enable"}, nil); err != nil {
+			return err
+		}
+	}
+	ev["action"] = "updated"
+	return p.verify(ctx, h.ID, r.Domain)
+}
+
+// createHost creates the proxy host of r with the certificate cert and
+// returns its id. On an NPMplus
+// whose shape is not known yet (no hosts), it learns it from this create.
+func (p *Provider) createHost(ctx context.Context, r providers.Route, fh string, st style, cert any) (int, error) {
+	var created proxyHost
+	var err error
+	post := func(st style) error {
+		return p.call(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/nginx/proxy-hosts", Body: p.body(r, fh, nil, st, cert)}, &created)
+	}
+	if st.known {
+		err = post(st)
+	} else {
+		// An NPMplus without hosts yet: try the newest shape first;
+		// an older schema refuses its keys before doing anything.
+		st = style{known: true, upstreams: true, noMeta: true}
+		err = post(st)
+		if shapeRefused(err) {
+			st = style{known: true}
+			err = post(st)
+		}
+		if err == nil {
+			p.setStyle(st)
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if created.ID == 0 {
+		return 0, errors.New("create proxy host: the answer holds no id")
+	}
+	return created.ID, nil
 }
 
 // DeleteRoute removes the route of domain from target: it deletes the

@@ -170,131 +170,143 @@ const (
 
 // RunDeployer is the Deployer conformance suite.
 func RunDeployer(t *testing.T, s Setup[providers.Deployer]) {
-	t.Run("observe-missing", func(t *testing.T) {
-		d, _ := s.New(t)
-		st, err := d.Observe(ctxT(t), providers.AppRef{Target: targetA, Name: "conf-testing"})
-		if err != nil {
-			t.Fatalf("observe of a missing app: %v", err)
-		}
-		if st.Exists {
-			t.Fatalf("observe of a missing app: exists: %+v", st)
-		}
+	runProperties(t, s, []property[providers.Deployer]{
+		{"observe-missing", deployerObserveMissing},
+		{"create-idempotent-update-observe", deployerCreateIdempotentUpdateObserve},
+		{"destroy", deployerDestroy},
+		{"errors", deployerErrors},
+		{"canceled", deployerCanceled},
 	})
-	t.Run("create-idempotent-update-observe", func(t *testing.T) {
-		d, _ := s.New(t)
-		ctx := ctxT(t)
-		a := app(targetA, Image1, map[string]string{"LOG_LEVEL": "info"})
-		id, ev, err := d.Deploy(ctx, a)
-		if err != nil {
-			t.Fatalf("deploy: %v", err)
-		}
-		if id == "" {
-			t.Fatal("deploy returned no id")
-		}
-		checkEvidence(t, ev)
-		st := observe(t, d, a.AppRef, id)
-		if st.Image != Image1 || st.Env["LOG_LEVEL"] != "info" {
-			t.Errorf("observe after create: image %q env %v", st.Image, st.Env)
-		}
-		if _, ok := st.Env["DATABASE_URL"]; ok {
-			t.Errorf("observe returned a secret env value: %v", st.Env)
-		}
-		if !contains(st.SecretKeys, "DATABASE_URL") {
-			t.Errorf("observe: secret keys %v lack DATABASE_URL", st.SecretKeys)
-		}
-		if st.IdempotencyKey != "" && st.IdempotencyKey != a.IdempotencyKey {
-			t.Errorf("observe: idempotency key %q, deployed %q", st.IdempotencyKey, a.IdempotencyKey)
-		}
+}
 
-		// The same deploy again leaves one app (same id).
-		id2, _, err := d.Deploy(ctx, a)
-		if err != nil {
-			t.Fatalf("second deploy: %v", err)
-		}
-		if id2 != id {
-			t.Fatalf("second deploy of the same app: id %q, first was %q (a second app was created)", id2, id)
-		}
+func deployerObserveMissing(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	st, err := d.Observe(ctxT(t), providers.AppRef{Target: targetA, Name: "conf-testing"})
+	if err != nil {
+		t.Fatalf("observe of a missing app: %v", err)
+	}
+	if st.Exists {
+		t.Fatalf("observe of a missing app: exists: %+v", st)
+	}
+}
 
-		// Update image and env: observe shows them. Found by name even
-		// without the recorded id.
-		b := app(targetA, Image2, map[string]string{"LOG_LEVEL": "debug", "REGION": "eu"})
-		id3, ev, err := d.Deploy(ctx, b)
-		if err != nil {
-			t.Fatalf("update deploy: %v", err)
-		}
-		if id3 != id {
-			t.Fatalf("update: id %q, want %q", id3, id)
-		}
-		checkEvidence(t, ev)
-		st = observe(t, d, b.AppRef, id)
-		if st.Image != Image2 || st.Env["LOG_LEVEL"] != "debug" || st.Env["REGION"] != "eu" {
-			t.Errorf("observe after update: image %q env %v", st.Image, st.Env)
-		}
-		// The recorded id is used when given.
-		st = observe(t, d, providers.AppRef{Target: targetA, Name: b.Name, ID: id}, id)
-		if st.Image != Image2 {
-			t.Errorf("observe by id: image %q", st.Image)
-		}
-		// Another target is another app.
-		c := app(targetB, Image1, nil)
-		idB, _, err := d.Deploy(ctx, c)
-		if err != nil {
-			t.Fatalf("deploy of a second target: %v", err)
-		}
-		if idB == id {
-			t.Fatalf("two targets share app id %q", id)
-		}
-		if st := observe(t, d, b.AppRef, id); st.Image != Image2 {
-			t.Errorf("deploying another target changed this one: %q", st.Image)
-		}
-	})
-	t.Run("destroy", func(t *testing.T) {
-		d, _ := s.New(t)
-		ctx := ctxT(t)
-		a := app(targetA, Image1, nil)
-		if _, _, err := d.Deploy(ctx, a); err != nil {
-			t.Fatalf("deploy: %v", err)
-		}
-		if err := d.Destroy(ctx, a.AppRef); err != nil {
-			t.Fatalf("destroy: %v", err)
-		}
-		st, err := d.Observe(ctx, a.AppRef)
-		if err != nil || st.Exists {
-			t.Fatalf("observe after destroy: %+v, %v", st, err)
-		}
-		if err := d.Destroy(ctx, a.AppRef); err != nil {
-			t.Fatalf("destroy of a missing app: %v", err)
-		}
-		// A stale recorded id is not an error either.
-		if err := d.Destroy(ctx, providers.AppRef{Target: targetA, Name: a.Name, ID: "stale-id-1"}); err != nil {
-			t.Fatalf("destroy with a stale id: %v", err)
-		}
-	})
-	t.Run("errors", func(t *testing.T) {
-		d, be := s.New(t)
-		ctx := ctxT(t)
-		a := app(targetA, Image1, nil)
-		be.Fail(t, OpDeploy, failure)
-		_, ev, err := d.Deploy(ctx, a)
-		CheckError(t, err, s.Provider, "deploy", targetA)
-		checkEvidence(t, ev)
-		if _, _, err := d.Deploy(ctx, a); err != nil {
-			t.Fatalf("deploy after a failure: %v", err)
-		}
-		be.Fail(t, OpObserve, failure)
-		_, err = d.Observe(ctx, a.AppRef)
-		CheckError(t, err, s.Provider, "observe", targetA)
-		be.Fail(t, OpDestroy, failure)
-		CheckError(t, d.Destroy(ctx, a.AppRef), s.Provider, "destroy", targetA)
-	})
-	t.Run("canceled", func(t *testing.T) {
-		d, _ := s.New(t)
-		_, _, err := d.Deploy(canceled(), app(targetA, Image1, nil))
-		checkCanceled(t, "deploy", err)
-		_, err = d.Observe(canceled(), providers.AppRef{Target: targetA, Name: "conf-testing"})
-		checkCanceled(t, "observe", err)
-		checkCanceled(t, "destroy", d.Destroy(canceled(), providers.AppRef{Target: targetA, Name: "conf-testing"}))
-	})
+func deployerCreateIdempotentUpdateObserve(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	ctx := ctxT(t)
+	a := app(targetA, Image1, map[string]string{"LOG_LEVEL": "info"})
+	id, ev, err := d.Deploy(ctx, a)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if id == "" {
+		t.Fatal("deploy returned no id")
+	}
+	checkEvidence(t, ev)
+	st := observe(t, d, a.AppRef, id)
+	if st.Image != Image1 || st.Env["LOG_LEVEL"] != "info" {
+		t.Errorf("observe after create: image %q env %v", st.Image, st.Env)
+	}
+	if _, ok := st.Env["DATABASE_URL"]; ok {
+		t.Errorf("observe returned a secret env value: %v", st.Env)
+	}
+	if !contains(st.SecretKeys, "DATABASE_URL") {
+		t.Errorf("observe: secret keys %v lack DATABASE_URL", st.SecretKeys)
+	}
+	if st.IdempotencyKey != "" && st.IdempotencyKey != a.IdempotencyKey {
+		t.Errorf("observe: idempotency key %q, deployed %q", st.IdempotencyKey, a.IdempotencyKey)
+	}
+
+	// The same deploy again leaves one app (same id).
+	id2, _, err := d.Deploy(ctx, a)
+	if err != nil {
+		t.Fatalf("second deploy: %v", err)
+	}
+	if id2 != id {
+		t.Fatalf("second deploy of the same app: id %q, first was %q (a second app was created)", id2, id)
+	}
+
+	// Update image and env: observe shows them. Found by name even
+	// without the recorded id.
+	b := app(targetA, Image2, map[string]string{"LOG_LEVEL": "debug", "REGION": "eu"})
+	id3, ev, err := d.Deploy(ctx, b)
+	if err != nil {
+		t.Fatalf("update deploy: %v", err)
+	}
+	if id3 != id {
+		t.Fatalf("update: id %q, want %q", id3, id)
+	}
+	checkEvidence(t, ev)
+	st = observe(t, d, b.AppRef, id)
+	if st.Image != Image2 || st.Env["LOG_LEVEL"] != "debug" || st.Env["REGION"] != "eu" {
+		t.Errorf("observe after update: image %q env %v", st.Image, st.Env)
+	}
+	// The recorded id is used when given.
+	st = observe(t, d, providers.AppRef{Target: targetA, Name: b.Name, ID: id}, id)
+	if st.Image != Image2 {
+		t.Errorf("observe by id: image %q", st.Image)
+	}
+	// Another target is another app.
+	c := app(targetB, Image1, nil)
+	idB, _, err := d.Deploy(ctx, c)
+	if err != nil {
+		t.Fatalf("deploy of a second target: %v", err)
+	}
+	if idB == id {
+		t.Fatalf("two targets share app id %q", id)
+	}
+	if st := observe(t, d, b.AppRef, id); st.Image != Image2 {
+		t.Errorf("deploying another target changed this one: %q", st.Image)
+	}
+}
+
+func deployerDestroy(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	ctx := ctxT(t)
+	a := app(targetA, Image1, nil)
+	if _, _, err := d.Deploy(ctx, a); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if err := d.Destroy(ctx, a.AppRef); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	st, err := d.Observe(ctx, a.AppRef)
+	if err != nil || st.Exists {
+		t.Fatalf("observe after destroy: %+v, %v", st, err)
+	}
+	if err := d.Destroy(ctx, a.AppRef); err != nil {
+		t.Fatalf("destroy of a missing app: %v", err)
+	}
+	// A stale recorded id is not an error either.
+	if err := d.Destroy(ctx, providers.AppRef{Target: targetA, Name: a.Name, ID: "stale-id-1"}); err != nil {
+		t.Fatalf("destroy with a stale id: %v", err)
+	}
+}
+
+func deployerErrors(t *testing.T, s Setup[providers.Deployer]) {
+	d, be := s.New(t)
+	ctx := ctxT(t)
+	a := app(targetA, Image1, nil)
+	be.Fail(t, OpDeploy, failure)
+	_, ev, err := d.Deploy(ctx, a)
+	CheckError(t, err, s.Provider, "deploy", targetA)
+	checkEvidence(t, ev)
+	if _, _, err := d.Deploy(ctx, a); err != nil {
+		t.Fatalf("deploy after a failure: %v", err)
+	}
+	be.Fail(t, OpObserve, failure)
+	_, err = d.Observe(ctx, a.AppRef)
+	CheckError(t, err, s.Provider, "observe", targetA)
+	be.Fail(t, OpDestroy, failure)
+	CheckError(t, d.Destroy(ctx, a.AppRef), s.Provider, "destroy", targetA)
+}
+
+func deployerCanceled(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	_, _, err := d.Deploy(canceled(), app(targetA, Image1, nil))
+	checkCanceled(t, "deploy", err)
+	_, err = d.Observe(canceled(), providers.AppRef{Target: targetA, Name: "conf-testing"})
+	checkCanceled(t, "observe", err)
+	checkCanceled(t, "destroy", d.Destroy(canceled(), providers.AppRef{Target: targetA, Name: "conf-testing"}))
 }
 
 func observe(t *testing.T, d providers.Deployer, ref providers.AppRef, id string) providers.AppStatus {
@@ -323,204 +335,228 @@ func contains(list []string, s string) bool {
 
 // RunIngress is the Ingress conformance suite.
 func RunIngress(t *testing.T, s Setup[providers.Ingress]) {
-	route := func(target, domain string, port int) providers.Route {
-		return providers.Route{Target: target, Domain: domain, Upstream: strings.ReplaceAll(target, "/", "-"), Port: port,
-			IdempotencyKey: fmt.Sprintf("key-%s-%d", domain, port)}
+	runProperties(t, s, []property[providers.Ingress]{
+		{"list-empty", ingressListEmpty},
+		{"ensure-idempotent-update", ingressEnsureIdempotentUpdate},
+		{"delete", ingressDelete},
+		{"errors", ingressErrors},
+		{"canceled", ingressCanceled},
+	})
+}
+
+func ingressListEmpty(t *testing.T, s Setup[providers.Ingress]) {
+	in, _ := s.New(t)
+	if rs := listRoutes(t, in, targetA); len(rs) != 0 {
+		t.Fatalf("routes of a fresh ingress: %+v", rs)
 	}
-	list := func(t *testing.T, in providers.Ingress, target string) []providers.Route {
-		t.Helper()
-		rs, err := in.ListRoutes(ctxT(t), target)
-		if err != nil {
-			t.Fatalf("list routes: %v", err)
-		}
-		return rs
-	}
-	t.Run("list-empty", func(t *testing.T) {
-		in, _ := s.New(t)
-		if rs := list(t, in, targetA); len(rs) != 0 {
-			t.Fatalf("routes of a fresh ingress: %+v", rs)
-		}
-	})
-	t.Run("ensure-idempotent-update", func(t *testing.T) {
-		in, _ := s.New(t)
-		ctx := ctxT(t)
-		r := route(targetA, "a.conf.example.com", 8080)
-		for i := 0; i < 2; i++ {
-			ev, err := in.EnsureRoute(ctx, r)
-			if err != nil {
-				t.Fatalf("ensure route (%d): %v", i+1, err)
-			}
-			checkEvidence(t, ev)
-		}
-		rs := list(t, in, targetA)
-		if len(rs) != 1 || rs[0].Domain != r.Domain || rs[0].Port != 8080 || rs[0].Upstream != r.Upstream || rs[0].Target != targetA {
-			t.Fatalf("after ensuring one route twice: %+v", rs)
-		}
-		// Update the port.
-		r2 := route(targetA, "a.conf.example.com", 9090)
-		if _, err := in.EnsureRoute(ctx, r2); err != nil {
-			t.Fatalf("update route: %v", err)
-		}
-		rs = list(t, in, targetA)
-		if len(rs) != 1 || rs[0].Port != 9090 {
-			t.Fatalf("after update: %+v", rs)
-		}
-		// A second domain, and a route of another target.
-		if _, err := in.EnsureRoute(ctx, route(targetA, "0.conf.example.com", 9090)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := in.EnsureRoute(ctx, route(targetB, "b.conf.example.com", 8080)); err != nil {
-			t.Fatal(err)
-		}
-		rs = list(t, in, targetA)
-		if len(rs) != 2 || rs[0].Domain != "0.conf.example.com" || rs[1].Domain != "a.conf.example.com" {
-			t.Fatalf("routes of %s, sorted by domain: %+v", targetA, rs)
-		}
-		if rs := list(t, in, targetB); len(rs) != 1 || rs[0].Domain != "b.conf.example.com" {
-			t.Fatalf("routes of %s: %+v", targetB, rs)
-		}
-	})
-	t.Run("delete", func(t *testing.T) {
-		in, _ := s.New(t)
-		ctx := ctxT(t)
-		r := route(targetA, "a.conf.example.com", 8080)
-		keep := route(targetB, "b.conf.example.com", 8080)
-		for _, x := range []providers.Route{r, keep} {
-			if _, err := in.EnsureRoute(ctx, x); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := in.DeleteRoute(ctx, targetA, r.Domain); err != nil {
-			t.Fatalf("delete route: %v", err)
-		}
-		if rs := list(t, in, targetA); len(rs) != 0 {
-			t.Fatalf("after delete: %+v", rs)
-		}
-		if err := in.DeleteRoute(ctx, targetA, r.Domain); err != nil {
-			t.Fatalf("delete of a missing route: %v", err)
-		}
-		if rs := list(t, in, targetB); len(rs) != 1 {
-			t.Fatalf("deleting one target's route touched another's: %+v", rs)
-		}
-	})
-	t.Run("errors", func(t *testing.T) {
-		in, be := s.New(t)
-		ctx := ctxT(t)
-		r := route(targetA, "a.conf.example.com", 8080)
-		be.Fail(t, OpEnsureRoute, failure)
+}
+
+func ingressEnsureIdempotentUpdate(t *testing.T, s Setup[providers.Ingress]) {
+	in, _ := s.New(t)
+	ctx := ctxT(t)
+	r := confRoute(targetA, "a.conf.example.com", 8080)
+	for i := 0; i < 2; i++ {
 		ev, err := in.EnsureRoute(ctx, r)
-		CheckError(t, err, s.Provider, "route", targetA)
-		checkEvidence(t, ev)
-		if _, err := in.EnsureRoute(ctx, r); err != nil {
-			t.Fatalf("ensure after a failure: %v", err)
+		if err != nil {
+			t.Fatalf("ensure route (%d): %v", i+1, err)
 		}
-		be.Fail(t, OpListRoutes, failure)
-		_, err = in.ListRoutes(ctx, targetA)
-		CheckError(t, err, s.Provider, "list routes", targetA)
-		be.Fail(t, OpDeleteRoute, failure)
-		CheckError(t, in.DeleteRoute(ctx, targetA, r.Domain), s.Provider, "delete route", targetA)
-	})
-	t.Run("canceled", func(t *testing.T) {
-		in, _ := s.New(t)
-		_, err := in.EnsureRoute(canceled(), route(targetA, "a.conf.example.com", 8080))
-		checkCanceled(t, "ensure route", err)
-		_, err = in.ListRoutes(canceled(), targetA)
-		checkCanceled(t, "list routes", err)
-		checkCanceled(t, "delete route", in.DeleteRoute(canceled(), targetA, "a.conf.example.com"))
-	})
+		checkEvidence(t, ev)
+	}
+	rs := listRoutes(t, in, targetA)
+	if len(rs) != 1 || rs[0].Domain != r.Domain || rs[0].Port != 8080 || rs[0].Upstream != r.Upstream || rs[0].Target != targetA {
+		t.Fatalf("after ensuring one route twice: %+v", rs)
+	}
+	// Update the port.
+	r2 := confRoute(targetA, "a.conf.example.com", 9090)
+	if _, err := in.EnsureRoute(ctx, r2); err != nil {
+		t.Fatalf("update route: %v", err)
+	}
+	rs = listRoutes(t, in, targetA)
+	if len(rs) != 1 || rs[0].Port != 9090 {
+		t.Fatalf("after update: %+v", rs)
+	}
+	// A second domain, and a route of another target.
+	if _, err := in.EnsureRoute(ctx, confRoute(targetA, "0.conf.example.com", 9090)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.EnsureRoute(ctx, confRoute(targetB, "b.conf.example.com", 8080)); err != nil {
+		t.Fatal(err)
+	}
+	rs = listRoutes(t, in, targetA)
+	if len(rs) != 2 || rs[0].Domain != "0.conf.example.com" || rs[1].Domain != "a.conf.example.com" {
+		t.Fatalf("routes of %s, sorted by domain: %+v", targetA, rs)
+	}
+	if rs := listRoutes(t, in, targetB); len(rs) != 1 || rs[0].Domain != "b.conf.example.com" {
+		t.Fatalf("routes of %s: %+v", targetB, rs)
+	}
+}
+
+func ingressDelete(t *testing.T, s Setup[providers.Ingress]) {
+	in, _ := s.New(t)
+	ctx := ctxT(t)
+	r := confRoute(targetA, "a.conf.example.com", 8080)
+	keep := confRoute(targetB, "b.conf.example.com", 8080)
+	for _, x := range []providers.Route{r, keep} {
+		if _, err := in.EnsureRoute(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := in.DeleteRoute(ctx, targetA, r.Domain); err != nil {
+		t.Fatalf("delete route: %v", err)
+	}
+	if rs := listRoutes(t, in, targetA); len(rs) != 0 {
+		t.Fatalf("after delete: %+v", rs)
+	}
+	if err := in.DeleteRoute(ctx, targetA, r.Domain); err != nil {
+		t.Fatalf("delete of a missing route: %v", err)
+	}
+	if rs := listRoutes(t, in, targetB); len(rs) != 1 {
+		t.Fatalf("deleting one target's route touched another's: %+v", rs)
+	}
+}
+
+func ingressErrors(t *testing.T, s Setup[providers.Ingress]) {
+	in, be := s.New(t)
+	ctx := ctxT(t)
+	r := confRoute(targetA, "a.conf.example.com", 8080)
+	be.Fail(t, OpEnsureRoute, failure)
+	ev, err := in.EnsureRoute(ctx, r)
+	CheckError(t, err, s.Provider, "route", targetA)
+	checkEvidence(t, ev)
+	if _, err := in.EnsureRoute(ctx, r); err != nil {
+		t.Fatalf("ensure after a failure: %v", err)
+	}
+	be.Fail(t, OpListRoutes, failure)
+	_, err = in.ListRoutes(ctx, targetA)
+	CheckError(t, err, s.Provider, "list routes", targetA)
+	be.Fail(t, OpDeleteRoute, failure)
+	CheckError(t, in.DeleteRoute(ctx, targetA, r.Domain), s.Provider, "delete route", targetA)
+}
+
+func ingressCanceled(t *testing.T, s Setup[providers.Ingress]) {
+	in, _ := s.New(t)
+	_, err := in.EnsureRoute(canceled(), confRoute(targetA, "a.conf.example.com", 8080))
+	checkCanceled(t, "ensure route", err)
+	_, err = in.ListRoutes(canceled(), targetA)
+	checkCanceled(t, "list routes", err)
+	checkCanceled(t, "delete route", in.DeleteRoute(canceled(), targetA, "a.conf.example.com"))
+}
+
+// confRoute is the route the Ingress suite ensures for target.
+func confRoute(target, domain string, port int) providers.Route {
+	return providers.Route{Target: target, Domain: domain, Upstream: strings.ReplaceAll(target, "/", "-"), Port: port,
+		IdempotencyKey: fmt.Sprintf("key-%s-%d", domain, port)}
+}
+
+// listRoutes lists target's routes, failing the test on an error.
+func listRoutes(t *testing.T, in providers.Ingress, target string) []providers.Route {
+	t.Helper()
+	rs, err := in.ListRoutes(ctxT(t), target)
+	if err != nil {
+		t.Fatalf("list routes: %v", err)
+	}
+	return rs
 }
 
 // RunJobs is the Jobs conformance suite. Prepare must make the target's
 // runtime exist.
 func RunJobs(t *testing.T, s Setup[providers.Jobs]) {
-	job := func() providers.Job {
-		return providers.Job{Target: targetA, AppName: "conf-testing", Name: "post-deploy",
-			Command:    []string{"odoo", "-d", "conf", "-u", "base", "--stop-after-init"},
-			Env:        map[string]string{"LP_SETTING_TOKEN": Canary, "LP_MODE": "update"},
-			SecretKeys: []string{"LP_SETTING_TOKEN"}}
+	runProperties(t, s, []property[providers.Jobs]{
+		{"run", jobsRun},
+		{"errors", jobsErrors},
+		{"canceled", jobsCanceled},
+	})
+}
+
+func jobsRun(t *testing.T, s Setup[providers.Jobs]) {
+	j, _ := s.prepared(t)
+	res, err := j.RunJob(ctxT(t), confJob())
+	if err != nil {
+		t.Fatalf("run job: %v", err)
 	}
-	t.Run("run", func(t *testing.T) {
-		j, _ := s.New(t)
-		if s.Prepare != nil {
-			s.Prepare(t, j, targetA)
-		}
-		res, err := j.RunJob(ctxT(t), job())
-		if err != nil {
-			t.Fatalf("run job: %v", err)
-		}
-		if res.ExitCode != 0 {
-			t.Fatalf("run job: exit code %d", res.ExitCode)
-		}
-		CheckNoSecret(t, "job output", res.Output)
-	})
-	t.Run("errors", func(t *testing.T) {
-		j, be := s.New(t)
-		if s.Prepare != nil {
-			s.Prepare(t, j, targetA)
-		}
-		be.Fail(t, OpRunJob, failure)
-		res, err := j.RunJob(ctxT(t), job())
-		CheckError(t, err, s.Provider, "job", targetA)
-		CheckNoSecret(t, "job output", res.Output)
-	})
-	t.Run("canceled", func(t *testing.T) {
-		j, _ := s.New(t)
-		_, err := j.RunJob(canceled(), job())
-		checkCanceled(t, "run job", err)
-	})
+	if res.ExitCode != 0 {
+		t.Fatalf("run job: exit code %d", res.ExitCode)
+	}
+	CheckNoSecret(t, "job output", res.Output)
+}
+
+func jobsErrors(t *testing.T, s Setup[providers.Jobs]) {
+	j, be := s.prepared(t)
+	be.Fail(t, OpRunJob, failure)
+	res, err := j.RunJob(ctxT(t), confJob())
+	CheckError(t, err, s.Provider, "job", targetA)
+	CheckNoSecret(t, "job output", res.Output)
+}
+
+func jobsCanceled(t *testing.T, s Setup[providers.Jobs]) {
+	j, _ := s.New(t)
+	_, err := j.RunJob(canceled(), confJob())
+	checkCanceled(t, "run job", err)
+}
+
+// confJob is the job the Jobs suite runs: one secret env value (Canary).
+func confJob() providers.Job {
+	return providers.Job{Target: targetA, AppName: "conf-testing", Name: "post-deploy",
+		Command:    []string{"odoo", "-d", "conf", "-u", "base", "--stop-after-init"},
+		Env:        map[string]string{"LP_SETTING_TOKEN": Canary, "LP_MODE": "update"},
+		SecretKeys: []string{"LP_SETTING_TOKEN"}}
 }
 
 // RunBackups is the Backups conformance suite; restores are checked when
 // the implementation is a providers.Restorer.
 func RunBackups(t *testing.T, s Setup[providers.Backups]) {
-	const db = "conf"
-	t.Run("take-restore", func(t *testing.T) {
-		b, _ := s.New(t)
-		if s.Prepare != nil {
-			s.Prepare(t, b, targetA)
-		}
-		ctx := ctxT(t)
-		one, err := b.TakeBackup(ctx, targetA, db)
-		if err != nil {
-			t.Fatalf("take backup: %v", err)
-		}
-		if one.ID == "" || one.Location == "" {
-			t.Fatalf("backup without id or location: %+v", one)
-		}
-		two, err := b.TakeBackup(ctx, targetA, db)
-		if err != nil {
-			t.Fatalf("second backup: %v", err)
-		}
-		if two.ID == one.ID {
-			t.Fatalf("two backups share id %q", one.ID)
-		}
-		r, ok := b.(providers.Restorer)
-		if !ok {
-			return
-		}
-		if err := r.RestoreBackup(ctx, targetA, db, one); err != nil {
-			t.Fatalf("restore: %v", err)
-		}
-		err = r.RestoreBackup(ctx, targetA, db, providers.Backup{ID: "no-such-backup", Location: "nowhere"})
-		if !errors.Is(err, providers.ErrNotFound) {
-			t.Fatalf("restore of an unknown backup: %v, want ErrNotFound", err)
-		}
-	})
-	t.Run("errors", func(t *testing.T) {
-		b, be := s.New(t)
-		if s.Prepare != nil {
-			s.Prepare(t, b, targetA)
-		}
-		be.Fail(t, OpBackup, failure)
-		_, err := b.TakeBackup(ctxT(t), targetA, db)
-		CheckError(t, err, s.Provider, "backup", targetA)
-	})
-	t.Run("canceled", func(t *testing.T) {
-		b, _ := s.New(t)
-		_, err := b.TakeBackup(canceled(), targetA, db)
-		checkCanceled(t, "backup", err)
+	runProperties(t, s, []property[providers.Backups]{
+		{"take-restore", backupsTakeRestore},
+		{"errors", backupsErrors},
+		{"canceled", backupsCanceled},
 	})
 }
+
+func backupsTakeRestore(t *testing.T, s Setup[providers.Backups]) {
+	b, _ := s.prepared(t)
+	ctx := ctxT(t)
+	one, err := b.TakeBackup(ctx, targetA, confDB)
+	if err != nil {
+		t.Fatalf("take backup: %v", err)
+	}
+	if one.ID == "" || one.Location == "" {
+		t.Fatalf("backup without id or location: %+v", one)
+	}
+	two, err := b.TakeBackup(ctx, targetA, confDB)
+	if err != nil {
+		t.Fatalf("second backup: %v", err)
+	}
+	if two.ID == one.ID {
+		t.Fatalf("two backups share id %q", one.ID)
+	}
+	r, ok := b.(providers.Restorer)
+	if !ok {
+		return
+	}
+	if err := r.RestoreBackup(ctx, targetA, confDB, one); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	err = r.RestoreBackup(ctx, targetA, confDB, providers.Backup{ID: "no-such-backup", Location: "nowhere"})
+	if !errors.Is(err, providers.ErrNotFound) {
+		t.Fatalf("restore of an unknown backup: %v, want ErrNotFound", err)
+	}
+}
+
+func backupsErrors(t *testing.T, s Setup[providers.Backups]) {
+	b, be := s.prepared(t)
+	be.Fail(t, OpBackup, failure)
+	_, err := b.TakeBackup(ctxT(t), targetA, confDB)
+	CheckError(t, err, s.Provider, "backup", targetA)
+}
+
+func backupsCanceled(t *testing.T, s Setup[providers.Backups]) {
+	b, _ := s.New(t)
+	_, err := b.TakeBackup(canceled(), targetA, confDB)
+	checkCanceled(t, "backup", err)
+}
+
+// confDB is the database the Backups suite backs up.
+const confDB = "conf"
 
 // FeedbackBackend is a Backend that can show what was posted.
 type FeedbackBackend interface {
@@ -560,89 +596,106 @@ type FeedbackSetup struct {
 
 // RunFeedback is the Feedback conformance suite.
 func RunFeedback(t *testing.T, s FeedbackSetup) {
-	backend := func(t *testing.T, be Backend) FeedbackBackend {
-		fb, ok := be.(FeedbackBackend)
-		if !ok {
-			t.Fatalf("backend %T does not implement FeedbackBackend", be)
-		}
-		return fb
-	}
-	t.Run("upsert", func(t *testing.T) {
-		f, be := s.New(t)
-		fb := backend(t, be)
-		ctx := ctxT(t)
-		if err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nfirst"); err != nil {
-			t.Fatalf("create comment: %v", err)
-		}
-		if err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nsecond"); err != nil {
-			t.Fatalf("update comment: %v", err)
-		}
-		checkOneMarked(t, fb.Comments(t, 7), "second")
-		if cs := fb.Comments(t, 8); len(cs) != 0 {
-			t.Fatalf("comments on another PR: %q", cs)
-		}
-	})
-	t.Run("status", func(t *testing.T) {
-		f, be := s.New(t)
-		fb := backend(t, be)
-		sha := strings.Repeat("a", 40)
-		if err := f.SetStatus(ctxT(t), sha, "success", "launchplane/plan", "no changes", ""); err != nil {
-			t.Fatalf("set status: %v", err)
-		}
-		if got := fb.Status(t, sha, "launchplane/plan"); got != "success" {
-			t.Fatalf("status %q, want success", got)
-		}
-		if err := f.SetStatus(ctxT(t), sha, "failure", "launchplane/plan", "plan failed", ""); err != nil {
-			t.Fatalf("set status: %v", err)
-		}
-		if got := fb.Status(t, sha, "launchplane/plan"); got != s.FailedState {
-			t.Fatalf("status %q after failure, want %q", got, s.FailedState)
-		}
-		if err := f.SetStatus(ctxT(t), sha, "bogus", "launchplane/plan", "", ""); err == nil {
-			t.Fatalf("state bogus accepted")
-		}
-	})
-	t.Run("errors", func(t *testing.T) {
-		f, be := s.New(t)
-		be.Fail(t, OpComment, failure)
-		CheckError(t, f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nbody"), s.Provider, "comment", "")
-		be.Fail(t, OpStatus, failure)
-		CheckError(t, f.SetStatus(ctxT(t), strings.Repeat("b", 40), "failure", "launchplane/plan", "x", ""), s.Provider, "status", "")
-	})
-	t.Run("canceled", func(t *testing.T) {
-		f, _ := s.New(t)
-		checkCanceled(t, "comment", f.UpsertComment(canceled(), 7, feedbackMarker, feedbackMarker))
-	})
-	t.Run("redacted-body", func(t *testing.T) {
-		f, be := s.New(t)
-		fb := backend(t, be)
-		if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\ntoken "+CredentialCanary+" and Authorization: Bearer "+Canary); err != nil {
-			t.Fatalf("comment: %v", err)
-		}
-		for _, c := range fb.Comments(t, 7) {
-			CheckNoSecret(t, "comment", c)
-		}
-	})
-	t.Run("slow", func(t *testing.T) {
-		f, be := s.New(t)
-		sb, ok := be.(SlowBackend)
-		if !ok {
-			t.Skipf("backend %T cannot be slow", be)
-		}
-		release := sb.Hold(t)
-		defer release()
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nbody")
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("a server that does not answer: %v, want the context's deadline", err)
-		}
-		CheckError(t, err, s.Provider, "comment", "")
+	runProperties(t, s.Setup, []property[providers.Feedback]{
+		{"upsert", feedbackUpsert},
+		{"status", func(t *testing.T, st Setup[providers.Feedback]) { feedbackStatus(t, st, s.FailedState) }},
+		{"errors", feedbackErrors},
+		{"canceled", feedbackCanceled},
+		{"redacted-body", feedbackRedactedBody},
+		{"slow", feedbackSlow},
 	})
 	runFeedbackSeeded(t, s)
 }
 
+func feedbackUpsert(t *testing.T, s Setup[providers.Feedback]) {
+	f, be := s.New(t)
+	fb := feedbackBackend(t, be)
+	ctx := ctxT(t)
+	if err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nfirst"); err != nil {
+		t.Fatalf("create comment: %v", err)
+	}
+	if err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nsecond"); err != nil {
+		t.Fatalf("update comment: %v", err)
+	}
+	checkOneMarked(t, fb.Comments(t, 7), "second")
+	if cs := fb.Comments(t, 8); len(cs) != 0 {
+		t.Fatalf("comments on another PR: %q", cs)
+	}
+}
+
+func feedbackStatus(t *testing.T, s Setup[providers.Feedback], failedState string) {
+	f, be := s.New(t)
+	fb := feedbackBackend(t, be)
+	sha := strings.Repeat("a", 40)
+	if err := f.SetStatus(ctxT(t), sha, "success", "launchplane/plan", "no changes", ""); err != nil {
+		t.Fatalf("set status: %v", err)
+	}
+	if got := fb.Status(t, sha, "launchplane/plan"); got != "success" {
+		t.Fatalf("status %q, want success", got)
+	}
+	if err := f.SetStatus(ctxT(t), sha, "failure", "launchplane/plan", "plan failed", ""); err != nil {
+		t.Fatalf("set status: %v", err)
+	}
+	if got := fb.Status(t, sha, "launchplane/plan"); got != failedState {
+		t.Fatalf("status %q after failure, want %q", got, failedState)
+	}
+	if err := f.SetStatus(ctxT(t), sha, "bogus", "launchplane/plan", "", ""); err == nil {
+		t.Fatalf("state bogus accepted")
+	}
+}
+
+func feedbackErrors(t *testing.T, s Setup[providers.Feedback]) {
+	f, be := s.New(t)
+	be.Fail(t, OpComment, failure)
+	CheckError(t, f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nbody"), s.Provider, "comment", "")
+	be.Fail(t, OpStatus, failure)
+	CheckError(t, f.SetStatus(ctxT(t), strings.Repeat("b", 40), "failure", "launchplane/plan", "x", ""), s.Provider, "status", "")
+}
+
+func feedbackCanceled(t *testing.T, s Setup[providers.Feedback]) {
+	f, _ := s.New(t)
+	checkCanceled(t, "comment", f.UpsertComment(canceled(), 7, feedbackMarker, feedbackMarker))
+}
+
+func feedbackRedactedBody(t *testing.T, s Setup[providers.Feedback]) {
+	f, be := s.New(t)
+	fb := feedbackBackend(t, be)
+	if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\ntoken "+CredentialCanary+" and Authorization: Bearer "+Canary); err != nil {
+		t.Fatalf("comment: %v", err)
+	}
+	for _, c := range fb.Comments(t, 7) {
+		CheckNoSecret(t, "comment", c)
+	}
+}
+
+func feedbackSlow(t *testing.T, s Setup[providers.Feedback]) {
+	f, be := s.New(t)
+	sb, ok := be.(SlowBackend)
+	if !ok {
+		t.Skipf("backend %T cannot be slow", be)
+	}
+	release := sb.Hold(t)
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := f.UpsertComment(ctx, 7, feedbackMarker, feedbackMarker+"\nbody")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a server that does not answer: %v, want the context's deadline", err)
+	}
+	CheckError(t, err, s.Provider, "comment", "")
+}
+
+// feedbackMarker is the hidden marker of the Feedback suite's comment.
 const feedbackMarker = "<!-- launchplane:conformance -->"
+
+// feedbackBackend is be as a FeedbackBackend, failing the test if it is not.
+func feedbackBackend(t *testing.T, be Backend) FeedbackBackend {
+	fb, ok := be.(FeedbackBackend)
+	if !ok {
+		t.Fatalf("backend %T does not implement FeedbackBackend", be)
+	}
+	return fb
+}
 
 // checkOneMarked asserts exactly one comment holds the marker, with want.
 func checkOneMarked(t *testing.T, cs []string, want string) {
@@ -732,62 +785,97 @@ func runFeedbackSeeded(t *testing.T, s FeedbackSetup) {
 // error wrapping ErrNotFound, and an app stopped then started is the app
 // that was deployed: same id, image and idempotency key.
 func RunStopper(t *testing.T, s Setup[providers.Deployer]) {
-	ref := providers.AppRef{Target: targetA, Name: "conf-testing"}
-	stopper := func(t *testing.T, d providers.Deployer) providers.Stopper {
-		st, ok := d.(providers.Stopper)
-		if !ok {
-			t.Fatalf("%T is not a providers.Stopper", d)
-		}
-		return st
+	runProperties(t, s, []property[providers.Deployer]{
+		{"missing", stopperMissing},
+		{"stop-start", stopperStopStart},
+		{"canceled", stopperCanceled},
+	})
+}
+
+func stopperMissing(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	st := asStopper(t, d)
+	if err := st.Stop(ctxT(t), stopperRef); err != nil {
+		t.Fatalf("stop of a missing app: %v", err)
 	}
-	t.Run("missing", func(t *testing.T) {
-		d, _ := s.New(t)
-		st := stopper(t, d)
-		if err := st.Stop(ctxT(t), ref); err != nil {
-			t.Fatalf("stop of a missing app: %v", err)
+	if err := st.Start(ctxT(t), stopperRef); !errors.Is(err, providers.ErrNotFound) {
+		t.Fatalf("start of a missing app: %v, want ErrNotFound", err)
+	}
+}
+
+func stopperStopStart(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	st := asStopper(t, d)
+	ctx := ctxT(t)
+	if s.Prepare != nil {
+		s.Prepare(t, d, targetA)
+	} else if _, _, err := d.Deploy(ctx, app(targetA, Image1, nil)); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	before, err := d.Observe(ctx, stopperRef)
+	if err != nil || !before.Exists {
+		t.Fatalf("observe after deploy: %+v, %v", before, err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := st.Stop(ctx, stopperRef); err != nil {
+			t.Fatalf("stop (%d): %v", i+1, err)
 		}
-		if err := st.Start(ctxT(t), ref); !errors.Is(err, providers.ErrNotFound) {
-			t.Fatalf("start of a missing app: %v, want ErrNotFound", err)
+	}
+	if after, err := d.Observe(ctx, stopperRef); err != nil || !after.Exists || after.ID != before.ID {
+		t.Fatalf("observe of the stopped app: %+v, %v (it must still exist, as %s)", after, err, before.ID)
+	}
+	for i := 0; i < 2; i++ {
+		if err := st.Start(ctx, stopperRef); err != nil {
+			t.Fatalf("start (%d): %v", i+1, err)
 		}
-	})
-	t.Run("stop-start", func(t *testing.T) {
-		d, _ := s.New(t)
-		st := stopper(t, d)
-		ctx := ctxT(t)
-		if s.Prepare != nil {
-			s.Prepare(t, d, targetA)
-		} else if _, _, err := d.Deploy(ctx, app(targetA, Image1, nil)); err != nil {
-			t.Fatalf("deploy: %v", err)
-		}
-		before, err := d.Observe(ctx, ref)
-		if err != nil || !before.Exists {
-			t.Fatalf("observe after deploy: %+v, %v", before, err)
-		}
-		for i := 0; i < 2; i++ {
-			if err := st.Stop(ctx, ref); err != nil {
-				t.Fatalf("stop (%d): %v", i+1, err)
-			}
-		}
-		if after, err := d.Observe(ctx, ref); err != nil || !after.Exists || after.ID != before.ID {
-			t.Fatalf("observe of the stopped app: %+v, %v (it must still exist, as %s)", after, err, before.ID)
-		}
-		for i := 0; i < 2; i++ {
-			if err := st.Start(ctx, ref); err != nil {
-				t.Fatalf("start (%d): %v", i+1, err)
-			}
-		}
-		after, err := d.Observe(ctx, ref)
-		if err != nil {
-			t.Fatalf("observe after start: %v", err)
-		}
-		if after.ID != before.ID || after.Image != before.Image || after.IdempotencyKey != before.IdempotencyKey {
-			t.Fatalf("after stop and start: %+v, deployed %+v", after, before)
-		}
-	})
-	t.Run("canceled", func(t *testing.T) {
-		d, _ := s.New(t)
-		st := stopper(t, d)
-		checkCanceled(t, "stop", st.Stop(canceled(), ref))
-		checkCanceled(t, "start", st.Start(canceled(), ref))
-	})
+	}
+	after, err := d.Observe(ctx, stopperRef)
+	if err != nil {
+		t.Fatalf("observe after start: %v", err)
+	}
+	if after.ID != before.ID || after.Image != before.Image || after.IdempotencyKey != before.IdempotencyKey {
+		t.Fatalf("after stop and start: %+v, deployed %+v", after, before)
+	}
+}
+
+func stopperCanceled(t *testing.T, s Setup[providers.Deployer]) {
+	d, _ := s.New(t)
+	st := asStopper(t, d)
+	checkCanceled(t, "stop", st.Stop(canceled(), stopperRef))
+	checkCanceled(t, "start", st.Start(canceled(), stopperRef))
+}
+
+// stopperRef is the app the Stopper suite stops and starts.
+var stopperRef = providers.AppRef{Target: targetA, Name: "conf-testing"}
+
+// asStopper is d as a providers.Stopper, failing the test if it is not.
+func asStopper(t *testing.T, d providers.Deployer) providers.Stopper {
+	st, ok := d.(providers.Stopper)
+	if !ok {
+		t.Fatalf("%T is not a providers.Stopper", d)
+	}
+	return st
+}
+
+// prepared is a fresh adapter and backend, with targetA's runtime made to
+// exist when the Setup has Prepare.
+func (s Setup[R]) prepared(t *testing.T) (R, Backend) {
+	r, be := s.New(t)
+	if s.Prepare != nil {
+		s.Prepare(t, r, targetA)
+	}
+	return r, be
+}
+
+// property is one promise of a role's suite, run as its own subtest.
+type property[R any] struct {
+	name string
+	run  func(t *testing.T, s Setup[R])
+}
+
+// runProperties runs each property as a subtest named after it.
+func runProperties[R any](t *testing.T, s Setup[R], props []property[R]) {
+	for _, p := range props {
+		t.Run(p.name, func(t *testing.T) { p.run(t, s) })
+	}
 }

@@ -50,7 +50,7 @@ func TestCompareAndSwapLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	if moved {
-		t.Fatalf("A's commit replaced B's: the branch moved from %s although it was at %s", short(tip), commitB[:12])
+		t.Fatalf("A's commit replaced B's: the branch moved from %s although it was at %s", abbrev(tip), commitB[:12])
 	}
 	if got := gitCLI(t, dir, "rev-parse", "main"); got != commitB+"\n" {
 		t.Fatalf("main is %s, want B's commit %s", got, commitB)

@@ -214,15 +214,6 @@ func (s *Store) has(h plumbing.Hash) bool {
 	return s.objs.HasEncodedObject(h) == nil
 }
 
-func (s *Store) lock() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return fmt.Errorf("state repository %s: closed", s.loc)
-	}
-	return nil
-}
-
 // Close releases the store. Snapshots must not be used after Close.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -243,17 +234,11 @@ func (s *Store) Close() error {
 
 // Snapshot reads the branch tip; for a remote it fetches first.
 func (s *Store) Snapshot(ctx context.Context) (state.Snapshot, error) {
-	if err := s.lock(); err != nil {
+	unlock, err := s.lockForSync(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	if s.remote != nil {
-		unlock, err := s.remote.lockCache(ctx)
-		if err != nil {
-			return nil, s.red.Error(err)
-		}
-		defer unlock()
-	}
+	defer unlock()
 	snap, err := s.snapshot(ctx)
 	return snap, s.red.Error(err)
 }
@@ -285,26 +270,22 @@ func (s *Store) SnapshotAt(ctx context.Context, commit string) (state.Snapshot, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.lock(); err != nil {
+	unlock, err := s.lockForSync(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
+	defer unlock()
 	if s.remote != nil {
-		unlock, err := s.remote.lockCache(ctx)
-		if err != nil {
-			return nil, s.red.Error(err)
-		}
-		defer unlock()
 		if err := s.ensure(ctx, h); err != nil {
 			return nil, s.red.Error(err)
 		}
 	}
 	root, err := s.rootTree(h)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, fmt.Errorf("state repository %s: commit %s: %w", s.loc, short(h), state.ErrNotFound)
+		return nil, fmt.Errorf("state repository %s: commit %s: %w", s.loc, abbrev(h), state.ErrNotFound)
 	}
 	if err != nil {
-		return nil, s.red.Error(fmt.Errorf("read state from %s at %s: %w", s.loc, short(h), err))
+		return nil, s.red.Error(fmt.Errorf("read state from %s at %s: %w", s.loc, abbrev(h), err))
 	}
 	return &snapshot{s: s, commit: h, root: root}, nil
 }
@@ -389,10 +370,11 @@ func (sn *snapshot) ReadFile(p string) ([]byte, error) {
 	if sn.commit.IsZero() {
 		return nil, fmt.Errorf("state file %s: %w", p, state.ErrNotFound)
 	}
-	if err := sn.s.lock(); err != nil {
+	unlock, err := sn.s.lock()
+	if err != nil {
 		return nil, err
 	}
-	defer sn.s.mu.Unlock()
+	defer unlock()
 	return sn.s.readFile(sn.root, p)
 }
 
@@ -433,10 +415,11 @@ func (sn *snapshot) ListDir(dir string) ([]string, error) {
 	if sn.commit.IsZero() {
 		return []string{}, nil
 	}
-	if err := sn.s.lock(); err != nil {
+	unlock, err := sn.s.lock()
+	if err != nil {
 		return nil, err
 	}
-	defer sn.s.mu.Unlock()
+	defer unlock()
 	h := sn.root
 	if dir != "" {
 		e, ok, err := sn.s.lookup(sn.root, dir)
@@ -477,17 +460,11 @@ func (s *Store) Commit(ctx context.Context, w state.Write) (string, error) {
 		}
 		base = h
 	}
-	if err := s.lock(); err != nil {
+	unlock, err := s.lockForSync(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer s.mu.Unlock()
-	if s.remote != nil {
-		unlock, err := s.remote.lockCache(ctx)
-		if err != nil {
-			return "", s.red.Error(err)
-		}
-		defer unlock()
-	}
+	defer unlock()
 	h, err := s.commit(ctx, base, w)
 	if err != nil {
 		return "", s.red.Error(err)
@@ -562,14 +539,7 @@ func (s *Store) commit(ctx context.Context, base plumbing.Hash, w state.Write) (
 // backoff waits a random time below backoffCeil, so that writers that
 // keep colliding spread out.
 func backoff(ctx context.Context, attempt int, took time.Duration) error {
-	t := time.NewTimer(rand.N(backoffCeil(attempt, took)))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, rand.N(backoffCeil(attempt, took)))
 }
 
 // backoffCeil grows with the attempt and with how long the lost attempt
@@ -599,10 +569,10 @@ func (s *Store) checkScopes(ctx context.Context, base, tip, root plumbing.Hash, 
 		}
 		r, err := s.rootTree(base)
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return fmt.Errorf("write state to %s: base commit %s is not in the repository: %w", s.loc, short(base), state.ErrConflict)
+			return fmt.Errorf("write state to %s: base commit %s is not in the repository: %w", s.loc, abbrev(base), state.ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("write state to %s: base commit %s: %w", s.loc, short(base), err)
+			return fmt.Errorf("write state to %s: base commit %s: %w", s.loc, abbrev(base), err)
 		}
 		baseRoot = r
 	}
@@ -627,11 +597,11 @@ func (s *Store) checkScopes(ctx context.Context, base, tip, root plumbing.Hash, 
 		}
 		now := "the empty state"
 		if !tip.IsZero() {
-			now = short(tip)
+			now = abbrev(tip)
 		}
 		was := "the empty state"
 		if !base.IsZero() {
-			was = short(base)
+			was = abbrev(base)
 		}
 		return fmt.Errorf("write state to %s: %s changed since %s (now %s): %w", s.loc, changed, was, now, state.ErrConflict)
 	}
@@ -680,7 +650,8 @@ func parseHash(s string) (plumbing.Hash, error) {
 	return plumbing.NewHash(s), nil
 }
 
-func short(h plumbing.Hash) string { return h.String()[:12] }
+// abbrev is a commit's abbreviated hash, as git prints it in messages.
+func abbrev(h plumbing.Hash) string { return h.String()[:12] }
 
 // sig fills in a signature's defaults.
 func sig(a state.Signature) object.Signature {

@@ -14,10 +14,7 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() {
-		f.Close()
-		os.Remove(path)
-	}, nil
+	return func() { dropLock(f) }, nil
 }
 
 // Without flock there is no shared lock: a cache is never started afresh.

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-	"time"
 )
 
 // flock applies how (LOCK_EX, LOCK_SH, with LOCK_NB) to f, waiting with
-// backoff while another process holds a conflicting lock.
+// growing pauses while another process holds a conflicting lock.
 func flock(ctx context.Context, f *os.File, how int) error {
-	delay := time.Millisecond
+	var poll lockPoll
 	for {
 		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		switch {
@@ -25,14 +24,9 @@ func flock(ctx context.Context, f *os.File, how int) error {
 		case !errors.Is(err, syscall.EWOULDBLOCK):
 			return err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := poll.wait(ctx); err != nil {
+			return err
 		}
-		delay = min(2*delay, 50*time.Millisecond)
 	}
 }
 

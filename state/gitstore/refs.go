@@ -126,8 +126,7 @@ func (s *Store) moveRef(ctx context.Context, old, commit plumbing.Hash) (bool, e
 	done := false
 	defer func() {
 		if !done {
-			f.Close()
-			os.Remove(f.Name())
+			dropLock(f)
 		}
 	}()
 	cur, err := s.localTip()
@@ -155,7 +154,7 @@ func (s *Store) moveRef(ctx context.Context, old, commit plumbing.Hash) (bool, e
 // its writer died and only a person can tell that no one else holds it.
 func acquireLock(ctx context.Context, path string) (*os.File, error) {
 	deadline := time.Now().Add(lockWait)
-	delay := time.Millisecond
+	var poll lockPoll
 	for {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 		if err == nil {
@@ -172,13 +171,8 @@ func acquireLock(ctx context.Context, path string) (*os.File, error) {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("lock file %s: held by another writer for over %s", path, lockWait)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("lock file %s: %w", path, ctx.Err())
-		case <-t.C:
+		if err := poll.wait(ctx); err != nil {
+			return nil, fmt.Errorf("lock file %s: %w", path, err)
 		}
-		delay = min(2*delay, 50*time.Millisecond)
 	}
 }

@@ -225,7 +225,7 @@ func (s *Store) fetchTip(ctx context.Context) (plumbing.Hash, error) {
 			return plumbing.ZeroHash, fmt.Errorf("fetch state from %s: %w", s.loc, err)
 		}
 		if !s.has(want) {
-			return plumbing.ZeroHash, fmt.Errorf("fetch state from %s: commit %s missing after the fetch", s.loc, short(want))
+			return plumbing.ZeroHash, fmt.Errorf("fetch state from %s: commit %s missing after the fetch", s.loc, abbrev(want))
 		}
 	}
 	return want, s.setTip(want)

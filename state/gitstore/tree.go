@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -330,66 +331,116 @@ func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *ne
 		}
 		base = t
 	}
-	// Entries of base keep their names and order: a change replaces the
-	// hash, a deletion marks the entry gone; new entries are added apart.
-	entries := slices.Clone(base.Entries)
-	gone := make([]bool, len(entries))
-	var added []object.TreeEntry
-	changed := false
-	find := func(name string) (*object.TreeEntry, int) {
-		if i := base.find(name); i >= 0 && !gone[i] {
-			return &entries[i], i
-		}
-		for i := range added {
-			if added[i].Name == name {
-				return &added[i], -1
-			}
-		}
-		return nil, -1
+	ed := newTreeEdit(base)
+	if err := ed.writeFiles(prefix, p.files, objs); err != nil {
+		return plumbing.ZeroHash, false, err
 	}
-	for _, name := range sortedKeys(p.files) {
-		c := p.files[name]
-		e, i := find(name)
+	if err := s.writeDirs(ed, prefix, p.dirs, objs); err != nil {
+		return plumbing.ZeroHash, false, err
+	}
+	if !ed.changed {
+		return old, false, nil
+	}
+	return s.putTree(ed.result(), objs)
+}
+
+// treeEdit is one tree being rewritten. Entries of its base keep their
+// names and order: a change replaces the hash, a deletion marks the entry
+// gone; new entries are added apart.
+type treeEdit struct {
+	base    *dirTree
+	entries []object.TreeEntry
+	gone    []bool
+	added   []object.TreeEntry
+	changed bool
+}
+
+func newTreeEdit(base *dirTree) *treeEdit {
+	return &treeEdit{base: base, entries: slices.Clone(base.Entries), gone: make([]bool, len(base.Entries))}
+}
+
+// find is the entry named name and its index in the base (-1: added, or
+// absent when the entry is nil).
+func (ed *treeEdit) find(name string) (*object.TreeEntry, int) {
+	if i := ed.base.find(name); i >= 0 && !ed.gone[i] {
+		return &ed.entries[i], i
+	}
+	for i := range ed.added {
+		if ed.added[i].Name == name {
+			return &ed.added[i], -1
+		}
+	}
+	return nil, -1
+}
+
+// remove drops the base's entry i.
+func (ed *treeEdit) remove(i int) {
+	ed.gone[i] = true
+	ed.changed = true
+}
+
+// add adds a new entry.
+func (ed *treeEdit) add(e object.TreeEntry) {
+	ed.added = append(ed.added, e)
+	ed.changed = true
+}
+
+// writeFiles writes (as blobs) or deletes the files of one directory.
+func (ed *treeEdit) writeFiles(prefix string, files map[string]*state.Change, objs *newObjects) error {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		c := files[name]
+		e, i := ed.find(name)
 		if e != nil && e.Mode == filemode.Dir {
-			return plumbing.ZeroHash, false, fmt.Errorf("%s%s is a directory", prefix, name)
+			return fmt.Errorf("%s%s is a directory", prefix, name)
 		}
 		if c.Delete {
 			if e != nil {
-				gone[i] = true // files are only added for writes, so i >= 0
-				changed = true
+				ed.remove(i) // files are only added for writes, so i >= 0
 			}
 			continue
 		}
-		blob := &plumbing.MemoryObject{}
-		blob.SetType(plumbing.BlobObject)
-		if _, err := blob.Write(c.Data); err != nil {
-			return plumbing.ZeroHash, false, err
-		}
-		h, err := objs.put(blob)
+		h, err := putBlob(c.Data, objs)
 		if err != nil {
-			return plumbing.ZeroHash, false, err
+			return err
 		}
 		switch {
 		case e == nil:
-			added = append(added, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
-			changed = true
+			ed.add(object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
 		case e.Hash != h || (e.Mode != filemode.Regular && e.Mode != filemode.Executable):
+			// A rewritten file stays executable if it was; anything
+			// else (a symlink, a submodule) becomes a regular file.
 			mode := filemode.Regular
 			if e.Mode == filemode.Executable {
 				mode = filemode.Executable
 			}
 			e.Hash, e.Mode = h, mode
-			changed = true
+			ed.changed = true
 		}
 	}
-	for _, name := range sortedKeys(p.dirs) {
-		sub := p.dirs[name]
-		e, i := find(name)
+	return nil
+}
+
+// putBlob adds data as a blob object.
+func putBlob(data []byte, objs *newObjects) (plumbing.Hash, error) {
+	blob := &plumbing.MemoryObject{}
+	blob.SetType(plumbing.BlobObject)
+	if _, err := blob.Write(data); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return objs.put(blob)
+}
+
+// writeDirs rewrites the subtrees of one directory that have changes,
+// dropping those left empty.
+func (s *Store) writeDirs(ed *treeEdit, prefix string, dirs map[string]*pending, objs *newObjects) error {
+	for _, name := range slices.Sorted(maps.Keys(dirs)) {
+		sub := dirs[name]
+		e, i := ed.find(name)
 		var subOld plumbing.Hash
 		if e != nil {
 			if e.Mode != filemode.Dir {
 				if sub.writes() {
-					return plumbing.ZeroHash, false, fmt.Errorf("%s%s is a file", prefix, name)
+					return fmt.Errorf("%s%s is a file", prefix, name)
 				}
 				continue // deleting below a file: nothing there
 			}
@@ -397,43 +448,49 @@ func (s *Store) writeTree(old plumbing.Hash, prefix string, p *pending, objs *ne
 		}
 		h, subChanged, err := s.writeTree(subOld, prefix+name+"/", sub, objs)
 		if err != nil {
-			return plumbing.ZeroHash, false, err
+			return err
 		}
 		switch {
 		case !subChanged:
 		case h.IsZero() && e != nil:
-			gone[i] = true
-			changed = true
+			ed.remove(i)
 		case h.IsZero():
 		case e != nil:
 			e.Hash = h
-			changed = true
+			ed.changed = true
 		default:
-			added = append(added, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
-			changed = true
+			ed.add(object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
 		}
 	}
-	if !changed {
-		return old, false, nil
-	}
-	out := make([]object.TreeEntry, 0, len(entries)+len(added))
-	for i, e := range entries {
-		if !gone[i] {
+	return nil
+}
+
+// result is the edited tree's entries, in git order.
+func (ed *treeEdit) result() []object.TreeEntry {
+	out := make([]object.TreeEntry, 0, len(ed.entries)+len(ed.added))
+	for i, e := range ed.entries {
+		if !ed.gone[i] {
 			out = append(out, e)
 		}
 	}
-	out = append(out, added...)
-	if len(out) == 0 {
-		return plumbing.ZeroHash, true, nil
-	}
-	if len(added) > 0 || !base.sorted {
+	out = append(out, ed.added...)
+	if len(ed.added) > 0 || !ed.base.sorted {
 		slices.SortFunc(out, gitOrder)
 	}
-	h, err := objs.put(encodeTree(out))
+	return out
+}
+
+// putTree adds the tree of entries (sorted) and keeps it decoded for the
+// next write; an empty tree is not written: its hash is zero.
+func (s *Store) putTree(entries []object.TreeEntry, objs *newObjects) (plumbing.Hash, bool, error) {
+	if len(entries) == 0 {
+		return plumbing.ZeroHash, true, nil
+	}
+	h, err := objs.put(encodeTree(entries))
 	if err != nil {
 		return plumbing.ZeroHash, false, err
 	}
-	s.keepTree(h, &dirTree{Entries: out, sorted: true})
+	s.keepTree(h, &dirTree{Entries: entries, sorted: true})
 	return h, true, nil
 }
 
@@ -456,15 +513,6 @@ func encodeTree(entries []object.TreeEntry) *plumbing.MemoryObject {
 	obj.SetType(plumbing.TreeObject)
 	obj.Write(buf)
 	return obj
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // packMin is the number of new objects from which a commit's objects are

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/launchplane/launchplane/providers/internal/testproc"
 )
 
 // Server is the name of the HTTP server the config defines under
@@ -67,9 +68,7 @@ type Caddy struct {
 	// Dir holds config.json, caddy.log and Caddy's data.
 	Dir string
 
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the process has exited
-	waitErr error         // set before exited is closed
+	proc    *testproc.Proc
 	tempDir bool
 	once    sync.Once
 	stopErr error
@@ -174,7 +173,7 @@ func Launch(ctx context.Context, opts Options) (*Caddy, error) {
 var errExited = errors.New("caddy exited before it was ready")
 
 func launch(ctx context.Context, bin, dir string, opts Options) (*Caddy, error) {
-	ports, err := freePorts(2)
+	ports, err := testproc.FreePorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("start caddy: %w", err)
 	}
@@ -183,7 +182,6 @@ func launch(ctx context.Context, bin, dir string, opts Options) (*Caddy, error) 
 		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		Server:   Server,
 		Dir:      dir,
-		exited:   make(chan struct{}),
 	}
 	cfg := Config(ports[0], ports[1], filepath.Join(dir, "data"))
 	if opts.NoServer {
@@ -215,14 +213,9 @@ func launch(ctx context.Context, bin, dir string, opts Options) (*Caddy, error) 
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "xdg-config"),
 	)
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	if c.proc, err = testproc.Start(cmd); err != nil {
 		return nil, fmt.Errorf("start caddy: %w", err)
 	}
-	c.cmd = cmd
-	go func() {
-		c.waitErr = cmd.Wait()
-		close(c.exited)
-	}()
 	if err := c.waitReady(ctx, opts.ReadyTimeout, !opts.NoServer); err != nil {
 		_ = c.Stop()
 		return nil, fmt.Errorf("start caddy: %w; log:\n%s", err, c.LogTail(4096))
@@ -282,20 +275,16 @@ func (c *Caddy) waitReady(ctx context.Context, timeout time.Duration, httpServer
 		resp.Body.Close()
 		return true
 	}
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if probe(c.AdminURL+"/config/") && (!httpServer || probe("http://"+c.HTTPAddr+"/")) {
-			return nil
-		}
-		select {
-		case <-c.exited:
-			return fmt.Errorf("%w: %v", errExited, c.waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("caddy did not answer on %s: %w", c.AdminURL, ctx.Err())
-		case <-tick.C:
-		}
+	err := testproc.Poll(ctx, c.proc.Done(), 25*time.Millisecond, func() bool {
+		return probe(c.AdminURL+"/config/") && (!httpServer || probe("http://"+c.HTTPAddr+"/"))
+	})
+	switch {
+	case errors.Is(err, testproc.ErrExited):
+		return fmt.Errorf("%w: %v", errExited, c.proc.Err())
+	case err != nil:
+		return fmt.Errorf("caddy did not answer on %s: %w", c.AdminURL, err)
 	}
+	return nil
 }
 
 // Stop ends caddy: an interrupt, then a kill if it has not exited within
@@ -314,30 +303,14 @@ func (c *Caddy) Stop() error {
 }
 
 func (c *Caddy) stop() error {
-	select {
-	case <-c.exited:
-		return nil // already gone: nothing left behind
-	default:
+	if err := c.proc.Stop(os.Interrupt, 10*time.Second); err != nil {
+		return fmt.Errorf("stop caddy (pid %d): %w", c.proc.Pid(), err)
 	}
-	if err := c.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		_ = c.cmd.Process.Kill()
-	}
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	select {
-	case <-c.exited:
-		return nil
-	case <-t.C:
-	}
-	if err := c.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("stop caddy (pid %d): %w", c.cmd.Process.Pid, err)
-	}
-	<-c.exited
 	return nil
 }
 
 // Pid is the caddy process id.
-func (c *Caddy) Pid() int { return c.cmd.Process.Pid }
+func (c *Caddy) Pid() int { return c.proc.Pid() }
 
 // LogTail returns the last n bytes of Caddy's log, for failure messages.
 func (c *Caddy) LogTail(n int) string {
@@ -415,27 +388,6 @@ func (c *Caddy) Await(ctx context.Context, host, path string, status int, body s
 		case <-tick.C:
 		}
 	}
-}
-
-// freePorts reserves n distinct loopback ports by listening on port 0,
-// then releases them for caddy to bind.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("pick a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // sysProcAttr asks the kernel to kill caddy if the test process dies

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -467,19 +469,73 @@ func (s *call) up(project, file string, args []string) (int, error) {
 	if len(rest) > 0 {
 		return s.usage(fmt.Errorf("the stub ups every service, not %v", rest))
 	}
-	c, err := s.readCompose(file, nil)
+	want, err := s.desiredApp(project, file)
 	if err != nil {
 		return s.usage(err)
 	}
+	st, err := s.load()
+	if err != nil {
+		return 0, err
+	}
+	old := st.Projects[project]
+	lines := upProgress(project, old, want)
+	p := old
+	if p == nil || !want.sameAs(p) {
+		n := 1
+		if old != nil {
+			n = old.Created + 1
+		}
+		p = &Project{Name: project, Container: want.Container, ContainerID: containerID(project, n), Created: n}
+	}
+	p.ConfigFile, p.Image, p.Labels, p.Networks, p.Env, p.State, p.Health = file, want.Image, want.Labels, want.Networks, want.Env, "running", "healthy"
+	code, msg, failed := s.fault("up")
+	if failed {
+		p.Health = "unhealthy"
+	}
+	st.Projects[project] = p
+	if err := s.save(st); err != nil {
+		return 0, err
+	}
+	if failed {
+		lines[len(lines)-1] = " Container " + want.Container + "  Error"
+	}
+	for _, l := range lines {
+		fmt.Fprintln(s.stderr, l)
+	}
+	if failed {
+		fmt.Fprintln(s.stderr, msg)
+		return code, nil
+	}
+	return 0, nil
+}
+
+// appSpec is the container a compose file asks for: what `up` compares
+// with the running one to decide whether to recreate it.
+type appSpec struct {
+	Container string
+	Image     string
+	Labels    map[string]string
+	Networks  []string
+	Env       []string
+}
+
+// desiredApp reads the service "app" of file as docker compose would run
+// it in project: labels with compose's own, networks by their names, the
+// env files' variables.
+func (s *call) desiredApp(project, file string) (appSpec, error) {
+	c, err := s.readCompose(file, nil)
+	if err != nil {
+		return appSpec{}, err
+	}
 	_, envFiles, err := readCompose(file)
 	if err != nil {
-		return s.usage(err)
+		return appSpec{}, err
 	}
 	// The env files are read by compose-go's parser, as docker compose
 	// reads them.
 	envMap, err := dotenv.GetEnvFromFile(map[string]string{}, envFiles)
 	if err != nil {
-		return s.usage(err)
+		return appSpec{}, err
 	}
 	var env []string
 	for k, v := range envMap {
@@ -488,11 +544,7 @@ func (s *call) up(project, file string, args []string) (int, error) {
 	sort.Strings(env)
 	svc, ok := c.Services["app"]
 	if !ok {
-		return s.usage(errors.New("the stub wants a service \"app\""))
-	}
-	st, err := s.load()
-	if err != nil {
-		return 0, err
+		return appSpec{}, errors.New("the stub wants a service \"app\"")
 	}
 	labels := map[string]string{}
 	for k, v := range svc.Labels {
@@ -512,67 +564,31 @@ func (s *call) up(project, file string, args []string) (int, error) {
 		networks = append(networks, name)
 	}
 	sort.Strings(networks)
-	image := unescape(svc.Image)
-	ctr := project + "-app-1"
-	old := st.Projects[project]
+	return appSpec{Container: project + "-app-1", Image: unescape(svc.Image), Labels: labels, Networks: networks, Env: env}, nil
+}
+
+// sameAs reports whether the running project p is what a asks for.
+func (a appSpec) sameAs(p *Project) bool {
+	return p.Image == a.Image && maps.Equal(p.Labels, a.Labels) && slices.Equal(p.Networks, a.Networks) && slices.Equal(p.Env, a.Env)
+}
+
+// upProgress is what docker compose prints on stderr while it brings old
+// (nil: none) to want.
+func upProgress(project string, old *Project, want appSpec) []string {
+	ctr := want.Container
 	var lines []string
 	switch {
 	case old == nil:
-		if len(networks) == 0 {
+		if len(want.Networks) == 0 {
 			lines = append(lines, fmt.Sprintf(" Network %s_default  Creating", project), fmt.Sprintf(" Network %s_default  Created", project))
 		}
 		lines = append(lines, " Container "+ctr+"  Creating", " Container "+ctr+"  Created", " Container "+ctr+"  Starting", " Container "+ctr+"  Started")
-	case old.Image != image || !equal(old.Labels, labels) || !equal2(old.Networks, networks) || !equal2(old.Env, env):
+	case !want.sameAs(old):
 		lines = append(lines, " Container "+ctr+"  Recreate", " Container "+ctr+"  Recreated", " Container "+ctr+"  Starting", " Container "+ctr+"  Started")
 	default:
 		lines = append(lines, " Container "+ctr+"  Running")
 	}
-	lines = append(lines, " Container "+ctr+"  Waiting", " Container "+ctr+"  Healthy")
-	p := old
-	if p == nil || p.Image != image || !equal(p.Labels, labels) || !equal2(p.Networks, networks) || !equal2(p.Env, env) {
-		n := 1
-		if old != nil {
-			n = old.Created + 1
-		}
-		p = &Project{Name: project, Container: ctr, ContainerID: containerID(project, n), Created: n}
-	}
-	p.ConfigFile, p.Image, p.Labels, p.Networks, p.Env, p.State, p.Health = file, image, labels, networks, env, "running", "healthy"
-	code, msg, failed := s.fault("up")
-	if failed {
-		p.Health = "unhealthy"
-	}
-	st.Projects[project] = p
-	if err := s.save(st); err != nil {
-		return 0, err
-	}
-	if failed {
-		lines[len(lines)-1] = " Container " + ctr + "  Error"
-		for _, l := range lines {
-			fmt.Fprintln(s.stderr, l)
-		}
-		fmt.Fprintln(s.stderr, msg)
-		return code, nil
-	}
-	for _, l := range lines {
-		fmt.Fprintln(s.stderr, l)
-	}
-	return 0, nil
-}
-
-func equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func equal2(a, b []string) bool {
-	return strings.Join(a, "\x00") == strings.Join(b, "\x00")
+	return append(lines, " Container "+ctr+"  Waiting", " Container "+ctr+"  Healthy")
 }
 
 func joinLabels(m map[string]string) string {

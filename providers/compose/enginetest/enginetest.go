@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/launchplane/launchplane/providers/internal/testproc"
 )
 
 // Network is the external docker network the stack creates: apps and
@@ -75,8 +76,8 @@ type Stack struct {
 	// CaddyImage is the local image running Debian's caddy.
 	CaddyImage string
 
-	dockerd  *proc
-	registry *proc
+	dockerd  *testproc.Proc
+	registry *testproc.Proc
 	once     sync.Once
 	stopErr  error
 }
@@ -256,10 +257,10 @@ func (s *Stack) startEngine(ctx context.Context) error {
 	// The engine stops its containers when the test process dies
 	// without calling Stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if s.dockerd, err = start(cmd); err != nil {
+	if s.dockerd, err = testproc.Start(cmd); err != nil {
 		return err
 	}
-	return poll(ctx, s.dockerd.done, "the docker engine", func(ctx context.Context) bool {
+	return poll(ctx, s.dockerd.Done(), "the docker engine", func(ctx context.Context) bool {
 		out, err := s.Docker(ctx, "version", "--format", "{{.Server.Version}}")
 		return err == nil && strings.TrimSpace(out) != ""
 	})
@@ -285,54 +286,30 @@ func (s *Stack) startRegistry(ctx context.Context) error {
 	cmd := exec.Command("docker-registry", "serve", cfgPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if s.registry, err = start(cmd); err != nil {
+	if s.registry, err = testproc.Start(cmd); err != nil {
 		return err
 	}
-	return poll(ctx, s.registry.done, "the registry", func(ctx context.Context) bool {
+	return poll(ctx, s.registry.Done(), "the registry", func(ctx context.Context) bool {
 		code, _, err := get(ctx, "http://"+s.Registry+"/v2/", "")
 		return err == nil && code == http.StatusOK
 	})
 }
 
-// proc is a started process; done is closed once it has exited.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error // set before done is closed
-}
-
-func start(cmd *exec.Cmd) (*proc, error) {
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// poll calls ready until it is true, the process exits (done closed) or
-// ctx ends.
+// poll calls ready (each call bounded to 5s) until it is true, the
+// process exits (done closed) or ctx ends.
 func poll(ctx context.Context, done <-chan struct{}, what string, ready func(context.Context) bool) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	err := testproc.Poll(ctx, done, 100*time.Millisecond, func() bool {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ok := ready(pctx)
-		cancel()
-		if ok {
-			return nil
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("%s exited", what)
-		case <-ctx.Done():
-			return fmt.Errorf("%s did not answer: %w", what, ctx.Err())
-		case <-tick.C:
-		}
+		defer cancel()
+		return ready(pctx)
+	})
+	switch {
+	case errors.Is(err, testproc.ErrExited):
+		return fmt.Errorf("%s exited", what)
+	case err != nil:
+		return fmt.Errorf("%s did not answer: %w", what, err)
 	}
+	return nil
 }
 
 // images are the test images: the Dockerfile lines after COPY.
@@ -567,22 +544,10 @@ func (s *Stack) stop() error {
 }
 
 // terminate sends SIGTERM, then SIGKILL after grace, and waits.
-func terminate(p *proc, grace time.Duration) error {
-	select {
-	case <-p.done:
-		return nil
-	default:
+func terminate(p *testproc.Proc, grace time.Duration) error {
+	if err := p.Stop(syscall.SIGTERM, grace); err != nil {
+		return fmt.Errorf("kill %s (pid %d): %w", p.Cmd.Path, p.Pid(), err)
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(grace):
-	}
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("kill %s (pid %d): %w", p.cmd.Path, p.cmd.Process.Pid, err)
-	}
-	<-p.done
 	return nil
 }
 
@@ -603,10 +568,9 @@ func (s *Stack) logs() string {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := testproc.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }

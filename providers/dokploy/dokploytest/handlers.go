@@ -227,26 +227,26 @@ var procedures = map[string]procedure{
 	"user.get":                       {http.MethodGet, (*Server).userGet},
 	"backup.update":                  {http.MethodPost, (*Server).backupUpdate},
 	"environment.one":                {http.MethodGet, (*Server).environmentOne},
-	"application.one":                {http.MethodGet, (*Server).applicationOne},
-	"application.create":             {http.MethodPost, (*Server).applicationCreate},
+	"application.one":                {http.MethodGet, onService("application", (*Server).serviceOne)},
+	"application.create":             {http.MethodPost, createService("application")},
 	"application.saveDockerProvider": {http.MethodPost, (*Server).saveDockerProvider},
 	"application.saveEnvironment":    {http.MethodPost, (*Server).applicationSaveEnv},
-	"application.deploy":             {http.MethodPost, (*Server).applicationDeploy},
-	"application.delete":             {http.MethodPost, (*Server).applicationDelete},
-	"compose.one":                    {http.MethodGet, (*Server).composeOne},
-	"compose.create":                 {http.MethodPost, (*Server).composeCreate},
+	"application.deploy":             {http.MethodPost, onService("application", (*Server).applicationDeploy)},
+	"application.delete":             {http.MethodPost, onService("application", (*Server).serviceDelete)},
+	"compose.one":                    {http.MethodGet, onService("compose", (*Server).serviceOne)},
+	"compose.create":                 {http.MethodPost, createService("compose")},
 	"compose.update":                 {http.MethodPost, (*Server).composeUpdate},
 	"compose.saveEnvironment":        {http.MethodPost, (*Server).composeSaveEnv},
-	"compose.deploy":                 {http.MethodPost, (*Server).composeDeploy},
+	"compose.deploy":                 {http.MethodPost, onService("compose", (*Server).composeDeploy)},
 	"compose.delete":                 {http.MethodPost, (*Server).composeDelete},
-	"deployment.all":                 {http.MethodGet, (*Server).deploymentAll},
-	"deployment.allByCompose":        {http.MethodGet, (*Server).deploymentAllByCompose},
+	"deployment.all":                 {http.MethodGet, byServiceID("application", (*Server).deploymentList)},
+	"deployment.allByCompose":        {http.MethodGet, byServiceID("compose", (*Server).deploymentList)},
 	"deployment.readLogs":            {http.MethodGet, (*Server).readLogs},
 	"domain.create":                  {http.MethodPost, (*Server).domainCreate},
 	"domain.update":                  {http.MethodPost, (*Server).domainUpdate},
 	"domain.delete":                  {http.MethodPost, (*Server).domainDelete},
-	"domain.byApplicationId":         {http.MethodGet, (*Server).domainsByApplication},
-	"domain.byComposeId":             {http.MethodGet, (*Server).domainsByCompose},
+	"domain.byApplicationId":         {http.MethodGet, byServiceID("application", (*Server).domainsOf)},
+	"domain.byComposeId":             {http.MethodGet, byServiceID("compose", (*Server).domainsOf)},
 	"schedule.create":                {http.MethodPost, (*Server).scheduleCreate},
 	"schedule.update":                {http.MethodPost, (*Server).scheduleUpdate},
 	"schedule.delete":                {http.MethodPost, (*Server).scheduleDelete},
@@ -425,6 +425,58 @@ func (s *Server) service(kind, id string) (*Service, *apiError) {
 	return svc, nil
 }
 
+// validService validates in (every field read so far), then finds the
+// service of kind with id.
+func (s *Server) validService(in *input, kind, id string) (*Service, *apiError) {
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	return s.service(kind, id)
+}
+
+// byServiceID serves a procedure of a service kind whose only input is
+// the service's id (applicationId, composeId).
+func byServiceID(kind string, fn func(s *Server, kind, id string) (any, *apiError)) func(*Server, *input) (any, *apiError) {
+	return func(s *Server, in *input) (any, *apiError) {
+		id := in.minStr(kind + "Id")
+		if err := in.err(); err != nil {
+			return nil, err
+		}
+		return fn(s, kind, id)
+	}
+}
+
+// onService serves a procedure on one existing service of kind, named by
+// its id (applicationId, composeId).
+func onService(kind string, fn func(s *Server, svc *Service, in *input) (any, *apiError)) func(*Server, *input) (any, *apiError) {
+	return func(s *Server, in *input) (any, *apiError) {
+		svc, err := s.validService(in, kind, in.minStr(kind+"Id"))
+		if err != nil {
+			return nil, err
+		}
+		return fn(s, svc, in)
+	}
+}
+
+// createService serves application.create and compose.create.
+func createService(kind string) func(*Server, *input) (any, *apiError) {
+	return func(s *Server, in *input) (any, *apiError) {
+		svc, err := s.create(kind, in)
+		if err != nil {
+			return nil, err
+		}
+		return s.serviceRow(svc), nil
+	}
+}
+
+// deref is a nullable string's value, "" for null.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
 // dokployVersion follows getDokployVersion in
 // apps/dokploy/server/api/routers/settings.ts: the package version.
 func (s *Server) dokployVersion(in *input) (any, *apiError) {
@@ -527,23 +579,8 @@ func (s *Server) serviceRow(svc *Service) map[string]any {
 	return row
 }
 
-func (s *Server) applicationOne(in *input) (any, *apiError) {
-	id := in.minStr("applicationId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("application", id)
-	if err != nil {
-		return nil, err
-	}
-	return s.serviceRow(svc), nil
-}
-
-func (s *Server) applicationCreate(in *input) (any, *apiError) {
-	svc, err := s.create("application", in)
-	if err != nil {
-		return nil, err
-	}
+// serviceOne serves application.one and compose.one.
+func (s *Server) serviceOne(svc *Service, _ *input) (any, *apiError) {
 	return s.serviceRow(svc), nil
 }
 
@@ -553,18 +590,9 @@ func (s *Server) saveDockerProvider(in *input) (any, *apiError) {
 	user := in.nullable("username")
 	pass := in.nullable("password")
 	reg := in.nullable("registryUrl")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("application", id)
+	svc, err := s.validService(in, "application", id)
 	if err != nil {
 		return nil, err
-	}
-	deref := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
 	}
 	svc.DockerImage, svc.RegistryUsername, svc.registryPassword, svc.RegistryURL = deref(image), deref(user), deref(pass), deref(reg)
 	svc.SourceType = "docker"
@@ -594,18 +622,11 @@ func (s *Server) applicationSaveEnv(in *input) (any, *apiError) {
 	args := in.nullable("buildArgs")
 	secrets := in.nullable("buildSecrets")
 	createEnvFile := in.reqBool("createEnvFile")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("application", id)
+	svc, err := s.validService(in, "application", id)
 	if err != nil {
 		return nil, err
 	}
-	text := ""
-	if env != nil {
-		text = *env
-	}
-	s.saveEnv(svc, text)
+	s.saveEnv(svc, deref(env))
 	// saveEnvironment in apps/dokploy/server/api/routers/application.ts
 	// writes all four fields: null clears the build args and secrets.
 	svc.BuildArgs, svc.BuildSecrets, svc.CreateEnvFile = "", "", createEnvFile
@@ -622,15 +643,7 @@ func (s *Server) enqueue(svc *Service, in *input) {
 	s.queue = append(s.queue, &deployJob{serviceID: svc.ID, title: in.opt("title"), description: in.opt("description")})
 }
 
-func (s *Server) applicationDeploy(in *input) (any, *apiError) {
-	id := in.minStr("applicationId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("application", id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) applicationDeploy(svc *Service, in *input) (any, *apiError) {
 	s.enqueue(svc, in)
 	return empty{}, nil
 }
@@ -658,36 +671,10 @@ func (s *Server) remove(svc *Service) map[string]any {
 	return row
 }
 
-func (s *Server) applicationDelete(in *input) (any, *apiError) {
-	id := in.minStr("applicationId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("application", id)
-	if err != nil {
-		return nil, err
-	}
+// serviceDelete serves application.delete (and compose.delete, once its
+// input is checked).
+func (s *Server) serviceDelete(svc *Service, _ *input) (any, *apiError) {
 	return s.remove(svc), nil
-}
-
-func (s *Server) composeOne(in *input) (any, *apiError) {
-	id := in.minStr("composeId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("compose", id)
-	if err != nil {
-		return nil, err
-	}
-	return s.serviceRow(svc), nil
-}
-
-func (s *Server) composeCreate(in *input) (any, *apiError) {
-	svc, err := s.create("compose", in)
-	if err != nil {
-		return nil, err
-	}
-	return s.serviceRow(svc), nil
 }
 
 func (s *Server) composeUpdate(in *input) (any, *apiError) {
@@ -695,10 +682,7 @@ func (s *Server) composeUpdate(in *input) (any, *apiError) {
 	if in.has("sourceType") {
 		in.enum("sourceType", "", "git", "github", "gitlab", "bitbucket", "gitea", "raw")
 	}
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("compose", id)
+	svc, err := s.validService(in, "compose", id)
 	if err != nil {
 		return nil, err
 	}
@@ -720,30 +704,15 @@ func (s *Server) composeUpdate(in *input) (any, *apiError) {
 func (s *Server) composeSaveEnv(in *input) (any, *apiError) {
 	id := in.minStr("composeId")
 	env := in.nullable("env")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("compose", id)
+	svc, err := s.validService(in, "compose", id)
 	if err != nil {
 		return nil, err
 	}
-	text := ""
-	if env != nil {
-		text = *env
-	}
-	s.saveEnv(svc, text)
+	s.saveEnv(svc, deref(env))
 	return true, nil
 }
 
-func (s *Server) composeDeploy(in *input) (any, *apiError) {
-	id := in.minStr("composeId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("compose", id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) composeDeploy(svc *Service, in *input) (any, *apiError) {
 	s.enqueue(svc, in)
 	return map[string]any{"success": true, "message": "Deployment queued", "composeId": svc.ID}, nil
 }
@@ -751,14 +720,11 @@ func (s *Server) composeDeploy(in *input) (any, *apiError) {
 func (s *Server) composeDelete(in *input) (any, *apiError) {
 	id := in.minStr("composeId")
 	in.reqBool("deleteVolumes")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	svc, err := s.service("compose", id)
+	svc, err := s.validService(in, "compose", id)
 	if err != nil {
 		return nil, err
 	}
-	return s.remove(svc), nil
+	return s.serviceDelete(svc, in)
 }
 
 // ----- deployments
@@ -797,22 +763,6 @@ func (s *Server) deploymentList(kind, id string) (any, *apiError) {
 	}
 	s.polled(svc)
 	return rows, nil
-}
-
-func (s *Server) deploymentAll(in *input) (any, *apiError) {
-	id := in.minStr("applicationId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	return s.deploymentList("application", id)
-}
-
-func (s *Server) deploymentAllByCompose(in *input) (any, *apiError) {
-	id := in.minStr("composeId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	return s.deploymentList("compose", id)
 }
 
 func (s *Server) readLogs(in *input) (any, *apiError) {
@@ -963,22 +913,6 @@ func (s *Server) sortedDomains() []*Domain {
 		}
 	}
 	return out
-}
-
-func (s *Server) domainsByApplication(in *input) (any, *apiError) {
-	id := in.minStr("applicationId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	return s.domainsOf("application", id)
-}
-
-func (s *Server) domainsByCompose(in *input) (any, *apiError) {
-	id := in.minStr("composeId")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	return s.domainsOf("compose", id)
 }
 
 // ----- schedules

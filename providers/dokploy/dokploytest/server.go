@@ -34,8 +34,10 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -680,30 +682,40 @@ func (s *Server) Services() []Service {
 	return out
 }
 
-// Env returns the named service's environment, parsed.
-func (s *Server) Env(service string) map[string]string {
+// ofService calls read on the named service with mu held; the zero
+// value when there is no such service.
+func ofService[T any](s *Server, service string, read func(svc *Service) T) T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svc := s.byName(service)
 	if svc == nil {
-		return nil
+		var zero T
+		return zero
 	}
-	return dotenv.Parse(svc.Env)
+	return read(svc)
+}
+
+// copies copies the rows that keep selects (nil: all), in order.
+func copies[T any](rows []*T, keep func(*T) bool) []T {
+	var out []T
+	for _, r := range rows {
+		if keep == nil || keep(r) {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// Env returns the named service's environment, parsed.
+func (s *Server) Env(service string) map[string]string {
+	return ofService(s, service, func(svc *Service) map[string]string { return dotenv.Parse(svc.Env) })
 }
 
 // Deployments returns the deployments of the named service, newest first.
 func (s *Server) Deployments(service string) []Deployment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc := s.byName(service)
-	if svc == nil {
-		return nil
-	}
-	var out []Deployment
-	for _, d := range s.deploymentsOf(func(d *Deployment) bool { return d.ServiceID == svc.ID }) {
-		out = append(out, *d)
-	}
-	return out
+	return ofService(s, service, func(svc *Service) []Deployment {
+		return copies(s.deploymentsOf(func(d *Deployment) bool { return d.ServiceID == svc.ID }), nil)
+	})
 }
 
 // deploymentsOf returns matching rows newest first; the caller holds mu.
@@ -720,58 +732,34 @@ func (s *Server) deploymentsOf(match func(*Deployment) bool) []*Deployment {
 
 // Domains returns the domains of the named service, sorted by host.
 func (s *Server) Domains(service string) []Domain {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc := s.byName(service)
-	if svc == nil {
-		return nil
-	}
-	var out []Domain
-	for _, d := range s.domains {
-		if d.ServiceID == svc.ID {
-			out = append(out, *d)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
-	return out
+	return ofService(s, service, func(svc *Service) []Domain {
+		out := copies(slices.Collect(maps.Values(s.domains)), func(d *Domain) bool { return d.ServiceID == svc.ID })
+		slices.SortFunc(out, func(a, b Domain) int { return strings.Compare(a.Host, b.Host) })
+		return out
+	})
 }
 
 // Schedules returns the schedules of the named service, sorted by name.
 func (s *Server) Schedules(service string) []Schedule {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc := s.byName(service)
-	if svc == nil {
-		return nil
-	}
-	var out []Schedule
-	for _, sc := range s.schedules {
-		if sc.ServiceID == svc.ID {
-			out = append(out, *sc)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return ofService(s, service, func(svc *Service) []Schedule {
+		out := copies(slices.Collect(maps.Values(s.schedules)), func(sc *Schedule) bool { return sc.ServiceID == svc.ID })
+		slices.SortFunc(out, func(a, b Schedule) int { return strings.Compare(a.Name, b.Name) })
+		return out
+	})
 }
 
 // ScheduleRuns returns the runs (deployment rows) of the named schedule of
 // the named service, newest first.
 func (s *Server) ScheduleRuns(service, schedule string) []Deployment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc := s.byName(service)
-	if svc == nil {
-		return nil
-	}
-	var out []Deployment
-	for _, sc := range s.schedules {
-		if sc.ServiceID == svc.ID && sc.Name == schedule {
-			for _, d := range s.deploymentsOf(func(d *Deployment) bool { return d.ScheduleID == sc.ID }) {
-				out = append(out, *d)
+	return ofService(s, service, func(svc *Service) []Deployment {
+		var out []Deployment
+		for _, sc := range s.schedules {
+			if sc.ServiceID == svc.ID && sc.Name == schedule {
+				out = append(out, copies(s.deploymentsOf(func(d *Deployment) bool { return d.ScheduleID == sc.ID }), nil)...)
 			}
 		}
-	}
-	return out
+		return out
+	})
 }
 
 // BackupConfigs returns every backup configuration, sorted by id.

@@ -327,10 +327,16 @@ func repoOf(r *http.Request) string {
 	return strings.ToLower(r.PathValue("owner") + "/" + r.PathValue("repo"))
 }
 
-func (s *Server) listComments(w http.ResponseWriter, r *http.Request) (int, any) {
+// prNumber is the request's {number}, false when it names no pull request.
+func prNumber(r *http.Request) (int, bool) {
 	pr, err := strconv.Atoi(r.PathValue("number"))
-	if err != nil || pr <= 0 {
-		return http.StatusNotFound, errorBody("Not Found")
+	return pr, err == nil && pr > 0
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) (int, any) {
+	pr, ok := prNumber(r)
+	if !ok {
+		return notFound()
 	}
 	list := s.comments[issueKey{repoOf(r), pr}]
 	if v := r.URL.Query().Get("since"); v != "" {
@@ -346,18 +352,13 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) (int, any)
 		}
 		list = kept
 	}
-	page := paginate(w, r, len(list))
-	out := make([]map[string]any, 0, len(page))
-	for _, i := range page {
-		out = append(out, s.commentJSON(list[i]))
-	}
-	return http.StatusOK, out
+	return pageOf(w, r, len(list), func(i int) map[string]any { return s.commentJSON(list[i]) })
 }
 
 func (s *Server) createComment(w http.ResponseWriter, r *http.Request) (int, any) {
-	pr, err := strconv.Atoi(r.PathValue("number"))
-	if err != nil || pr <= 0 {
-		return http.StatusNotFound, errorBody("Not Found")
+	pr, ok := prNumber(r)
+	if !ok {
+		return notFound()
 	}
 	body, status, refusal := commentBody(r)
 	if refusal != nil {
@@ -373,7 +374,7 @@ func (s *Server) updateComment(w http.ResponseWriter, r *http.Request) (int, any
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	c, ok := s.byID[id]
 	if err != nil || !ok || c.Repo != repoOf(r) {
-		return http.StatusNotFound, errorBody("Not Found")
+		return notFound()
 	}
 	body, status, refusal := commentBody(r)
 	if refusal != nil {
@@ -389,8 +390,8 @@ func commentBody(r *http.Request) (string, int, any) {
 	var in struct {
 		Body *string `json:"body"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return "", http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return "", status, refusal
 	}
 	switch {
 	case in.Body == nil:
@@ -413,8 +414,8 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) (int, any)
 		Description string `json:"description"`
 		Context     string `json:"context"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	switch in.State {
 	case "pending", "success", "failure", "error":
@@ -438,12 +439,9 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) (int, any)
 
 func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request) (int, any) {
 	list := s.statuses[shaKey{repoOf(r), r.PathValue("ref")}]
-	page := paginate(w, r, len(list))
-	out := make([]map[string]any, 0, len(page))
-	for _, i := range page {
-		out = append(out, s.statusJSON(list[len(list)-1-i])) // newest first
-	}
-	return http.StatusOK, out
+	return pageOf(w, r, len(list), func(i int) map[string]any {
+		return s.statusJSON(list[len(list)-1-i]) // newest first
+	})
 }
 
 // paginate reads per_page and page, sets the Link header GitHub sends
@@ -528,6 +526,31 @@ func (s *Server) statusJSON(st *Status) map[string]any {
 		out["target_url"] = st.TargetURL
 	}
 	return out
+}
+
+// pageOf answers the page of n items that r asks for (see paginate),
+// item(i) being the i-th item's JSON.
+func pageOf(w http.ResponseWriter, r *http.Request, n int, item func(i int) map[string]any) (int, any) {
+	page := paginate(w, r, n)
+	out := make([]map[string]any, 0, len(page))
+	for _, i := range page {
+		out = append(out, item(i))
+	}
+	return http.StatusOK, out
+}
+
+// readJSON decodes the request body into v; on a body that does not
+// parse it returns GitHub's answer, 400 "Problems parsing JSON".
+func readJSON(r *http.Request, v any) (int, any) {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	}
+	return 0, nil
+}
+
+// notFound is GitHub's 404 (also its answer for what the token may not see).
+func notFound() (int, any) {
+	return http.StatusNotFound, errorBody("Not Found")
 }
 
 func errorBody(message string) map[string]any {

@@ -175,8 +175,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) (int, any) {
 		EventType     *string         `json:"event_type"`
 		ClientPayload json.RawMessage `json:"client_payload"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	if in.EventType == nil || *in.EventType == "" {
 		return http.StatusUnprocessableEntity, errorBody(`Invalid request.
@@ -215,7 +215,7 @@ func (s *Server) getRef(w http.ResponseWriter, r *http.Request) (int, any) {
 	branch, ok := strings.CutPrefix(r.PathValue("ref"), "heads/")
 	sha, exists := s.git.branches[repoOf(r)][branch]
 	if !ok || !exists {
-		return http.StatusNotFound, errorBody("Not Found")
+		return notFound()
 	}
 	return http.StatusOK, s.refJSON(r, branch, sha)
 }
@@ -225,8 +225,8 @@ func (s *Server) createRef(w http.ResponseWriter, r *http.Request) (int, any) {
 		Ref string `json:"ref"`
 		SHA string `json:"sha"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	branch, ok := strings.CutPrefix(in.Ref, "refs/heads/")
 	if !ok || branch == "" {
@@ -252,8 +252,8 @@ func (s *Server) updateRef(w http.ResponseWriter, r *http.Request) (int, any) {
 		SHA   string `json:"sha"`
 		Force bool   `json:"force"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	branch, ok := strings.CutPrefix(r.PathValue("ref"), "heads/")
 	repo := repoOf(r)
@@ -290,8 +290,8 @@ func (s *Server) putContents(w http.ResponseWriter, r *http.Request) (int, any) 
 		SHA     string  `json:"sha"`
 		Branch  string  `json:"branch"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	if in.Message == nil || in.Content == nil {
 		return http.StatusUnprocessableEntity, errorBody("Invalid request.\n\n\"message\" and \"content\" are required.")
@@ -363,12 +363,7 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) (int, any) {
 		list = append(list, p)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Number > list[j].Number }) // newest first
-	page := paginate(w, r, len(list))
-	out := make([]map[string]any, 0, len(page))
-	for _, i := range page {
-		out = append(out, s.pullJSON(list[i]))
-	}
-	return http.StatusOK, out
+	return pageOf(w, r, len(list), func(i int) map[string]any { return s.pullJSON(list[i]) })
 }
 
 func (s *Server) createPull(w http.ResponseWriter, r *http.Request) (int, any) {
@@ -378,8 +373,8 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request) (int, any) {
 		Base  string `json:"base"`
 		Body  string `json:"body"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	repo := repoOf(r)
 	owner, _, _ := strings.Cut(repo, "/")
@@ -416,15 +411,15 @@ func (s *Server) updatePull(w http.ResponseWriter, r *http.Request) (int, any) {
 		}
 	}
 	if err != nil || p == nil {
-		return http.StatusNotFound, errorBody("Not Found")
+		return notFound()
 	}
 	var in struct {
 		Title *string `json:"title"`
 		Body  *string `json:"body"`
 		State *string `json:"state"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		return http.StatusBadRequest, errorBody("Problems parsing JSON")
+	if status, refusal := readJSON(r, &in); refusal != nil {
+		return status, refusal
 	}
 	if in.Title != nil {
 		p.Title = *in.Title
