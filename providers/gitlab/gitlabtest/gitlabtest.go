@@ -251,15 +251,8 @@ func message(w http.ResponseWriter, status int, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	hold := s.hold
-	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return
-		}
+	if !s.waitHold(r) {
+		return
 	}
 	// The escaped path keeps a project path's %2F in one segment.
 	p, ok := strings.CutPrefix(r.URL.EscapedPath(), "/api/v4/")
@@ -267,8 +260,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusNotFound, "404 Not Found")
 		return
 	}
-	segs := strings.Split(p, "/")
-	endpoint, args := route(r.Method, segs)
+	endpoint, args := route(r.Method, strings.Split(p, "/"))
 	if endpoint == "" {
 		message(w, http.StatusNotFound, "404 Not Found")
 		return
@@ -288,6 +280,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusUnauthorized, "401 Unauthorized")
 		return
 	}
+	s.dispatch(w, r, endpoint, args, u)
+}
+
+// waitHold blocks a request while the server is held; false when the
+// client gave up first.
+func (s *Server) waitHold(r *http.Request) bool {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold == nil {
+		return true
+	}
+	select {
+	case <-hold:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// dispatch answers an authenticated request for a known endpoint; s.mu
+// is held.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, endpoint string, args []string, u user) {
 	if endpoint == "GET /user" {
 		writeJSON(w, http.StatusOK, map[string]any{"id": u.id, "username": u.username, "name": u.username, "state": "active", "bot": strings.Contains(u.username, "_bot")})
 		return
@@ -296,8 +311,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusNotFound, "404 Project Not Found")
 		return
 	}
-	switch endpoint {
-	case "POST /projects/:id/statuses/:sha":
+	if endpoint == "POST /projects/:id/statuses/:sha" {
 		s.setStatus(w, r, args[1])
 		return
 	}
@@ -317,28 +331,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusCreated, s.wire(s.addNote(k, u.id, body, false), iid))
 	case "PUT /projects/:id/merge_requests/:iid/notes/:note_id":
-		id, _ := strconv.ParseInt(args[2], 10, 64)
-		var n *Note
-		for _, x := range s.notes[k] {
-			if x.ID == id {
-				n = x
-			}
-		}
-		if n == nil {
-			message(w, http.StatusNotFound, "404 Note Not Found")
-			return
-		}
-		if n.System || (n.AuthorID != u.id && !u.maintainer) {
-			message(w, http.StatusForbidden, "403 Forbidden")
-			return
-		}
-		body, ok := noteBody(w, r)
-		if !ok {
-			return
-		}
-		n.Body = body
-		writeJSON(w, http.StatusOK, s.wire(n, iid))
+		s.editNote(w, r, k, iid, args[2], u)
 	}
+}
+
+// editNote updates a note as GitLab does: only its author or a
+// maintainer may, and never a system note.
+func (s *Server) editNote(w http.ResponseWriter, r *http.Request, k string, iid int, noteID string, u user) {
+	id, _ := strconv.ParseInt(noteID, 10, 64)
+	var n *Note
+	for _, x := range s.notes[k] {
+		if x.ID == id {
+			n = x
+		}
+	}
+	if n == nil {
+		message(w, http.StatusNotFound, "404 Note Not Found")
+		return
+	}
+	if n.System || (n.AuthorID != u.id && !u.maintainer) {
+		message(w, http.StatusForbidden, "403 Forbidden")
+		return
+	}
+	body, ok := noteBody(w, r)
+	if !ok {
+		return
+	}
+	n.Body = body
+	writeJSON(w, http.StatusOK, s.wire(n, iid))
 }
 
 // route names the endpoint of method and path segments and returns its
