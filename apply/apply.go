@@ -19,6 +19,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
@@ -72,6 +73,10 @@ type Options struct {
 	// Authorization is the policy decision that allowed the run, kept as
 	// evidence in every record.
 	Authorization map[string]any
+	// Grant is the policy's permission for what the run does (made only
+	// by the policy check): Run, Release and Unlock refuse to start
+	// without one that covers their action and targets.
+	Grant *policy.Grant
 	// NewSalt, when set, is the fingerprint salt the plan was made with
 	// that the state repository does not hold yet: the first commit of
 	// the apply writes it (see LoadFingerprintKey).
@@ -128,6 +133,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// masks them in free text.
 	o.Redactor.Public(slices.Collect(maps.Keys(r.public))...)
 	defer r.closeProviders()
+	if err := requireGrant(o); err != nil {
+		return nil, err
+	}
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
 		// Checked even for a plan without changes: it was made for
@@ -189,6 +197,40 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.wave(ctx, ready, results)
 	return r.finish(ctx, base, targets, results)
+}
+
+// requireGrant refuses a run that o.Grant does not allow: each target of
+// the plan needs the action of the records' kind, and a deployment that
+// deletes a target's app needs destroy for it instead of apply.
+func requireGrant(o Options) error {
+	action := map[string]string{"rollback": policy.ActionRollback, "preview": policy.ActionPreview,
+		"backup": policy.ActionBackup, "clone": policy.ActionClone}[o.Kind]
+	if action == "" {
+		action = policy.ActionApply
+	}
+	destroyed := map[string]bool{}
+	if action == policy.ActionApply {
+		for _, c := range o.Plan.Changes {
+			if c.Kind == plan.KindApp && c.Action == plan.Delete {
+				destroyed[c.Target] = true
+			}
+		}
+	}
+	var keys, destroy []string
+	for _, t := range o.Plan.Targets() {
+		if destroyed[t] {
+			destroy = append(destroy, t)
+		} else {
+			keys = append(keys, t)
+		}
+	}
+	if err := o.Grant.Require(o.Snapshot, action, keys); err != nil {
+		return err
+	}
+	if len(destroy) > 0 {
+		return o.Grant.Require(o.Snapshot, policy.ActionDestroy, destroy)
+	}
+	return nil
 }
 
 // wave applies targets concurrently, at most o.Parallelism at once.

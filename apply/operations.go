@@ -10,6 +10,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
 )
@@ -39,6 +40,9 @@ func StepPlan(cfg *config.Config, snap state.Snapshot, key, kind, reason string)
 // record describes, writing a release record with their reason. The
 // target's next apply deploys it again.
 func Release(ctx context.Context, o Options, key, reason string) (record, commit string, err error) {
+	if err := o.Grant.Require(o.Snapshot, policy.ActionRelease, []string{key}); err != nil {
+		return "", "", err
+	}
 	if strings.TrimSpace(reason) == "" {
 		return "", "", fmt.Errorf("a release needs --reason: say what was fixed")
 	}

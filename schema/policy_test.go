@@ -90,7 +90,7 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 			src:  head + "  rules:\n    - match: {repository: acme/platform}\n      allow: {products: [shop], lanes: [staging], actions: [deploy]}\n",
 			want: []string{
 				"policy.yaml:7:41: spec.rules[0].allow.lanes[0]: must be one of: *, testing, prod, preview; got \"staging\"",
-				"policy.yaml:7:61: spec.rules[0].allow.actions[0]: must be one of: *, apply, destroy, rollback, preview, promote, unlock; got \"deploy\"",
+				"policy.yaml:7:61: spec.rules[0].allow.actions[0]: must be one of: *, apply, destroy, rollback, preview, promote, backup, release, clone, unlock; got \"deploy\"",
 			},
 		},
 		{
