@@ -150,7 +150,21 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 	s.ev["identity"], s.ev["source"] = s.id.String(), s.id.Source
 	s.fb = s.feedback()
 
-	p := ws.cfg.Product(req.Product)
+	if err := s.authorize(loaded); err != nil {
+		return err
+	}
+	if req.Action == request.ActionPublish {
+		return s.publish(ctx)
+	}
+	return s.preview(ctx)
+}
+
+// authorize checks the verified request's facts against its token and
+// asks the policy for its action on its target; a denial is recorded,
+// reported on the pull request, and exit 4.
+func (s *served) authorize(loaded *policy.Loaded) error {
+	req := s.req
+	p := s.ws.cfg.Product(req.Product)
 	if p == nil {
 		return s.deny(fmt.Sprintf("product %s is not in the config", req.Product))
 	}
@@ -175,11 +189,8 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 		s.ev["rule"] = d.Rule + 1
 	}
 	s.ev["decision"] = "allowed"
-	fmt.Fprintf(e.stderr, "%s\n", d.Reason)
-	if req.Action == request.ActionPublish {
-		return s.publish(ctx)
-	}
-	return s.preview(ctx)
+	fmt.Fprintf(s.e.stderr, "%s\n", d.Reason)
+	return nil
 }
 
 // readPolicy loads policy.yaml from the state repository, printing its
