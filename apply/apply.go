@@ -199,38 +199,50 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return r.finish(ctx, base, targets, results)
 }
 
-// requireGrant refuses a run that o.Grant does not allow: each target of
-// the plan needs the action of the records' kind, and a deployment that
-// deletes a target's app needs destroy for it instead of apply.
+// requireGrant refuses a run that o.Grant does not allow (see Needs).
 func requireGrant(o Options) error {
+	for _, ask := range Needs(o.Kind, o.Plan) {
+		if err := o.Grant.Require(o.Snapshot, ask.Action, ask.Targets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Needs are the policy questions a run of p writing records of kind
+// asks, and Run requires a grant of: the action of the kind ("" and
+// "deployment" are apply) on each target, except that a deployment that
+// deletes a target's app needs destroy for it instead of apply.
+func Needs(kind string, p *plan.Plan) []policy.Ask {
 	action := map[string]string{"rollback": policy.ActionRollback, "preview": policy.ActionPreview,
-		"backup": policy.ActionBackup, "clone": policy.ActionClone}[o.Kind]
+		"backup": policy.ActionBackup, "clone": policy.ActionClone}[kind]
 	if action == "" {
 		action = policy.ActionApply
 	}
 	destroyed := map[string]bool{}
 	if action == policy.ActionApply {
-		for _, c := range o.Plan.Changes {
+		for _, c := range p.Changes {
 			if c.Kind == plan.KindApp && c.Action == plan.Delete {
 				destroyed[c.Target] = true
 			}
 		}
 	}
 	var keys, destroy []string
-	for _, t := range o.Plan.Targets() {
+	for _, t := range p.Targets() {
 		if destroyed[t] {
 			destroy = append(destroy, t)
 		} else {
 			keys = append(keys, t)
 		}
 	}
-	if err := o.Grant.Require(o.Snapshot, action, keys); err != nil {
-		return err
+	var asks []policy.Ask
+	if len(keys) > 0 || len(destroy) == 0 {
+		asks = append(asks, policy.Ask{Action: action, Targets: keys})
 	}
 	if len(destroy) > 0 {
-		return o.Grant.Require(o.Snapshot, policy.ActionDestroy, destroy)
+		asks = append(asks, policy.Ask{Action: policy.ActionDestroy, Targets: destroy})
 	}
-	return nil
+	return asks
 }
 
 // wave applies targets concurrently, at most o.Parallelism at once.

@@ -79,36 +79,17 @@ func (op *Operation) kind() string {
 	return op.Action
 }
 
-// asks are the policy questions of op: its action on its targets, and
-// for an apply, destroy on the targets whose app its plan deletes.
+// asks are the policy questions of op: its action on its target, or
+// those a run of its plan needs (apply.Needs: the executor requires a
+// grant of exactly these), destroy allowed without a policy by
+// AllowDestroy.
 func (op *Operation) asks() []policy.Ask {
-	switch op.Action {
-	case policy.ActionRelease, policy.ActionUnlock:
+	if op.Action == policy.ActionRelease || op.Action == policy.ActionUnlock {
 		return []policy.Ask{{Action: op.Action, Targets: []string{op.Target}}}
-	case policy.ActionApply:
-	default:
-		return []policy.Ask{{Action: op.Action, Targets: op.Plan.Targets()}}
 	}
-	destroyed := map[string]bool{}
-	for _, c := range op.Plan.Changes {
-		if c.Kind == plan.KindApp && c.Action == plan.Delete {
-			destroyed[c.Target] = true
-		}
-	}
-	var keys, destroy []string
-	for _, t := range op.Plan.Targets() {
-		if destroyed[t] {
-			destroy = append(destroy, t)
-		} else {
-			keys = append(keys, t)
-		}
-	}
-	var asks []policy.Ask
-	if len(keys) > 0 || len(destroy) == 0 {
-		asks = append(asks, policy.Ask{Action: policy.ActionApply, Targets: keys})
-	}
-	if len(destroy) > 0 {
-		asks = append(asks, policy.Ask{Action: policy.ActionDestroy, Targets: destroy, DestroyWithoutPolicy: op.AllowDestroy})
+	asks := apply.Needs(op.kind(), op.Plan)
+	for i := range asks {
+		asks[i].DestroyWithoutPolicy = op.AllowDestroy
 	}
 	return asks
 }
@@ -164,6 +145,15 @@ func (r *Runner) Run(ctx context.Context, op Operation) (*Result, error) {
 // mutation. A denial is recorded in the state repository and is exit 4;
 // a policy that does not load is exit 1 (it never counts as no policy).
 func (r *Runner) Authorize(ctx context.Context, op Operation) (*Authorized, error) {
+	switch op.Action {
+	case policy.ActionApply, policy.ActionRollback, policy.ActionPreview, policy.ActionBackup, policy.ActionClone:
+		if op.Plan == nil {
+			return nil, &Error{Code: ExitError, Err: fmt.Errorf("operation %s without a plan", op.Action)}
+		}
+	case policy.ActionRelease, policy.ActionUnlock:
+	default:
+		return nil, &Error{Code: ExitError, Err: fmt.Errorf("operation %q: no such operation", op.Action)}
+	}
 	loaded, ds, err := policy.Load(r.Snapshot)
 	if r.Diagnostics != nil && len(ds) > 0 {
 		r.Diagnostics(ds)

@@ -237,6 +237,19 @@ func TestApplyDestroyWithoutPolicy(t *testing.T) {
 	}
 }
 
+// An operation the runner does not know is refused before anything.
+func TestUnknownOperationIsRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, op := range []Operation{{Action: "deploy", Plan: planOf(false, "shop/prod")}, {Action: policy.ActionApply}, {Action: policy.ActionPromote, Plan: planOf(false, "shop/prod")}} {
+		if _, err := h.runner("").Run(context.Background(), op); err == nil {
+			t.Errorf("%+v ran", op)
+		}
+	}
+	if tip := h.snap().Commit(); tip != "" {
+		t.Errorf("the state moved to %s", tip)
+	}
+}
+
 // A policy that does not load is exit 1 and allows nothing.
 func TestInvalidPolicyIsAnError(t *testing.T) {
 	h := newHarness(t)
