@@ -21,6 +21,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/secrets"
@@ -75,6 +76,10 @@ type Options struct {
 	// Authorization is the policy decision that allowed the run, kept as
 	// evidence in every record.
 	Authorization map[string]any
+	// Grant is the policy's permission for what the run does (made only
+	// by the policy check): Run, Release and Unlock refuse to start
+	// without one that covers their action and targets.
+	Grant *policy.Grant
 	// NewSalt, when set, is the fingerprint salt the plan was made with
 	// that the state repository does not hold yet: the first commit of
 	// the apply writes it (see LoadFingerprintKey).
@@ -131,6 +136,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// masks them in free text.
 	o.Redactor.Public(slices.Collect(maps.Keys(r.public))...)
 	defer r.closeProviders()
+	if err := requireGrant(o); err != nil {
+		return nil, err
+	}
 	targets := o.Plan.Targets()
 	if o.Saved && o.Config.Digest != o.Plan.Base.ConfigDigest {
 		// Checked even for a plan without changes: it was made for
@@ -188,6 +196,52 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.wave(ctx, ready, results)
 	return r.finish(ctx, base, targets, results)
+}
+
+// requireGrant refuses a run that o.Grant does not allow (see Needs).
+func requireGrant(o Options) error {
+	for _, ask := range Needs(o.Kind, o.Plan) {
+		if err := o.Grant.Require(o.Snapshot, ask.Action, ask.Targets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Needs are the policy questions a run of p writing records of kind
+// asks, and Run requires a grant of: the action of the kind ("" and
+// "deployment" are apply) on each target, except that a deployment that
+// deletes a target's app needs destroy for it instead of apply.
+func Needs(kind string, p *plan.Plan) []policy.Ask {
+	action := map[string]string{"rollback": policy.ActionRollback, "preview": policy.ActionPreview,
+		"backup": policy.ActionBackup, "clone": policy.ActionClone}[kind]
+	if action == "" {
+		action = policy.ActionApply
+	}
+	destroyed := map[string]bool{}
+	if action == policy.ActionApply {
+		for _, c := range p.Changes {
+			if c.Kind == plan.KindApp && c.Action == plan.Delete {
+				destroyed[c.Target] = true
+			}
+		}
+	}
+	var keys, destroy []string
+	for _, t := range p.Targets() {
+		if destroyed[t] {
+			destroy = append(destroy, t)
+		} else {
+			keys = append(keys, t)
+		}
+	}
+	var asks []policy.Ask
+	if len(keys) > 0 || len(destroy) == 0 {
+		asks = append(asks, policy.Ask{Action: action, Targets: keys})
+	}
+	if len(destroy) > 0 {
+		asks = append(asks, policy.Ask{Action: policy.ActionDestroy, Targets: destroy})
+	}
+	return asks
 }
 
 // wave applies targets concurrently, at most o.Parallelism at once.

@@ -131,8 +131,9 @@ func benchmarkApply(b *testing.B, parallelism int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		g := grantAll(b, snap, p)
 		b.StartTimer()
-		res, err := Run(context.Background(), Options{Config: cfg, Store: st, Snapshot: snap, Plan: p, Parallelism: parallelism,
+		res, err := Run(context.Background(), Options{Config: cfg, Store: st, Snapshot: snap, Plan: p, Grant: g, Parallelism: parallelism,
 			Actor: "bench", Now: time.Now, Getenv: os.Getenv, Redactor: redact.New()})
 		if err != nil {
 			b.Fatal(err)

@@ -178,7 +178,8 @@ func (fx *fixture) plan(cfg *config.Config, only map[string]bool) *plan.Plan {
 // options are Run's options for cfg and p at the current tip; mod edits
 // them.
 func (fx *fixture) options(cfg *config.Config, p *plan.Plan) Options {
-	return Options{Config: cfg, Store: fx.store, Snapshot: fx.snap(), Plan: p, Actor: "tester", Now: func() time.Time { return fixedNow },
+	snap := fx.snap()
+	return Options{Config: cfg, Store: fx.store, Snapshot: snap, Plan: p, Grant: grantAll(fx.t, snap, p), Actor: "tester", Now: func() time.Time { return fixedNow },
 		Getenv: func(k string) string { return fx.env[k] }, Redactor: redact.New(),
 		Events: func(e Event) {
 			fx.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -16,6 +17,9 @@ import (
 // off. The cut-off apply's announced record is written, with outcome
 // interrupted, by the next apply of the target.
 func Unlock(ctx context.Context, o Options, key, reason string) (record, commit string, cut *state.InFlight, err error) {
+	if err := o.Grant.Require(o.Snapshot, policy.ActionUnlock, []string{key}); err != nil {
+		return "", "", nil, err
+	}
 	if strings.TrimSpace(reason) == "" {
 		return "", "", nil, fmt.Errorf("unlock needs --reason: say why the apply holding %s is known to be dead", key)
 	}

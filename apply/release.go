@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"github.com/launchplane/launchplane/policy"
 	"strings"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 // record describes, writing a release record with their reason. The
 // target's next apply deploys it again.
 func Release(ctx context.Context, o Options, key, reason string) (record, commit string, err error) {
+	if err := o.Grant.Require(o.Snapshot, policy.ActionRelease, []string{key}); err != nil {
+		return "", "", err
+	}
 	if strings.TrimSpace(reason) == "" {
 		return "", "", fmt.Errorf("a release needs --reason: say what was fixed")
 	}

@@ -29,6 +29,12 @@ const (
 	ActionDestroy = "destroy"
 	// ActionUnlock clears an apply's in-flight mark (unlock).
 	ActionUnlock = "unlock"
+	// ActionBackup takes a backup gate outside an apply (backup).
+	ActionBackup = "backup"
+	// ActionClone replaces a lane's database with a backup (clone).
+	ActionClone = "clone"
+	// ActionRelease hands a needs-operator target back (release).
+	ActionRelease = "release"
 )
 
 // LanePreview is the lane a Request names for a pull-request preview;

@@ -1,4 +1,4 @@
-package schema
+package schema_test
 
 import (
 	"reflect"
@@ -8,6 +8,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/diag"
 	"github.com/launchplane/launchplane/policy"
+	"github.com/launchplane/launchplane/schema"
 )
 
 const specPolicy = `apiVersion: launchplane.dev/v1
@@ -24,7 +25,7 @@ spec:
 func sp(s string) *string { return &s }
 
 func TestLoadPolicy(t *testing.T) {
-	p, ds := LoadPolicy("policy.yaml", []byte(specPolicy))
+	p, ds := schema.LoadPolicy("policy.yaml", []byte(specPolicy))
 	if len(ds) > 0 || p == nil {
 		t.Fatalf("LoadPolicy = %v, diagnostics:\n%v", p, ds)
 	}
@@ -48,7 +49,7 @@ func TestLoadPolicy(t *testing.T) {
 
 // TestLoadPolicyEvaluate: a denial names the rule's line in policy.yaml.
 func TestLoadPolicyEvaluate(t *testing.T) {
-	p, ds := LoadPolicy("policy.yaml", []byte(specPolicy))
+	p, ds := schema.LoadPolicy("policy.yaml", []byte(specPolicy))
 	if ds.HasErrors() {
 		t.Fatal(ds)
 	}
@@ -90,7 +91,7 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 			src:  head + "  rules:\n    - match: {repository: acme/platform}\n      allow: {products: [shop], lanes: [staging], actions: [deploy]}\n",
 			want: []string{
 				"policy.yaml:7:41: spec.rules[0].allow.lanes[0]: must be one of: *, testing, prod, preview; got \"staging\"",
-				"policy.yaml:7:61: spec.rules[0].allow.actions[0]: must be one of: *, apply, destroy, rollback, preview, promote, unlock; got \"deploy\"",
+				"policy.yaml:7:61: spec.rules[0].allow.actions[0]: must be one of: *, apply, destroy, rollback, preview, promote, backup, release, clone, unlock; got \"deploy\"",
 			},
 		},
 		{
@@ -166,7 +167,7 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, ds := LoadPolicy("policy.yaml", []byte(tt.src))
+			p, ds := schema.LoadPolicy("policy.yaml", []byte(tt.src))
 			if p != nil {
 				t.Errorf("policy %+v returned with errors", p)
 			}
@@ -182,8 +183,8 @@ func TestLoadPolicyDiagnostics(t *testing.T) {
 }
 
 func TestLoadPolicyTooLarge(t *testing.T) {
-	data := []byte(specPolicy + "#" + strings.Repeat("x", MaxFileSize) + "\n")
-	p, ds := LoadPolicy("policy.yaml", data)
+	data := []byte(specPolicy + "#" + strings.Repeat("x", schema.MaxFileSize) + "\n")
+	p, ds := schema.LoadPolicy("policy.yaml", data)
 	if p != nil || len(ds) != 1 || ds[0].String() != "policy.yaml: file is larger than 1 MiB; a policy must be smaller" {
 		t.Errorf("LoadPolicy = %v, %v", p, ds)
 	}
@@ -194,7 +195,7 @@ func TestLoadPolicyTooLarge(t *testing.T) {
 func TestLoadPolicyEmptyFieldsWarn(t *testing.T) {
 	src := "apiVersion: launchplane.dev/v1\nkind: Policy\nmetadata: {name: default}\nspec:\n  allowLocal: true\n  rules:\n" +
 		"    - match: {repository: acme/platform, ref: \"\"}\n      allow: {products: [], lanes: [prod], actions: [apply]}\n"
-	p, ds := LoadPolicy("policy.yaml", []byte(src))
+	p, ds := schema.LoadPolicy("policy.yaml", []byte(src))
 	if p == nil || ds.HasErrors() {
 		t.Fatalf("LoadPolicy = %v, %v", p, ds)
 	}
@@ -223,7 +224,7 @@ func TestLoadPolicyOIDCAndLocal(t *testing.T) {
 	src := "apiVersion: launchplane.dev/v1\nkind: Policy\nmetadata: {name: default}\nspec:\n  allowLocal: true\n" +
 		"  oidc: {issuer: https://ghes.example.com/_services/token, audience: deploys}\n  rules:\n" +
 		"    - match: {repository: acme/platform, local: true}\n      allow: {products: [shop], lanes: [testing], actions: [apply, destroy, unlock]}\n"
-	p, ds := LoadPolicy("policy.yaml", []byte(src))
+	p, ds := schema.LoadPolicy("policy.yaml", []byte(src))
 	if p == nil || ds.HasErrors() {
 		t.Fatalf("LoadPolicy = %v, %v", p, ds)
 	}

@@ -204,6 +204,14 @@ func ShortImage(img string) string {
 	return img
 }
 
+// ShortCommit is a commit id cut to 12 hex digits, as commands print it.
+func ShortCommit(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
 // RecordsDir is the directory of a target's records, with a trailing /:
 // records/<product>/<lane>/, and records/<product>/preview/ for every
 // preview of a product (SPEC §7).

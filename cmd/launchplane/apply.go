@@ -10,23 +10,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/planner"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/secrets"
 	"github.com/launchplane/launchplane/state"
 )
 
+// applyCmd is one apply: its flags, and what it found on its way.
+type applyCmd struct {
+	e                 *env
+	dir, stateLocFlag string
+	parallelism       int
+	dryRun, refresh   bool
+	expectHash        string
+	x                 applyCLI
+	allowDestroy      bool
+	lockTimeout       time.Duration
+	ws                *workspace
+	planFile          string // the saved plan's path; "" for a plan made now
+	key               *secrets.FingerprintKey
+	secrets           planner.Secrets
+	b                 *bound // the plan bound to an approved one; nil when none
+}
+
 func newApplyCmd(e *env) *cobra.Command {
-	var (
-		dir, stateLocFlag string
-		parallelism       int
-		dryRun, refresh   bool
-		expectHash        string
-		x                 applyCLI
-		allowDestroy      bool
-		lockTimeout       time.Duration
-	)
+	a := &applyCmd{e: e}
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
 		Short: "Make the platforms match the config and record what was done",
@@ -57,189 +68,214 @@ repeat changes already made, and records the interrupted apply; 'launchplane
 unlock' clears the mark of an apply known to be dead.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) (rerr error) {
-			ctx := cmd.Context()
-			defer func() { x.failedEarly(rerr) }()
-			if err := x.check(e, len(args) == 1); err != nil {
-				return err
+			defer func() { a.x.failedEarly(rerr) }()
+			if len(args) == 1 {
+				a.planFile = args[0]
 			}
-			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
-			if err != nil {
-				return err
-			}
-			defer ws.Close()
-			if expectHash != "" && !plan.ValidHash(expectHash) {
-				return &exitErr{code: exitError, err: fmt.Errorf("--expect-plan-hash %q: want sha256:<64 lowercase hex>", expectHash)}
-			}
-			if refresh && len(args) == 1 {
-				return &exitErr{code: exitError, err: fmt.Errorf("--refresh: a saved plan made with plan --refresh observes the providers again by itself")}
-			}
-			// The salt is made now when the state repository has none; the
-			// apply's first commit writes it.
-			key, err := secrets.LoadFingerprintKey(e.getenv, ws.snap, true)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			fp := planner.Secrets{Getenv: e.getenv, Key: key}
-			var p *plan.Plan
-			saved := len(args) == 1
-			// makeIt is the plan to run: a saved plan verified and bound, a
-			// plan bound to --expect-plan-hash, or a plan made now; of the
-			// state at ws.snap.
-			var b *bound
-			makeIt := func() (*plan.Plan, bool, error) {
-				b = nil
-				switch {
-				case saved:
-					file, err := loadPlanFile(args[0])
-					if err != nil {
-						return nil, false, err
-					}
-					if expectHash != "" && file.FileHash != expectHash {
-						return nil, false, &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", args[0], file.FileHash, expectHash, apply.ErrStale)}
-					}
-					// A shard of a saved plan binds to its part of the file:
-					// the file verified whole, its shard's changes must be
-					// what a plan of those targets gives now (the other
-					// shards may have applied theirs already).
-					approved, want, what := file, file.FileHash, args[0]
-					var only map[string]bool
-					for _, t := range file.Only {
-						if only == nil {
-							only = map[string]bool{}
-						}
-						only[t] = true
-					}
-					if x.shard != "" {
-						sel := x.shardKeys(file)
-						if len(sel) == 0 {
-							return nil, false, nil
-						}
-						approved = file.Restrict(sel)
-						want, what, only = approved.Hash(), fmt.Sprintf("shard %s of %s", x.shard, args[0]), sel
-					}
-					if err := planner.CheckStale(ctx, ws.store, ws.snap, ws.cfg, approved); err != nil {
-						return nil, false, staleHint(applyErr(redact.New(), err), dir, stateLocFlag)
-					}
-					if b, err = bindPlan(ctx, e, ws, only, file.Refreshed, fp, want, what, approved); err != nil {
-						return nil, false, err
-					}
-					return b.plan, true, nil
-				default:
-					only, some, err := x.only(ws.cfg, ws.snap)
-					if err != nil || !some {
-						return nil, some, err
-					}
-					if expectHash != "" && x.shard != "" {
-						return nil, false, &exitErr{code: exitError, err: errors.New("--shard with --expect-plan-hash: the shards of a matrix bind to one saved plan, not each to a plan of its own (a shard that runs after another plans differently): make it once with 'launchplane plan --out plan.json' and run 'launchplane apply plan.json --shard I/N --expect-plan-hash H' in every shard")}
-					}
-					if expectHash == "" {
-						p, err := makePlanWith(ctx, e, ws.cfg, ws.snap, only, refresh, true, fp)
-						return p, true, err
-					}
-					if b, err = bindPlan(ctx, e, ws, only, refresh, fp, expectHash, "the approved plan", nil); err != nil {
-						return nil, false, err
-					}
-					return b.plan, true, nil
-				}
-			}
-			p, some, err := makeIt()
-			if err != nil {
-				return err
-			}
-			if !some {
-				x.noTargets(e)
-				return nil
-			}
-			if lockTimeout > 0 {
-				waited, err := waitForHolders(ctx, e, ws, p.Targets(), lockTimeout)
-				if err != nil {
-					return err
-				}
-				if waited {
-					// the holder changed the state: plan (or bind) again on it
-					if p, some, err = makeIt(); err != nil {
-						return err
-					}
-					if !some {
-						x.noTargets(e)
-						return nil
-					}
-				}
-			}
-			for _, d := range p.Diagnostics {
-				fmt.Fprintln(e.stderr, "warning: "+d)
-			}
-			x.showPlan(e, p)
-			if b != nil && x.json == nil {
-				fmt.Fprintf(e.stdout, "\nPlan hash %s: it is the approved plan.\n", p.Hash())
-				if len(b.extra) > 0 {
-					fmt.Fprintln(e.stdout, "The approved plan was made without secret values; these changes it could not show are applied too:")
-					for _, x := range b.extra {
-						fmt.Fprintln(e.stdout, "  "+x)
-					}
-				}
-			}
-			if !p.HasChanges() && !saved {
-				x.result(map[string]any{"outcome": "no_changes"})
-				return nil
-			}
-			if !saved && !dryRun {
-				if err := x.confirm(e); err != nil {
-					return err
-				}
-			}
-			authz, err := authorizeApply(ctx, e, dir, ws.store, ws.snap, p, allowDestroy)
-			if err != nil {
-				return err
-			}
-			red := redact.New()
-			o := ws.options(e, p, red)
-			o.Actor = actorOf(e, authz)
-			o.Saved, o.Parallelism, o.DryRun, o.Authorization = saved, parallelism, dryRun, authz
-			if key != nil {
-				o.NewSalt = key.NewSalt
-			}
-			events, stop := x.events(e, red, p)
-			o.Events = events
-			res, err := apply.Run(ctx, o)
-			stop()
-			x.races = ws.store.LostRaces()
-			if err != nil {
-				err = staleHint(applyErr(red, err), dir, stateLocFlag)
-				x.finished(e, nil, "error", err)
-				return err
-			}
-			if dryRun || !p.HasChanges() {
-				x.finished(e, res, map[bool]string{true: "dry_run", false: "no_changes"}[dryRun], nil)
-				return nil
-			}
-			defer x.finished(e, res, map[bool]string{true: "failed", false: "success"}[len(res.Failed) > 0], nil)
-			if x.json != nil {
-				if len(res.Failed) > 0 {
-					return silent(exitError)
-				}
-				return nil
-			}
-			fmt.Fprintf(e.stdout, "\nApply finished: %d target(s), %d failed. State commit %s.\n", len(res.Records), len(res.Failed), short(res.Commit))
-			for _, t := range sortedTargets(res.Records) {
-				fmt.Fprintf(e.stdout, "  %s: record %s\n", t, res.Records[t])
-			}
-			if len(res.Failed) > 0 {
-				return &exitErr{code: exitError, err: fmt.Errorf("apply failed for %s; see the records", strings.Join(res.Failed, ", "))}
-			}
-			return nil
+			return a.run(cmd.Context())
 		},
 	}
-	configFlag(cmd, &dir)
-	stateFlag(cmd, &stateLocFlag)
-	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "targets applied at once")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve and check everything, change nothing")
-	cmd.Flags().BoolVar(&refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
-	cmd.Flags().StringVar(&expectHash, "expect-plan-hash", "", "refuse (exit 3) unless the plan to run has this plan hash (the approved plan's)")
-	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "wait up to this long for another live apply holding a target to finish (default: refuse at once, exit 3)")
-	cmd.Flags().BoolVar(&allowDestroy, "allow-destroy", false, "allow the plan to delete targets' apps when the state repository has no policy (with a policy, its destroy action decides)")
-	x.flags(cmd)
+	configFlag(cmd, &a.dir)
+	stateFlag(cmd, &a.stateLocFlag)
+	cmd.Flags().IntVar(&a.parallelism, "parallelism", 4, "targets applied at once")
+	cmd.Flags().BoolVar(&a.dryRun, "dry-run", false, "resolve and check everything, change nothing")
+	cmd.Flags().BoolVar(&a.refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
+	cmd.Flags().StringVar(&a.expectHash, "expect-plan-hash", "", "refuse (exit 3) unless the plan to run has this plan hash (the approved plan's)")
+	cmd.Flags().DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to this long for another live apply holding a target to finish (default: refuse at once, exit 3)")
+	cmd.Flags().BoolVar(&a.allowDestroy, "allow-destroy", false, "allow the plan to delete targets' apps when the state repository has no policy (with a policy, its destroy action decides)")
+	a.x.flags(cmd)
 	return cmd
+}
+
+// run checks the flags, makes the plan to run, shows it, asks, and runs it.
+func (a *applyCmd) run(ctx context.Context) error {
+	e, x, saved := a.e, &a.x, a.planFile != ""
+	if err := x.check(e, saved); err != nil {
+		return err
+	}
+	ws, err := openWorkspace(ctx, e, a.dir, a.stateLocFlag)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	a.ws = ws
+	if a.expectHash != "" && !plan.ValidHash(a.expectHash) {
+		return &exitErr{code: exitError, err: fmt.Errorf("--expect-plan-hash %q: want sha256:<64 lowercase hex>", a.expectHash)}
+	}
+	if a.refresh && saved {
+		return &exitErr{code: exitError, err: fmt.Errorf("--refresh: a saved plan made with plan --refresh observes the providers again by itself")}
+	}
+	// The salt is made now when the state repository has none; the
+	// apply's first commit writes it.
+	if a.key, err = secrets.LoadFingerprintKey(e.getenv, ws.snap, true); err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	a.secrets = planner.Secrets{Getenv: e.getenv, Key: a.key}
+	p, some, err := a.planWaiting(ctx)
+	if err != nil || !some {
+		return err
+	}
+	for _, d := range p.Diagnostics {
+		fmt.Fprintln(e.stderr, "warning: "+d)
+	}
+	x.showPlan(e, p)
+	if a.b != nil && x.json == nil {
+		fmt.Fprintf(e.stdout, "\nPlan hash %s: it is the approved plan.\n", p.Hash())
+		if len(a.b.extra) > 0 {
+			fmt.Fprintln(e.stdout, "The approved plan was made without secret values; these changes it could not show are applied too:")
+			for _, x := range a.b.extra {
+				fmt.Fprintln(e.stdout, "  "+x)
+			}
+		}
+	}
+	if !p.HasChanges() && !saved {
+		x.result(map[string]any{"outcome": "no_changes"})
+		return nil
+	}
+	if !saved && !a.dryRun {
+		if err := x.confirm(e); err != nil {
+			return err
+		}
+	}
+	return a.execute(ctx, p)
+}
+
+// planWaiting is the plan to run, made again on the new state when
+// --lock-timeout waited for another apply. some is false when --shard
+// selected no target (said so).
+func (a *applyCmd) planWaiting(ctx context.Context) (*plan.Plan, bool, error) {
+	p, some, err := a.makePlan(ctx)
+	if err == nil && some && a.lockTimeout > 0 {
+		var waited bool
+		if waited, err = waitForHolders(ctx, a.e, a.ws, p.Targets(), a.lockTimeout); err == nil && waited {
+			// the holder changed the state: plan (or bind) again on it
+			p, some, err = a.makePlan(ctx)
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !some {
+		a.x.noTargets(a.e)
+	}
+	return p, some, nil
+}
+
+// makePlan is the plan to run: a saved plan verified and bound, a plan
+// bound to --expect-plan-hash, or a plan made now; of the state at
+// ws.snap.
+func (a *applyCmd) makePlan(ctx context.Context) (*plan.Plan, bool, error) {
+	a.b = nil
+	if a.planFile != "" {
+		return a.savedPlan(ctx)
+	}
+	ws, x := a.ws, &a.x
+	only, some, err := x.only(ws.cfg, ws.snap)
+	if err != nil || !some {
+		return nil, some, err
+	}
+	if a.expectHash != "" && x.shard != "" {
+		return nil, false, &exitErr{code: exitError, err: errors.New("--shard with --expect-plan-hash: the shards of a matrix bind to one saved plan, not each to a plan of its own (a shard that runs after another plans differently): make it once with 'launchplane plan --out plan.json' and run 'launchplane apply plan.json --shard I/N --expect-plan-hash H' in every shard")}
+	}
+	if a.expectHash == "" {
+		p, err := makePlanWith(ctx, a.e, ws.cfg, ws.snap, only, a.refresh, true, a.secrets)
+		return p, true, err
+	}
+	if a.b, err = bindPlan(ctx, a.e, ws, only, a.refresh, a.secrets, a.expectHash, "the approved plan", nil); err != nil {
+		return nil, false, err
+	}
+	return a.b.plan, true, nil
+}
+
+// savedPlan is PLANFILE verified, not stale, and bound to a plan made now.
+func (a *applyCmd) savedPlan(ctx context.Context) (*plan.Plan, bool, error) {
+	ws, x, path := a.ws, &a.x, a.planFile
+	file, err := loadPlanFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if a.expectHash != "" && file.FileHash != a.expectHash {
+		return nil, false, &exitErr{code: exitConflict, err: fmt.Errorf("%s has plan hash %s, not the approved %s: refusing, nothing was changed: %w", path, file.FileHash, a.expectHash, apply.ErrStale)}
+	}
+	// A shard of a saved plan binds to its part of the file: the file
+	// verified whole, its shard's changes must be what a plan of those
+	// targets gives now (the other shards may have applied theirs
+	// already).
+	approved, want, what := file, file.FileHash, path
+	var only map[string]bool
+	for _, t := range file.Only {
+		if only == nil {
+			only = map[string]bool{}
+		}
+		only[t] = true
+	}
+	if x.shard != "" {
+		sel := x.shardKeys(file)
+		if len(sel) == 0 {
+			return nil, false, nil
+		}
+		approved = file.Restrict(sel)
+		want, what, only = approved.Hash(), fmt.Sprintf("shard %s of %s", x.shard, path), sel
+	}
+	if err := planner.CheckStale(ctx, ws.store, ws.snap, ws.cfg, approved); err != nil {
+		return nil, false, staleHint(applyErr(redact.New(), err), a.dir, a.stateLocFlag)
+	}
+	if a.b, err = bindPlan(ctx, a.e, ws, only, file.Refreshed, a.secrets, want, what, approved); err != nil {
+		return nil, false, err
+	}
+	return a.b.plan, true, nil
+}
+
+// execute runs p through the operation runner (authorized as apply, and
+// destroy for the targets whose app it deletes) and reports the result.
+func (a *applyCmd) execute(ctx context.Context, p *plan.Plan) error {
+	e, x := a.e, &a.x
+	op := a.ws.operation(e, operation.Operation{Action: policy.ActionApply, Plan: p, AllowDestroy: a.allowDestroy,
+		Saved: a.planFile != "", Parallelism: a.parallelism, DryRun: a.dryRun})
+	if a.key != nil {
+		op.NewSalt = a.key.NewSalt
+	}
+	r := a.ws.runner(e, a.dir)
+	auth, err := r.Authorize(ctx, op)
+	if err != nil {
+		return opErr(err)
+	}
+	events, stop := x.events(e, op.Redactor, p)
+	op.Events = events
+	out, err := r.Execute(ctx, auth, op)
+	stop()
+	x.races = a.ws.store.LostRaces()
+	if err != nil {
+		err = staleHint(opErr(err), a.dir, a.stateLocFlag)
+		x.finished(e, nil, "error", err)
+		return err
+	}
+	return a.report(out.Apply, p)
+}
+
+// report prints what the apply did (human), or leaves it to the result
+// event (JSON); a failed target is exit 1.
+func (a *applyCmd) report(res *apply.Result, p *plan.Plan) error {
+	e, x := a.e, &a.x
+	if a.dryRun || !p.HasChanges() {
+		x.finished(e, res, map[bool]string{true: "dry_run", false: "no_changes"}[a.dryRun], nil)
+		return nil
+	}
+	defer x.finished(e, res, map[bool]string{true: "failed", false: "success"}[len(res.Failed) > 0], nil)
+	if x.json != nil {
+		if len(res.Failed) > 0 {
+			return silent(exitError)
+		}
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "\nApply finished: %d target(s), %d failed. State commit %s.\n", len(res.Records), len(res.Failed), short(res.Commit))
+	for _, t := range sortedTargets(res.Records) {
+		fmt.Fprintf(e.stdout, "  %s: record %s\n", t, res.Records[t])
+	}
+	if len(res.Failed) > 0 {
+		return &exitErr{code: exitError, err: fmt.Errorf("apply failed for %s; see the records", strings.Join(res.Failed, ", "))}
+	}
+	return nil
 }
 
 // applyErr is an apply failure with its exit code: 3 for a stale plan or
@@ -250,13 +286,6 @@ func applyErr(red *redact.Redactor, err error) error {
 		return &exitErr{code: exitConflict, err: err}
 	}
 	return &exitErr{code: exitError, err: err}
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }
 
 // waitForHolders waits, up to timeout, while another live apply holds

@@ -5,10 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/planner"
-	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/policy"
 )
 
 func newBackupCmd(e *env) *cobra.Command {
@@ -34,19 +34,11 @@ of taking one; a gate authorises exactly one deployment.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", []string{key})
+			out, err := ws.runner(e, dir).Run(ctx, ws.operation(e, operation.Operation{Action: policy.ActionBackup, Plan: p}))
 			if err != nil {
-				return err
+				return opErr(err)
 			}
-			red := redact.New()
-			o := ws.options(e, p, red)
-			o.Actor = actorOf(e, authz)
-			o.Kind = "backup"
-			o.Authorization = authz
-			res, err := apply.Run(ctx, o)
-			if err != nil {
-				return applyErr(red, err)
-			}
+			res := out.Apply
 			if len(res.Failed) > 0 {
 				return &exitErr{code: exitError, err: fmt.Errorf("backup of %s failed; see record %s", key, res.Records[key])}
 			}
@@ -78,14 +70,11 @@ the next apply deploy the target again.`,
 			}
 			defer store.Close()
 			key := args[0] + "/" + args[1]
-			if _, err := authorize(ctx, e, ".", store, snap, "apply", []string{key}); err != nil {
-				return err
-			}
-			red := redact.New()
-			id, commit, err := apply.Release(ctx, apply.Options{Store: store, Snapshot: snap, Actor: actor(e), Now: now(e), Redactor: red}, key, reason)
+			out, err := newRunner(e, store, snap, ".").Run(ctx, operation.Operation{Action: policy.ActionRelease, Target: key, Reason: reason})
 			if err != nil {
-				return applyErr(red, err)
+				return opErr(err)
 			}
+			id, commit := out.Record, out.Commit
 			fmt.Fprintf(e.stdout, "Released %s (record %s, state commit %s).\n", key, id, short(commit))
 			return nil
 		},

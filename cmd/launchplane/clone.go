@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/planner"
-	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/render"
 )
 
@@ -42,21 +42,18 @@ step.`,
 				return &exitErr{code: exitError, err: err}
 			}
 			key := args[0] + "/" + to
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "apply", []string{key})
+			r := ws.runner(e, dir)
+			op := ws.operation(e, operation.Operation{Action: policy.ActionClone, Plan: p, Reason: reason})
+			a, err := r.Authorize(ctx, op)
 			if err != nil {
-				return err
+				return opErr(err)
 			}
 			render.Human(e.stdout, p, colour(e))
-			red := redact.New()
-			o := ws.options(e, p, red)
-			o.Actor = actorOf(e, authz)
-			o.Kind = "clone"
-			o.Reason = reason
-			o.Authorization = authz
-			res, err := apply.Run(ctx, o)
+			out, err := r.Execute(ctx, a, op)
 			if err != nil {
-				return applyErr(red, err)
+				return opErr(err)
 			}
+			res := out.Apply
 			fmt.Fprintf(e.stdout, "\nClone of %s/%s into %s: record %s, state commit %s.\n", args[0], from, key, res.Records[key], short(res.Commit))
 			if len(res.Failed) > 0 {
 				return &exitErr{code: exitError, err: fmt.Errorf("clone into %s failed; see record %s", key, res.Records[key])}

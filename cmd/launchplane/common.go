@@ -11,7 +11,8 @@ import (
 
 	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
-	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/diag"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/state"
 	"github.com/launchplane/launchplane/state/gitstore"
@@ -162,9 +163,43 @@ func openWorkspace(ctx context.Context, e *env, dir, stateLocFlag string) (*work
 
 func (w *workspace) Close() { w.store.Close() }
 
-// options are the apply options every command shares: the workspace,
-// the clock, the actor, and progress on stderr through red.
-func (w *workspace) options(e *env, p *plan.Plan, red *redact.Redactor) apply.Options {
-	return apply.Options{Config: w.cfg, Store: w.store, Snapshot: w.snap, Plan: p, Actor: actor(e), Now: now(e),
-		Getenv: e.getenv, Redactor: red, Events: progress(e, red)}
+// runner is the operation runner on the workspace's state repository at
+// its tip; dir is in the config checkout.
+func (w *workspace) runner(e *env, dir string) *operation.Runner {
+	return newRunner(e, w.store, w.snap, dir)
 }
+
+// newRunner is the one path of every command that changes something: it
+// authorizes against the state repository's policy, runs, records and
+// maps errors to exit codes (see package operation).
+func newRunner(e *env, store state.Store, snap state.Snapshot, dir string) *operation.Runner {
+	return &operation.Runner{Store: store, Snapshot: snap, ConfigDir: dir, Getenv: e.getenv, Now: now(e), Actor: actor(e),
+		Stderr: e.stderr, Diagnostics: func(ds diag.Diagnostics) { printDiagnostics(e, ds, ".") }}
+}
+
+// operation fills in what every command's operation shares: the
+// workspace's config, a redactor, and progress on stderr through it.
+func (w *workspace) operation(e *env, op operation.Operation) operation.Operation {
+	if op.Config == nil {
+		op.Config = w.cfg
+	}
+	if op.Redactor == nil {
+		op.Redactor = redact.New()
+	}
+	if op.Events == nil {
+		op.Events = progress(e, op.Redactor)
+	}
+	return op
+}
+
+// opErr is an operation's error as the CLI's exit error.
+func opErr(err error) error {
+	var oe *operation.Error
+	if errors.As(err, &oe) {
+		return &exitErr{code: oe.Code, err: oe.Err}
+	}
+	return err
+}
+
+// short is a commit id as commands print it.
+func short(sha string) string { return state.ShortCommit(sha) }

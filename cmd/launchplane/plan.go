@@ -19,13 +19,16 @@ import (
 	"github.com/launchplane/launchplane/state"
 )
 
+// planFlags are the flags of plan.
+type planFlags struct {
+	dir, stateLocFlag, out, output string
+	detailed, refresh, comment     bool
+	probe                          bool
+	targets                        []string
+}
+
 func newPlanCmd(e *env) *cobra.Command {
-	var (
-		dir, stateLocFlag, out, output string
-		detailed, refresh, comment     bool
-		probe                          bool
-		targets                        []string
-	)
+	var f planFlags
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what apply would change, comparing config with the state repository",
@@ -46,73 +49,78 @@ that cannot read them says that rotation was not checked.
 --detailed-exitcode exits 2 when there are changes.`,
 		Args: noArgsConfig,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output, "human", "json", "markdown"); err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			cfg, ok := loadConfig(e, dir)
-			if !ok {
-				if comment {
-					if err := commentDiagnostics(cmd.Context(), e, dir); err != nil {
-						return err
-					}
-				}
-				return silent(exitError)
-			}
-			_, snap, err := openStatePlan(cmd.Context(), e, stateLocFlag)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			only, err := targetFilter(cfg, snap, targets)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			p, err := makePlan(cmd.Context(), e, cfg, snap, only, refresh, probe)
-			if err != nil {
-				if comment {
-					if cerr := commentPlanError(cmd.Context(), e, dir, err); cerr != nil {
-						fmt.Fprintf(e.stderr, "launchplane: %v\n", cerr)
-					}
-				}
-				return err
-			}
-			if out != "" {
-				var b bytes.Buffer
-				if err := render.WriteJSON(&b, p); err != nil {
-					return err
-				}
-				if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
-					return &exitErr{code: exitError, err: err}
-				}
-			}
-			for _, d := range p.Diagnostics {
-				fmt.Fprintln(e.stderr, "warning: "+d)
-			}
-			showPlan(e, p, output, dir)
-			stepSummary(e, p, dir)
-			if comment {
-				if err := commentPlan(cmd.Context(), e, p, dir); err != nil {
-					return err
-				}
-			}
-			if out != "" && output == "human" {
-				fmt.Fprintf(e.stdout, "\nSaved the plan to %s (plan hash %s). To apply exactly these changes, run:\n    launchplane apply%s %s\n", out, p.Hash(), locationFlags(dir, stateLocFlag), shellQuote(out))
-			}
-			if detailed && p.HasChanges() {
-				return silent(exitChanges)
-			}
-			return nil
+			return runPlan(cmd.Context(), e, &f)
 		},
 	}
-	configFlag(cmd, &dir)
-	stateFlag(cmd, &stateLocFlag)
-	outputFlag(cmd, &output, "human", "json", "markdown")
-	cmd.Flags().StringVar(&out, "out", "", "save the plan as JSON to this file")
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
-	cmd.Flags().BoolVar(&refresh, "refresh", false, "ask providers for what really runs and plan drift corrections")
-	cmd.Flags().BoolVar(&comment, "comment", false, "post the plan as a pull request comment")
-	cmd.Flags().BoolVar(&probe, "probe", true, "check whether deploy providers can work fully from here (a docker engine for compose); --probe=false where the deploy hosts are out of reach, such as a hosted CI runner")
-	cmd.Flags().StringArrayVar(&targets, "target", nil, "plan only this target key (product/lane); repeatable")
+	configFlag(cmd, &f.dir)
+	stateFlag(cmd, &f.stateLocFlag)
+	outputFlag(cmd, &f.output, "human", "json", "markdown")
+	cmd.Flags().StringVar(&f.out, "out", "", "save the plan as JSON to this file")
+	cmd.Flags().BoolVar(&f.detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	cmd.Flags().BoolVar(&f.refresh, "refresh", false, "ask providers for what really runs and plan drift corrections")
+	cmd.Flags().BoolVar(&f.comment, "comment", false, "post the plan as a pull request comment")
+	cmd.Flags().BoolVar(&f.probe, "probe", true, "check whether deploy providers can work fully from here (a docker engine for compose); --probe=false where the deploy hosts are out of reach, such as a hosted CI runner")
+	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this target key (product/lane); repeatable")
 	return cmd
+}
+
+// runPlan plans, saves (--out), shows and comments (--comment) the plan.
+func runPlan(ctx context.Context, e *env, f *planFlags) error {
+	if err := checkOutput(f.output, "human", "json", "markdown"); err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	cfg, ok := loadConfig(e, f.dir)
+	if !ok {
+		if f.comment {
+			if err := commentDiagnostics(ctx, e, f.dir); err != nil {
+				return err
+			}
+		}
+		return silent(exitError)
+	}
+	_, snap, err := openStatePlan(ctx, e, f.stateLocFlag)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	only, err := targetFilter(cfg, snap, f.targets)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	p, err := makePlan(ctx, e, cfg, snap, only, f.refresh, f.probe)
+	if err != nil {
+		if f.comment {
+			if cerr := commentPlanError(ctx, e, f.dir, err); cerr != nil {
+				fmt.Fprintf(e.stderr, "launchplane: %v\n", cerr)
+			}
+		}
+		return err
+	}
+	if f.out != "" {
+		var b bytes.Buffer
+		if err := render.WriteJSON(&b, p); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.out, b.Bytes(), 0o644); err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+	}
+	for _, d := range p.Diagnostics {
+		fmt.Fprintln(e.stderr, "warning: "+d)
+	}
+	showPlan(e, p, f.output, f.dir)
+	stepSummary(e, p, f.dir)
+	if f.comment {
+		if err := commentPlan(ctx, e, p, f.dir); err != nil {
+			return err
+		}
+	}
+	if f.out != "" && f.output == "human" {
+		fmt.Fprintf(e.stdout, "\nSaved the plan to %s (plan hash %s). To apply exactly these changes, run:\n    launchplane apply%s %s\n", f.out, p.Hash(), locationFlags(f.dir, f.stateLocFlag), shellQuote(f.out))
+	}
+	if f.detailed && p.HasChanges() {
+		return silent(exitChanges)
+	}
+	return nil
 }
 
 // makePlan plans, with --refresh observing the providers first (their

@@ -3,19 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
 	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/planner"
-	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/render"
 	"github.com/launchplane/launchplane/state"
-	"github.com/launchplane/launchplane/state/gitstore"
 )
 
 func newPreviewCmd(e *env) *cobra.Command {
@@ -46,70 +44,10 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 		Short: doc,
 		Args:  previewArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			if err := previewAddress(e, cmd, args, &product, &pr); err != nil {
 				return err
 			}
-			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
-			if err != nil {
-				return err
-			}
-			defer ws.Close()
-			cfg, snap := ws.cfg, ws.snap
-			pv, err := planner.PreviewOf(cfg, product, pr)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			want := cfg // destroy: the preview is not in the config, so its resources are deleted
-			if verb != "destroy" {
-				if image == "" {
-					return &exitErr{code: exitError, err: fmt.Errorf("preview %s needs --image REF (repo@sha256:<digest>)", verb)}
-				}
-				if want, err = planner.WithPreview(cfg, pv, image); err != nil {
-					return &exitErr{code: exitError, err: err}
-				}
-			}
-			p, states, err := planner.Plan(want, snap, map[string]bool{pv.Key: true})
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			if verb == "destroy" && states[pv.Key] == nil {
-				fmt.Fprintf(e.stdout, "No preview %s in the state repository: nothing to destroy.\n", pv.Key)
-				return nil
-			}
-			render.Human(e.stdout, p, colour(e))
-			if verb == "plan" || !p.HasChanges() {
-				if verb != "plan" {
-					return nil
-				}
-				fmt.Fprintf(e.stdout, "\nPreview %s: https://%s\n", pv.Key, pv.Host)
-				return nil
-			}
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "preview", []string{pv.Key})
-			if err != nil {
-				return err
-			}
-			red := redact.New()
-			o := ws.options(e, p, red)
-			o.Actor = actorOf(e, authz)
-			o.Config, o.Kind, o.Authorization = want, "preview", authz
-			res, err := apply.Run(ctx, o)
-			if err != nil {
-				return applyErr(red, err)
-			}
-			fmt.Fprintf(e.stdout, "\nPreview %s %s: record %s, state commit %s.\n", pv.Key, map[string]string{"apply": "applied", "destroy": "destroyed"}[verb], res.Records[pv.Key], short(res.Commit))
-			if len(res.Failed) == 0 {
-				if verb == "apply" {
-					fmt.Fprintf(e.stdout, "Preview %s: https://%s\n", pv.Key, pv.Host)
-				}
-				return nil
-			}
-			if verb == "apply" && states[pv.Key] == nil {
-				if err := removeFailedPreview(ctx, e, cfg, ws.store, o, pv); err != nil {
-					return &exitErr{code: exitError, err: fmt.Errorf("preview %s failed, and removing what it created failed too: %w", pv.Key, red.Error(err))}
-				}
-			}
-			return &exitErr{code: exitError, err: fmt.Errorf("preview %s %s failed; see record %s", verb, pv.Key, res.Records[pv.Key])}
+			return runPreview(cmd.Context(), e, verb, dir, stateLocFlag, product, pr, image)
 		},
 	}
 	configFlag(cmd, &dir)
@@ -122,10 +60,75 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 	return cmd
 }
 
+// runPreview plans a pull request's preview (verb plan), or applies or
+// destroys it through the operation runner (action preview).
+func runPreview(ctx context.Context, e *env, verb, dir, stateLocFlag, product string, pr int, image string) error {
+	ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	cfg, snap := ws.cfg, ws.snap
+	pv, err := planner.PreviewOf(cfg, product, pr)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	want := cfg // destroy: the preview is not in the config, so its resources are deleted
+	if verb != "destroy" {
+		if image == "" {
+			return &exitErr{code: exitError, err: fmt.Errorf("preview %s needs --image REF (repo@sha256:<digest>)", verb)}
+		}
+		if want, err = planner.WithPreview(cfg, pv, image); err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+	}
+	p, states, err := planner.Plan(want, snap, map[string]bool{pv.Key: true})
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	if verb == "destroy" && states[pv.Key] == nil {
+		fmt.Fprintf(e.stdout, "No preview %s in the state repository: nothing to destroy.\n", pv.Key)
+		return nil
+	}
+	render.Human(e.stdout, p, colour(e))
+	if verb == "plan" {
+		fmt.Fprintf(e.stdout, "\nPreview %s: https://%s\n", pv.Key, pv.Host)
+		return nil
+	}
+	if !p.HasChanges() {
+		return nil
+	}
+	r := ws.runner(e, dir)
+	op := ws.operation(e, operation.Operation{Action: policy.ActionPreview, Plan: p, Config: want})
+	a, err := r.Authorize(ctx, op)
+	if err != nil {
+		return opErr(err)
+	}
+	out, err := r.Execute(ctx, a, op)
+	if err != nil {
+		return opErr(err)
+	}
+	res := out.Apply
+	fmt.Fprintf(e.stdout, "\nPreview %s %s: record %s, state commit %s.\n", pv.Key, map[string]string{"apply": "applied", "destroy": "destroyed"}[verb], res.Records[pv.Key], short(res.Commit))
+	if len(res.Failed) == 0 {
+		if verb == "apply" {
+			fmt.Fprintf(e.stdout, "Preview %s: https://%s\n", pv.Key, pv.Host)
+		}
+		return nil
+	}
+	if verb == "apply" && states[pv.Key] == nil {
+		if err := removeFailedPreview(ctx, e, r, a, op, cfg, pv); err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("preview %s failed, and removing what it created failed too: %w", pv.Key, op.Redactor.Error(err))}
+		}
+	}
+	return &exitErr{code: exitError, err: fmt.Errorf("preview %s %s failed; see record %s", verb, pv.Key, res.Records[pv.Key])}
+}
+
 // removeFailedPreview deletes what a failed first apply of a preview
-// created, so a broken pull request leaves nothing behind.
-func removeFailedPreview(ctx context.Context, e *env, cfg *config.Config, store *gitstore.Store, o apply.Options, pv *planner.Preview) error {
-	snap, err := store.Snapshot(ctx)
+// created, so a broken pull request leaves nothing behind: a second run
+// of op's authorization, on the state the failed apply left.
+func removeFailedPreview(ctx context.Context, e *env, r *operation.Runner, a *operation.Authorized, op operation.Operation, cfg *config.Config, pv *planner.Preview) error {
+	snap, err := r.Store.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
@@ -137,13 +140,15 @@ func removeFailedPreview(ctx context.Context, e *env, cfg *config.Config, store 
 		return nil
 	}
 	fmt.Fprintf(e.stderr, "%s: the first apply failed: removing what it created\n", pv.Key)
-	o.Config, o.Snapshot, o.Plan, o.Reason = cfg, snap, p, "the preview's first apply failed: removing what it created"
-	res, err := apply.Run(ctx, o)
+	again := *r
+	again.Snapshot = snap
+	op.Config, op.Plan, op.Reason = cfg, p, "the preview's first apply failed: removing what it created"
+	out, err := again.Execute(ctx, a, op)
 	if err != nil {
 		return err
 	}
-	if len(res.Failed) > 0 {
-		return fmt.Errorf("see record %s", res.Records[pv.Key])
+	if len(out.Apply.Failed) > 0 {
+		return fmt.Errorf("see record %s", out.Apply.Records[pv.Key])
 	}
 	return nil
 }
@@ -183,7 +188,6 @@ is open, an empty value is an error) and those older than their
 product's spec.preview.ttl. It only reports, unless --apply is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			if !cmd.Flags().Changed("open") {
 				return &exitErr{code: exitError, err: fmt.Errorf("gc needs --open: the open pull requests, or --open none when none is open")}
 			}
@@ -191,78 +195,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
-			if err != nil {
-				return err
-			}
-			defer ws.Close()
-			cfg, snap := ws.cfg, ws.snap
-			previews, err := planner.RecordedPreviews(snap)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			t := now(e)()
-			doomed := map[string]bool{}
-			var keys []string
-			for k := range previews {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				ts := previews[k]
-				product, _ := state.SplitKey(k)
-				why := ""
-				switch p := cfg.Product(product); {
-				case !openPRs[planner.PRNumber(k)]:
-					why = "pull request closed"
-				case p == nil:
-					why = "product no longer in the config"
-				case p.Spec.Preview != nil && p.Spec.Preview.TTL != nil && t.Sub(ts.UpdatedAt) > p.Spec.Preview.TTL.Duration:
-					why = fmt.Sprintf("older than its ttl %s (last applied %s)", p.Spec.Preview.TTL.Duration, ts.UpdatedAt.Format("2006-01-02 15:04Z"))
-				}
-				if why == "" {
-					fmt.Fprintf(e.stdout, "keep     %s\n", k)
-					continue
-				}
-				doomed[k] = true
-				fmt.Fprintf(e.stdout, "destroy  %s  (%s)\n", k, why)
-			}
-			if len(doomed) == 0 {
-				fmt.Fprintln(e.stdout, "No previews to destroy.")
-				return nil
-			}
-			if !doApply {
-				fmt.Fprintf(e.stdout, "\n%d preview(s) to destroy; run again with --apply to destroy them.\n", len(doomed))
-				return nil
-			}
-			var ks []string
-			for k := range doomed {
-				ks = append(ks, k)
-			}
-			sort.Strings(ks)
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "preview", ks)
-			if err != nil {
-				return err
-			}
-			p, _, err := planner.Plan(cfg, snap, doomed)
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			red := redact.New()
-			o := ws.options(e, p, red)
-			o.Actor = actorOf(e, authz)
-			o.Kind = "preview"
-			o.Reason = "preview gc"
-			o.Authorization = authz
-			res, err := apply.Run(ctx, o)
-			if err != nil {
-				return applyErr(red, err)
-			}
-			fmt.Fprintf(e.stdout, "\nDestroyed %d preview(s), %d failed. State commit %s.\n", len(res.Records)-len(res.Failed), len(res.Failed), short(res.Commit))
-			if len(res.Failed) > 0 {
-				return &exitErr{code: exitError, err: fmt.Errorf("destroying %s failed; see the records", strings.Join(res.Failed, ", "))}
-			}
-			return nil
+			return previewGC(cmd.Context(), e, dir, stateLocFlag, openPRs, doApply)
 		},
 	}
 	configFlag(cmd, &dir)
@@ -270,4 +203,72 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 	cmd.Flags().StringVar(&open, "open", "", "open pull requests, comma-separated, or none")
 	cmd.Flags().BoolVar(&doApply, "apply", false, "destroy; without it gc only reports")
 	return cmd
+}
+
+// previewGC lists the recorded previews, keep or destroy, and with
+// doApply destroys the doomed ones through the operation runner.
+func previewGC(ctx context.Context, e *env, dir, stateLocFlag string, openPRs map[int]bool, doApply bool) error {
+	ws, err := openWorkspace(ctx, e, dir, stateLocFlag)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	doomed, err := doomedPreviews(e, ws.cfg, ws.snap, openPRs)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	if len(doomed) == 0 {
+		fmt.Fprintln(e.stdout, "No previews to destroy.")
+		return nil
+	}
+	if !doApply {
+		fmt.Fprintf(e.stdout, "\n%d preview(s) to destroy; run again with --apply to destroy them.\n", len(doomed))
+		return nil
+	}
+	p, _, err := planner.Plan(ws.cfg, ws.snap, doomed)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	out, err := ws.runner(e, dir).Run(ctx, ws.operation(e, operation.Operation{Action: policy.ActionPreview, Plan: p, Reason: "preview gc"}))
+	if err != nil {
+		return opErr(err)
+	}
+	res := out.Apply
+	fmt.Fprintf(e.stdout, "\nDestroyed %d preview(s), %d failed. State commit %s.\n", len(res.Records)-len(res.Failed), len(res.Failed), short(res.Commit))
+	if len(res.Failed) > 0 {
+		return &exitErr{code: exitError, err: fmt.Errorf("destroying %s failed; see the records", strings.Join(res.Failed, ", "))}
+	}
+	return nil
+}
+
+// doomedPreviews prints each recorded preview as keep or destroy (its
+// pull request closed, its product gone, or past its ttl) and returns
+// those to destroy.
+func doomedPreviews(e *env, cfg *config.Config, snap state.Snapshot, openPRs map[int]bool) (map[string]bool, error) {
+	previews, err := planner.RecordedPreviews(snap)
+	if err != nil {
+		return nil, err
+	}
+	t := now(e)()
+	doomed := map[string]bool{}
+	for _, k := range sortedTargets(previews) {
+		ts := previews[k]
+		product, _ := state.SplitKey(k)
+		why := ""
+		switch p := cfg.Product(product); {
+		case !openPRs[planner.PRNumber(k)]:
+			why = "pull request closed"
+		case p == nil:
+			why = "product no longer in the config"
+		case p.Spec.Preview != nil && p.Spec.Preview.TTL != nil && t.Sub(ts.UpdatedAt) > p.Spec.Preview.TTL.Duration:
+			why = fmt.Sprintf("older than its ttl %s (last applied %s)", p.Spec.Preview.TTL.Duration, ts.UpdatedAt.Format("2006-01-02 15:04Z"))
+		}
+		if why == "" {
+			fmt.Fprintf(e.stdout, "keep     %s\n", k)
+			continue
+		}
+		doomed[k] = true
+		fmt.Fprintf(e.stdout, "destroy  %s  (%s)\n", k, why)
+	}
+	return doomed, nil
 }

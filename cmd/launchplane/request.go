@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -54,7 +55,6 @@ func newRequestRunCmd(e *env, action string) *cobra.Command {
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			if to == "" {
 				to = e.getenv("LAUNCHPLANE_CONFIG_REPO")
 			}
@@ -73,52 +73,10 @@ func newRequestRunCmd(e *env, action string) *cobra.Command {
 				}
 				r.Checks[name] = result
 			}
-			tok, err := policy.MintActionsToken(ctx, e.getenv, audience, nil)
-			if err != nil {
-				return &exitErr{code: exitError, err: fmt.Errorf("request: %w", err)}
+			if err := sendRequest(cmd.Context(), e, r, to, audience); err != nil {
+				return err
 			}
-			red := redact.New()
-			red.Add(tok)
-			r.Token = tok
-			payload, err := json.MarshalIndent(r, "", "  ")
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			// The config repository checks it again; checking here says
-			// what is wrong before anything is sent.
-			if ds := requestProblems(payload); ds != "" {
-				return &exitErr{code: exitError, err: fmt.Errorf("request: %s", red.String(ds))}
-			}
-			dispatchToken := e.getenv("LAUNCHPLANE_DISPATCH_TOKEN")
-			if dispatchToken == "" {
-				dispatchToken = e.getenv("GITHUB_TOKEN")
-			}
-			if dispatchToken == "" {
-				return &exitErr{code: exitError, err: fmt.Errorf("request: no token to dispatch to %s: set LAUNCHPLANE_DISPATCH_TOKEN (contents: write on %s, e.g. a GitHub App token)", to, to)}
-			}
-			gh, err := github.New(github.Options{Repository: to, Token: dispatchToken, APIURL: e.getenv("GITHUB_API_URL"), Redactor: red})
-			if err != nil {
-				return &exitErr{code: exitError, err: red.Error(err)}
-			}
-			if err := gh.Dispatch(ctx, request.EventType, payload); err != nil {
-				return &exitErr{code: exitError, err: red.Error(err)}
-			}
-			what := fmt.Sprintf("%s of %s", action, product)
-			if pr > 0 {
-				what += fmt.Sprintf(" for pull request #%d", pr)
-			}
-			if image != "" {
-				what += " at " + image
-			}
-			fmt.Fprintf(e.stdout, "Sent the request (%s) to %s; its workflow reports the outcome on the pull request.\n", what, to)
-			if len(r.Checks) > 0 {
-				var names []string
-				for k, v := range r.Checks {
-					names = append(names, k+"="+v)
-				}
-				sort.Strings(names)
-				fmt.Fprintf(e.stdout, "Checks: %s\n", strings.Join(names, ", "))
-			}
+			sentRequest(e, r, to)
 			return nil
 		},
 	}
@@ -137,4 +95,60 @@ func newRequestRunCmd(e *env, action string) *cobra.Command {
 	cmd.Flags().StringVar(&to, "to", "", "config repository OWNER/NAME (env LAUNCHPLANE_CONFIG_REPO)")
 	cmd.Flags().StringVar(&audience, "audience", policy.Audience, "audience of the OIDC token (the policy's spec.oidc.audience)")
 	return cmd
+}
+
+// sendRequest signs r with the job's OIDC token and sends it to the
+// config repository to as a repository_dispatch.
+func sendRequest(ctx context.Context, e *env, r *request.Request, to, audience string) error {
+	tok, err := policy.MintActionsToken(ctx, e.getenv, audience, nil)
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("request: %w", err)}
+	}
+	red := redact.New()
+	red.Add(tok)
+	r.Token = tok
+	payload, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	// The config repository checks it again; checking here says what is
+	// wrong before anything is sent.
+	if ds := requestProblems(payload); ds != "" {
+		return &exitErr{code: exitError, err: fmt.Errorf("request: %s", red.String(ds))}
+	}
+	dispatchToken := e.getenv("LAUNCHPLANE_DISPATCH_TOKEN")
+	if dispatchToken == "" {
+		dispatchToken = e.getenv("GITHUB_TOKEN")
+	}
+	if dispatchToken == "" {
+		return &exitErr{code: exitError, err: fmt.Errorf("request: no token to dispatch to %s: set LAUNCHPLANE_DISPATCH_TOKEN (contents: write on %s, e.g. a GitHub App token)", to, to)}
+	}
+	gh, err := github.New(github.Options{Repository: to, Token: dispatchToken, APIURL: e.getenv("GITHUB_API_URL"), Redactor: red})
+	if err != nil {
+		return &exitErr{code: exitError, err: red.Error(err)}
+	}
+	if err := gh.Dispatch(ctx, request.EventType, payload); err != nil {
+		return &exitErr{code: exitError, err: red.Error(err)}
+	}
+	return nil
+}
+
+// sentRequest says what was sent, without the token.
+func sentRequest(e *env, r *request.Request, to string) {
+	what := fmt.Sprintf("%s of %s", r.Action, r.Product)
+	if r.PullRequest > 0 {
+		what += fmt.Sprintf(" for pull request #%d", r.PullRequest)
+	}
+	if r.Image != "" {
+		what += " at " + r.Image
+	}
+	fmt.Fprintf(e.stdout, "Sent the request (%s) to %s; its workflow reports the outcome on the pull request.\n", what, to)
+	if len(r.Checks) > 0 {
+		var names []string
+		for k, v := range r.Checks {
+			names = append(names, k+"="+v)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(e.stdout, "Checks: %s\n", strings.Join(names, ", "))
+	}
 }

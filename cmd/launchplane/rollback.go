@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/planner"
-	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/render"
 )
 
@@ -48,21 +48,18 @@ state disagree, and 'apply' would deploy the config's image again.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			authz, err := authorize(ctx, e, dir, ws.store, snap, "rollback", []string{key})
+			r := ws.runner(e, dir)
+			op := ws.operation(e, operation.Operation{Action: policy.ActionRollback, Plan: p, Reason: reason})
+			a, err := r.Authorize(ctx, op)
 			if err != nil {
-				return err
+				return opErr(err)
 			}
 			render.Human(e.stdout, p, colour(e))
-			red := redact.New()
-			o := ws.options(e, p, red)
-			o.Actor = actorOf(e, authz)
-			o.Kind = "rollback"
-			o.Reason = reason
-			o.Authorization = authz
-			res, err := apply.Run(ctx, o)
+			out, err := r.Execute(ctx, a, op)
 			if err != nil {
-				return applyErr(red, err)
+				return opErr(err)
 			}
+			res := out.Apply
 			fmt.Fprintf(e.stdout, "\nRollback of %s to %s: record %s, state commit %s.\n", key, image, res.Records[key], short(res.Commit))
 			if len(res.Failed) > 0 {
 				return &exitErr{code: exitError, err: fmt.Errorf("rollback of %s failed; see record %s", key, res.Records[key])}

@@ -9,20 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
-	"github.com/launchplane/launchplane/config"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/providers/github"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/request"
-	"github.com/launchplane/launchplane/schema"
 	"github.com/launchplane/launchplane/state"
+	"github.com/launchplane/launchplane/state/gitstore"
 )
 
 // requestProblems checks a request's JSON against its schema and returns
@@ -93,7 +90,14 @@ type served struct {
 	event *request.Event
 	id    *policy.Identity // verified
 	ev    map[string]any   // the decision, as evidence
+	grant *policy.Grant    // the policy's, for the request's action on its target
 	fb    providers.Feedback
+}
+
+// runner is the operation runner on the state repository's tip as the
+// request last read it.
+func (s *served) runner() *operation.Runner {
+	return s.ws.runner(s.e, s.dir)
 }
 
 func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath string) error {
@@ -118,19 +122,19 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 	s := &served{e: e, dir: dir, ws: ws, red: red, req: req, event: event}
 	s.ev = map[string]any{"action": req.Policy().Action, "request": req.Facts()}
 
-	pol, blob, err := readPolicy(e, ws.snap)
+	loaded, err := readPolicy(e, ws.snap)
 	if err != nil {
 		return err
 	}
-	if blob != "" {
-		s.ev["policy_blob"] = blob
+	if loaded.Present() {
+		s.ev["policy_blob"] = loaded.Blob()
 	}
-	issuer, audience := policy.Trust(pol)
+	issuer, audience := policy.Trust(loaded.Policy())
 	tok, err := policy.VerifyToken(ctx, req.Token, issuer, audience, nil, nil)
 	if err != nil {
 		reason := "the request's token is refused: " + red.String(err.Error())
 		s.ev["decision"], s.ev["identity"] = "denied", "unverified"
-		denied(ctx, e, ws.store, ws.snap, []string{req.Key()}, reason, s.ev)
+		s.runner().Deny(ctx, []string{req.Key()}, reason, s.ev)
 		return &exitErr{code: exitDenied, err: errors.New("serve-request: " + reason)}
 	}
 	if err := request.Spend(ctx, ws.store, ws.snap, tok, issuer, req, now(e)()); err != nil {
@@ -146,7 +150,21 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 	s.ev["identity"], s.ev["source"] = s.id.String(), s.id.Source
 	s.fb = s.feedback()
 
-	p := ws.cfg.Product(req.Product)
+	if err := s.authorize(loaded); err != nil {
+		return err
+	}
+	if req.Action == request.ActionPublish {
+		return s.publish(ctx)
+	}
+	return s.preview(ctx)
+}
+
+// authorize checks the verified request's facts against its token and
+// asks the policy for its action on its target; a denial is recorded,
+// reported on the pull request, and exit 4.
+func (s *served) authorize(loaded *policy.Loaded) error {
+	req := s.req
+	p := s.ws.cfg.Product(req.Product)
 	if p == nil {
 		return s.deny(fmt.Sprintf("product %s is not in the config", req.Product))
 	}
@@ -157,44 +175,35 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 	if why := request.CheckFacts(req, *s.id, source, p.Spec.Image); why != "" {
 		return s.deny("denied: " + why)
 	}
-	d := policy.Evaluate(pol, *s.id, req.Policy())
+	grant, decisions, err := loaded.Authorize(s.id, policy.Ask{Action: req.Policy().Action, Targets: []string{req.Key()}})
+	if len(decisions) != 1 {
+		return &exitErr{code: exitError, err: fmt.Errorf("serve-request: the policy decided nothing for %s: %v", req.Key(), err)}
+	}
+	d := decisions[0].Decision
 	s.ev["reason"] = d.Reason
 	if !d.Allowed {
 		return s.deny(d.Reason)
 	}
+	s.grant = grant
 	if d.Rule >= 0 {
 		s.ev["rule"] = d.Rule + 1
 	}
 	s.ev["decision"] = "allowed"
-	fmt.Fprintf(e.stderr, "%s\n", d.Reason)
-	if req.Action == request.ActionPublish {
-		return s.publish(ctx)
-	}
-	return s.preview(ctx)
+	fmt.Fprintf(s.e.stderr, "%s\n", d.Reason)
+	return nil
 }
 
-// readPolicy loads policy.yaml from the state repository and the git blob
-// id of the bytes it decided with; a nil policy means there is none.
-func readPolicy(e *env, snap state.Snapshot) (*config.Policy, string, error) {
-	raw, err := snap.ReadFile(policyFile)
-	if errors.Is(err, state.ErrNotFound) {
-		return nil, "", nil
+// readPolicy loads policy.yaml from the state repository, printing its
+// diagnostics; one that does not load is exit 1.
+func readPolicy(e *env, snap state.Snapshot) (*policy.Loaded, error) {
+	loaded, ds, err := policy.Load(snap)
+	if len(ds) > 0 {
+		printDiagnostics(e, ds, ".")
 	}
 	if err != nil {
-		return nil, "", &exitErr{code: exitError, err: fmt.Errorf("read %s from the state repository: %w", policyFile, err)}
+		return nil, &exitErr{code: exitError, err: err}
 	}
-	pol, ds := schema.LoadPolicy(policyFile, raw)
-	printDiagnostics(e, ds, ".")
-	if pol == nil || ds.HasErrors() {
-		return nil, "", &exitErr{code: exitError, err: fmt.Errorf("%s in the state repository is invalid: nothing is allowed until it is fixed", policyFile)}
-	}
-	return pol, policyBlob(raw), nil
-}
-
-// policyBlob is the git blob id of a policy's bytes: which policy.yaml a
-// decision was made with, as `git log` of the state repository shows it.
-func policyBlob(raw []byte) string {
-	return plumbing.ComputeHash(plumbing.BlobObject, raw).String()
+	return loaded, nil
 }
 
 // feedback is the Feedback role on the tenant's repository: the github
@@ -255,14 +264,15 @@ func (s *served) deny(reason string) error {
 	ctx := context.Background()
 	s.ev["decision"] = "denied"
 	s.ev["reason"] = reason
-	denied(ctx, s.e, s.ws.store, s.ws.snap, []string{s.req.Key()}, reason, s.ev)
+	s.runner().Deny(ctx, []string{s.req.Key()}, reason, s.ev)
 	s.report(ctx, "failure", "**Denied**: "+reason, "", "")
 	return &exitErr{code: exitDenied, err: errors.New("serve-request: " + reason)}
 }
 
 // preview runs a preview or its removal exactly as `launchplane preview
 // apply|destroy` does: derived from the product's preview policy, planned
-// against the state repository, run by apply.Run.
+// against the state repository, run by the operation runner with the
+// request's grant.
 func (s *served) preview(ctx context.Context) error {
 	cfg, req := s.ws.cfg, s.req
 	fail := func(err error) error {
@@ -296,19 +306,20 @@ func (s *served) preview(ctx context.Context) error {
 		s.report(ctx, "success", "**Preview**: "+url+" (up to date)", "", url)
 		return nil
 	}
-	o := s.ws.options(s.e, p, s.red)
-	o.Actor = s.id.String()
-	o.Config, o.Kind, o.Authorization = want, "preview", s.ev
-	o.Reason = fmt.Sprintf("request %s from %s", req.Action, s.id.Repository)
-	res, err := apply.Run(ctx, o)
+	r := s.runner()
+	a := &operation.Authorized{Grant: s.grant, Evidence: s.ev, Actor: s.id.String()}
+	op := s.ws.operation(s.e, operation.Operation{Action: policy.ActionPreview, Plan: p, Config: want, Redactor: s.red,
+		Reason: fmt.Sprintf("request %s from %s", req.Action, s.id.Repository)})
+	out, err := r.Execute(ctx, a, op)
 	if err != nil {
 		s.report(ctx, "failure", "**Failed**: "+s.red.Error(err).Error(), plan, "")
-		return applyErr(s.red, err)
+		return opErr(err)
 	}
+	res := out.Apply
 	rec := res.Records[pv.Key]
 	if len(res.Failed) > 0 {
 		if req.Action == request.ActionPreview && states[pv.Key] == nil {
-			if err := removeFailedPreview(ctx, s.e, cfg, s.ws.store, o, pv); err != nil {
+			if err := removeFailedPreview(ctx, s.e, r, a, op, cfg, pv); err != nil {
 				fmt.Fprintf(s.e.stderr, "warning: removing what the failed preview created failed too: %v\n", s.red.Error(err))
 			}
 		}
@@ -412,15 +423,8 @@ func repoPath(dir, file string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	root, head := "", ""
-	if r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
-		if wt, err := r.Worktree(); err == nil {
-			root = wt.Filesystem.Root()
-		}
-		if h, err := r.Head(); err == nil {
-			head = h.Hash().String()
-		}
-	}
+	co := gitstore.CheckoutOf(dir)
+	root, head := co.Root, co.Head
 	if root == "" {
 		if root, err = os.Getwd(); err != nil {
 			return "", "", err

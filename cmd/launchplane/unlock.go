@@ -6,9 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/operation"
 	"github.com/launchplane/launchplane/policy"
-	"github.com/launchplane/launchplane/redact"
 )
 
 func newUnlockCmd(e *env) *cobra.Command {
@@ -42,15 +41,11 @@ TARGET is <product>/<lane>, as status shows it.`,
 				return &exitErr{code: exitError, err: err}
 			}
 			defer store.Close()
-			authz, err := authorize(ctx, e, ".", store, snap, policy.ActionUnlock, []string{key})
+			out, err := newRunner(e, store, snap, ".").Run(ctx, operation.Operation{Action: policy.ActionUnlock, Target: key, Reason: reason})
 			if err != nil {
-				return err
+				return opErr(err)
 			}
-			red := redact.New()
-			id, commit, cut, err := apply.Unlock(ctx, apply.Options{Store: store, Snapshot: snap, Actor: actorOf(e, authz), Now: now(e), Redactor: red, Authorization: authz}, key, reason)
-			if err != nil {
-				return applyErr(red, err)
-			}
+			id, commit, cut := out.Record, out.Commit, out.Cut
 			fmt.Fprintf(e.stdout, "Unlocked %s (record %s, state commit %s): cut off the apply of %s started %s (record %s).\n",
 				key, id, short(commit), cut.Actor, cut.Started.UTC().Format("2006-01-02 15:04:05Z"), cut.Record)
 			return nil
