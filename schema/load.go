@@ -414,6 +414,12 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 		ds.Add(p, "", "invalid UTF-8 (byte 0x%02x); config files must be UTF-8", bad)
 		return nil, false
 	}
+	if n, ok := fastParse(s.data); ok {
+		if isEmptyDoc(n) {
+			return nil, true
+		}
+		return []*doc{{file: s.rel, index: 0, node: n}}, true
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(s.data))
 	for i := 0; ; i++ {
 		var n yaml.Node
