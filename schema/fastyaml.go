@@ -319,8 +319,8 @@ func (s *flowScanner) scalar(start int, v string) *yaml.Node {
 	return n
 }
 
-// quoted reads a quoted scalar on one line without escapes ('' in single
-// quotes is the one escape read).
+// quoted reads a quoted scalar on one line without escapes (a doubled
+// single quote is the one escape read).
 func (s *flowScanner) quoted() (*yaml.Node, bool) {
 	start := s.pos
 	q := s.text[start]

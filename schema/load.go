@@ -255,9 +255,9 @@ type loader struct {
 	// error, a document of unknown kind), so it might define what others
 	// refer to: checks that a name or lane exists are skipped, the rest run.
 	incomplete bool
-	names      map[string]map[string]pos // kind -> name -> first definition (valid or not)
-	targets    []*config.Target          // in load order, for "first defined at" messages
-	docs       map[any]*doc              // typed object -> its document, for positions
+	names      map[string]map[string]*doc // kind -> name -> first definition (valid or not)
+	targets    []*config.Target           // in load order, for "first defined at" messages
+	docs       map[any]*doc               // typed object -> its document, for positions
 }
 
 type pos = diag.Pos
@@ -290,7 +290,7 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 		ds:         ds,
 		incomplete: incomplete,
 		cfg:        &config.Config{Dir: dir},
-		names:      map[string]map[string]pos{},
+		names:      map[string]map[string]*doc{},
 		docs:       map[any]*doc{},
 	}
 	results := make([]fileResult, len(srcs))
@@ -334,10 +334,11 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 	sort.Slice(l.cfg.Providers, func(i, j int) bool { return l.cfg.Providers[i].Name < l.cfg.Providers[j].Name })
 	sort.SliceStable(l.cfg.Targets, func(i, j int) bool { return l.cfg.Targets[i].Key() < l.cfg.Targets[j].Key() })
 	l.semantic()
-	// What later stages ask of a document is only where its fields are:
-	// keep their positions and let the YAML trees and values go.
+	// What later stages ask of a document is only where its fields are,
+	// and that rarely: let the values go; positions are found again from
+	// the file's bytes when asked for.
 	for _, d := range l.docs {
-		d.compact()
+		d.value = nil
 	}
 	return l.cfg
 }
@@ -347,13 +348,13 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 func (l *loader) collect(dr docResult) {
 	if dr.name != "" {
 		if first, dup := l.names[dr.kind][dr.name]; dup {
-			l.ds.Add(dr.d.pos("/metadata/name"), "metadata.name", "duplicate %s %q (first defined at %s)", dr.kind, dr.name, first)
+			l.ds.Add(dr.d.pos("/metadata/name"), "metadata.name", "duplicate %s %q (first defined at %s)", dr.kind, dr.name, first.pos("/metadata/name"))
 			return
 		}
 		if l.names[dr.kind] == nil {
-			l.names[dr.kind] = map[string]pos{}
+			l.names[dr.kind] = map[string]*doc{}
 		}
-		l.names[dr.kind][dr.name] = dr.d.pos("/metadata/name")
+		l.names[dr.kind][dr.name] = dr.d
 	}
 	switch {
 	case dr.product != nil:
@@ -388,6 +389,13 @@ func processFile(s *source) fileResult {
 		dr, ok := document(d, &r.ds)
 		if !ok {
 			r.parseErr = true
+		}
+		// The tree is let go as soon as the document is read, so memory
+		// holds one file's tree per worker, not every file's; a position
+		// asked for later parses the file again (doc.ensureLocs).
+		d.data, d.node, d.locs = s.data, nil, nil
+		if dr.kind != "Provider" {
+			d.value = nil
 		}
 		if dr.kind != "" {
 			r.docs = append(r.docs, dr)
@@ -505,8 +513,14 @@ func document(d *doc, ds *diag.Diagnostics) (docResult, bool) {
 		ds.Add(nodePos(d.file, root), "", "a document must be a mapping with apiVersion, kind, metadata and spec; got %s", gotNode(root))
 		return docResult{}, false
 	}
-	v, locs, keyErrs, err := convert(d.node)
-	d.locs = locs
+	// Most documents convert cleanly: that pass keeps no pointer map.
+	// Otherwise convert again, keeping it, for the diagnostics.
+	v, ok := convertValue(d.node)
+	var keyErrs []*convError
+	var err error
+	if !ok {
+		v, d.locs, keyErrs, err = convert(d.node)
+	}
 	for _, ke := range keyErrs {
 		ds.Add(nodePos(d.file, ke.node), fieldPath(ke.ptr), "%s", ke.msg)
 	}
@@ -580,7 +594,7 @@ func document(d *doc, ds *diag.Diagnostics) (docResult, bool) {
 // decode fills the typed model from a document that passed its schema.
 func decode(dr *docResult) error {
 	kind, name, d := dr.kind, dr.name, dr.d
-	specNode := d.locs["/spec"].val
+	specNode := d.specNode()
 	spec := lookup(d.value, "/spec").(map[string]any)
 	switch kind {
 	case "Product":
@@ -630,47 +644,66 @@ func nodePos(file string, n *yaml.Node) diag.Pos {
 // pos is the position of the value at ptr, or of the nearest enclosing
 // value that exists.
 func (d *doc) pos(ptr string) diag.Pos {
+	d.ensureLocs()
 	for {
-		if d.locs == nil && d.positions != nil {
-			if p, ok := d.positions[ptr]; ok {
-				return p
-			}
-		} else if l, ok := d.locs[ptr]; ok && l.val != nil {
+		if l, ok := d.locs[ptr]; ok && l.val != nil {
 			return nodePos(d.file, l.val)
 		}
 		if ptr == "" {
-			if d.node != nil && len(d.node.Content) > 0 {
-				return nodePos(d.file, d.node.Content[0])
-			}
 			return diag.Pos{File: d.file, Line: 1, Col: 1}
 		}
 		ptr = ptr[:strings.LastIndexByte(ptr, '/')]
 	}
 }
 
-// compact keeps the position of every value and drops the YAML tree, the
-// JSON value and the pointer map.
-func (d *doc) compact() {
-	if d.locs == nil {
-		return
-	}
-	d.positions = make(map[string]diag.Pos, len(d.locs)+1)
-	for ptr, l := range d.locs {
-		if l.val != nil {
-			d.positions[ptr] = nodePos(d.file, l.val)
-		}
-	}
-	if d.node != nil && len(d.node.Content) > 0 {
-		d.positions[""] = nodePos(d.file, d.node.Content[0])
-	}
-	d.node, d.value, d.locs = nil, nil, nil
-}
-
 // keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),
 // falling back to the value.
 func (d *doc) keyPos(ptr string) diag.Pos {
+	d.ensureLocs()
 	if l, ok := d.locs[ptr]; ok && l.key != nil {
 		return nodePos(d.file, l.key)
 	}
 	return d.pos(ptr)
+}
+
+// ensureLocs builds the pointer map of the document when it is not
+// there: from its tree while the file is being read, from the file's
+// bytes (parsed again, exactly as the first time) after.
+func (d *doc) ensureLocs() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.locs != nil {
+		return
+	}
+	n := d.node
+	if n == nil && d.data != nil {
+		var ds diag.Diagnostics
+		docs, _ := parse(source{rel: d.file, data: d.data}, &ds)
+		for _, x := range docs {
+			if x.index == d.index {
+				n = x.node
+			}
+		}
+	}
+	if n == nil || len(n.Content) == 0 {
+		d.locs = map[string]loc{}
+		return
+	}
+	_, d.locs, _, _ = convert(n)
+}
+
+// specNode is the node of the document's spec: the value of its explicit
+// spec key, as the pointer map would hold it (explicit keys come before
+// merged ones), or else the pointer map's.
+func (d *doc) specNode() *yaml.Node {
+	if d.node != nil && len(d.node.Content) > 0 {
+		root := d.node.Content[0]
+		for i := 0; root.Kind == yaml.MappingNode && i+1 < len(root.Content); i += 2 {
+			if k := root.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "spec" && k.ShortTag() == "!!str" {
+				return root.Content[i+1]
+			}
+		}
+	}
+	d.ensureLocs()
+	return d.locs["/spec"].val
 }
