@@ -11,6 +11,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 	"gopkg.in/yaml.v3"
+
+	"github.com/launchplane/launchplane/diag"
 )
 
 // corpusFiles is every YAML file of the examples and testdata/script
@@ -170,4 +172,58 @@ func FuzzFastParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastParse(t, data)
 	})
+}
+
+// TestPositionsAfterLoad: once loaded, a document's fields are found at
+// the positions yaml.v3 gives them, whether the file was read by the fast
+// parser or by yaml.v3 (anchors, several documents, comments, quotes),
+// though the trees were let go during the load.
+func TestPositionsAfterLoad(t *testing.T) {
+	files := map[string]string{
+		"providers.yaml": "apiVersion: launchplane.dev/v1\nkind: Provider\nmetadata: {name: local}\nspec:\n  type: fake\n  fake: {path: w.json}\n",
+		"products/a.yaml": "# the a product\napiVersion: launchplane.dev/v1\nkind: Product\nmetadata: {name: a}\nspec:\n  driver: generic-web\n  image: 'ghcr.io/acme/a'\n  port: 8080\n  env: {LOG_LEVEL: info}   # trailing\n",
+		"targets/a-prod.yaml": "apiVersion: launchplane.dev/v1\nkind: Target\nmetadata: {name: a-prod}\nspec:\n  product: a\n  lane: prod\n  image: \"ghcr.io/acme/a@sha256:" + strings.Repeat("ab", 32) + "\"\n  deploy: {provider: local}\n  ingress:\n    provider: local\n    domains:\n    - a.example.com\n    - [x][0]\n",
+		"targets/multi.yaml": "apiVersion: launchplane.dev/v1\nkind: Target\nmetadata: &m {name: a-testing}\nspec:\n  product: a\n  lane: testing\n  image: ghcr.io/acme/a@sha256:" + strings.Repeat("cd", 32) + "\n  deploy: &d {provider: local}\n---\n# b\napiVersion: launchplane.dev/v1\nkind: Product\nmetadata: {name: b}\nspec:\n  driver: generic-web\n  image: ghcr.io/acme/b\n  port: 8080\n",
+	}
+	files["targets/a-prod.yaml"] = strings.Replace(files["targets/a-prod.yaml"], "    - [x][0]\n", "", 1)
+	dir := t.TempDir()
+	for name, body := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, ds := Load(dir)
+	if ds.HasErrors() {
+		t.Fatalf("load: %v", ds)
+	}
+	check := func(file string, index int, pos func(string) diag.Pos) {
+		t.Helper()
+		dec := yaml.NewDecoder(strings.NewReader(files[file]))
+		var n yaml.Node
+		for i := 0; i <= index; i++ {
+			n = yaml.Node{}
+			if err := dec.Decode(&n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, locs, _, err := convert(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(locs) < 8 {
+			t.Fatalf("%s: only %d pointers", file, len(locs))
+		}
+		for ptr, l := range locs {
+			got := pos(ptr)
+			if got.File != file || got.Line != l.val.Line || got.Col != l.val.Column {
+				t.Errorf("%s %q: at %v, yaml.v3 says %d:%d", file, ptr, got, l.val.Line, l.val.Column)
+			}
+		}
+	}
+	check("products/a.yaml", 0, cfg.Product("a").Source.Pos)
+	check("targets/a-prod.yaml", 0, cfg.Target("a", "prod").Source.Pos)
+	check("targets/multi.yaml", 0, cfg.Target("a", "testing").Source.Pos)
+	check("targets/multi.yaml", 1, cfg.Product("b").Source.Pos)
+	check("providers.yaml", 0, cfg.Provider("local").Source.Pos)
 }
