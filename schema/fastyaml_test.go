@@ -180,10 +180,10 @@ func FuzzFastParse(f *testing.F) {
 // though the trees were let go during the load.
 func TestPositionsAfterLoad(t *testing.T) {
 	files := map[string]string{
-		"providers.yaml": "apiVersion: launchplane.dev/v1\nkind: Provider\nmetadata: {name: local}\nspec:\n  type: fake\n  fake: {path: w.json}\n",
-		"products/a.yaml": "# the a product\napiVersion: launchplane.dev/v1\nkind: Product\nmetadata: {name: a}\nspec:\n  driver: generic-web\n  image: 'ghcr.io/acme/a'\n  port: 8080\n  env: {LOG_LEVEL: info}   # trailing\n",
+		"providers.yaml":      "apiVersion: launchplane.dev/v1\nkind: Provider\nmetadata: {name: local}\nspec:\n  type: fake\n  fake: {path: w.json}\n",
+		"products/a.yaml":     "# the a product\napiVersion: launchplane.dev/v1\nkind: Product\nmetadata: {name: a}\nspec:\n  driver: generic-web\n  image: 'ghcr.io/acme/a'\n  port: 8080\n  env: {LOG_LEVEL: info}   # trailing\n",
 		"targets/a-prod.yaml": "apiVersion: launchplane.dev/v1\nkind: Target\nmetadata: {name: a-prod}\nspec:\n  product: a\n  lane: prod\n  image: \"ghcr.io/acme/a@sha256:" + strings.Repeat("ab", 32) + "\"\n  deploy: {provider: local}\n  ingress:\n    provider: local\n    domains:\n    - a.example.com\n    - [x][0]\n",
-		"targets/multi.yaml": "apiVersion: launchplane.dev/v1\nkind: Target\nmetadata: &m {name: a-testing}\nspec:\n  product: a\n  lane: testing\n  image: ghcr.io/acme/a@sha256:" + strings.Repeat("cd", 32) + "\n  deploy: &d {provider: local}\n---\n# b\napiVersion: launchplane.dev/v1\nkind: Product\nmetadata: {name: b}\nspec:\n  driver: generic-web\n  image: ghcr.io/acme/b\n  port: 8080\n",
+		"targets/multi.yaml":  "apiVersion: launchplane.dev/v1\nkind: Target\nmetadata: &m {name: a-testing}\nspec:\n  product: a\n  lane: testing\n  image: ghcr.io/acme/a@sha256:" + strings.Repeat("cd", 32) + "\n  deploy: &d {provider: local}\n---\n# b\napiVersion: launchplane.dev/v1\nkind: Product\nmetadata: {name: b}\nspec:\n  driver: generic-web\n  image: ghcr.io/acme/b\n  port: 8080\n",
 	}
 	files["targets/a-prod.yaml"] = strings.Replace(files["targets/a-prod.yaml"], "    - [x][0]\n", "", 1)
 	dir := t.TempDir()
