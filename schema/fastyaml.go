@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"bytes"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -65,9 +67,21 @@ type fastParser struct {
 	data  []byte
 	lines []fastLine
 	i     int // next line
+	slab  []yaml.Node
+}
+
+// node allocates nodes a slab at a time: a file's nodes live and die
+// together.
+func (p *fastParser) node(n yaml.Node) *yaml.Node {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]yaml.Node, 0, 32)
+	}
+	p.slab = append(p.slab, n)
+	return &p.slab[len(p.slab)-1]
 }
 
 func (p *fastParser) splitLines() {
+	p.lines = make([]fastLine, 0, bytes.Count(p.data, []byte{'\n'})+1)
 	no := 1
 	for start := 0; start <= len(p.data); no++ {
 		end := start
@@ -110,7 +124,7 @@ func (p *fastParser) block(ind int) (*yaml.Node, bool) {
 // mapping reads a block mapping whose keys stand at indent ind.
 func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
 	first := p.lines[p.i]
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: first.no, Column: ind + 1}
+	n := p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: first.no, Column: ind + 1})
 	for {
 		p.skipBlank()
 		if p.i >= len(p.lines) || p.lines[p.i].indent < ind {
@@ -128,7 +142,7 @@ func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
 		if k == 0 || k > maxFastKey || k >= len(l.text) || l.text[k] != ':' || (k+1 < len(l.text) && l.text[k+1] != ' ') {
 			return nil, false
 		}
-		key := &yaml.Node{Kind: yaml.ScalarNode, Value: string(l.text[:k]), Line: l.no, Column: ind + 1}
+		key := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: string(l.text[:k]), Line: l.no, Column: ind + 1})
 		key.Tag = key.ShortTag()
 		if key.Tag == "!!merge" || key.Value == "<<" {
 			return nil, false
@@ -187,7 +201,7 @@ func (p *fastParser) nothingDeeper(ind int) bool {
 // sequence reads a block sequence whose dashes stand at indent ind.
 func (p *fastParser) sequence(ind int) (*yaml.Node, bool) {
 	first := p.lines[p.i]
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: first.no, Column: ind + 1}
+	n := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: first.no, Column: ind + 1})
 	for {
 		p.skipBlank()
 		if p.i >= len(p.lines) || p.lines[p.i].indent < ind {
@@ -230,7 +244,7 @@ func (p *fastParser) sequence(ind int) (*yaml.Node, bool) {
 // inline reads the value that starts at l.text[at] and ends on the line
 // (optionally followed by a comment).
 func (p *fastParser) inline(l fastLine, at int) (*yaml.Node, bool) {
-	s := &flowScanner{text: l.text, pos: at, line: l.no, col0: l.indent + 1}
+	s := &flowScanner{p: p, text: l.text, pos: at, line: l.no, col0: l.indent + 1}
 	var n *yaml.Node
 	var ok bool
 	switch l.text[at] {
@@ -248,6 +262,7 @@ func (p *fastParser) inline(l fastLine, at int) (*yaml.Node, bool) {
 }
 
 type flowScanner struct {
+	p    *fastParser
 	text []byte
 	pos  int
 	line int
@@ -314,7 +329,7 @@ func isFlowIndicator(c byte) bool {
 }
 
 func (s *flowScanner) scalar(start int, v string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: s.line, Column: s.col0 + start}
+	n := s.p.node(yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: s.line, Column: s.col0 + start})
 	n.Tag = n.ShortTag()
 	return n
 }
@@ -349,7 +364,7 @@ func (s *flowScanner) quoted() (*yaml.Node, bool) {
 	if q == '\'' {
 		style = yaml.SingleQuotedStyle
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: string(v), Line: s.line, Column: s.col0 + start}, true
+	return s.p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: string(v), Line: s.line, Column: s.col0 + start}), true
 }
 
 // flow reads a flow mapping or sequence that closes on the same line.
@@ -358,7 +373,7 @@ func (s *flowScanner) flow(depth int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	open := s.text[s.pos]
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: s.line, Column: s.col0 + s.pos}
+	n := s.p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: s.line, Column: s.col0 + s.pos})
 	closer := byte('}')
 	if open == '[' {
 		n.Kind, n.Tag, closer = yaml.SequenceNode, "!!seq", ']'
