@@ -227,3 +227,39 @@ func TestPositionsAfterLoad(t *testing.T) {
 	check("targets/multi.yaml", 1, cfg.Product("b").Source.Pos)
 	check("providers.yaml", 0, cfg.Provider("local").Source.Pos)
 }
+
+// TestWalkPtrIsLocs: in every corpus file the fast parser reads and that
+// converts cleanly, walking the tree finds, for every pointer, the key
+// and value the pointer map holds; and nothing for pointers it lacks.
+func TestWalkPtrIsLocs(t *testing.T) {
+	n := 0
+	for _, data := range corpusFiles(t) {
+		for _, v := range variants(data) {
+			fn, ok := fastParse(v)
+			if !ok || isEmptyDoc(fn) {
+				continue
+			}
+			if _, ok := convertValue(fn); !ok {
+				continue
+			}
+			_, locs, _, _ := convert(fn)
+			for ptr, want := range locs {
+				got, ok := walkPtr(fn, ptr)
+				if !ok || got.key != want.key || got.val != want.val {
+					t.Fatalf("%q: walk found %+v, the map holds %+v\n%s", ptr, got, want, v)
+				}
+				n++
+				for _, miss := range []string{ptr + "/x", ptr + "/0", ptr + "/00", ptr + "/-1"} {
+					if _, inMap := locs[miss]; !inMap {
+						if got, ok := walkPtr(fn, miss); ok {
+							t.Fatalf("%q: walk found %+v, the map has nothing\n%s", miss, got, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d pointers compared", n)
+	}
+}

@@ -414,8 +414,8 @@ func processFile(s *source) fileResult {
 		}
 		// The tree is let go as soon as the document is read, so memory
 		// holds one file's tree per worker, not every file's; a position
-		// asked for later parses the file again (doc.ensureLocs).
-		d.data, d.node, d.locs = s.data, nil, nil
+		// asked for later parses the file again (doc.lookup).
+		d.data, d.node, d.locs, d.walk = s.data, nil, nil, false
 		if dr.kind != "Provider" {
 			d.value = nil
 		}
@@ -666,9 +666,8 @@ func nodePos(file string, n *yaml.Node) diag.Pos {
 // pos is the position of the value at ptr, or of the nearest enclosing
 // value that exists.
 func (d *doc) pos(ptr string) diag.Pos {
-	d.ensureLocs()
 	for {
-		if l, ok := d.locs[ptr]; ok && l.val != nil {
+		if l, ok := d.lookup(ptr); ok && l.val != nil {
 			return nodePos(d.file, l.val)
 		}
 		if ptr == "" {
@@ -681,19 +680,77 @@ func (d *doc) pos(ptr string) diag.Pos {
 // keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),
 // falling back to the value.
 func (d *doc) keyPos(ptr string) diag.Pos {
-	d.ensureLocs()
-	if l, ok := d.locs[ptr]; ok && l.key != nil {
+	if l, ok := d.lookup(ptr); ok && l.key != nil {
 		return nodePos(d.file, l.key)
 	}
 	return d.pos(ptr)
 }
 
-// ensureLocs builds the pointer map of the document when it is not
-// there: from its tree while the file is being read, from the file's
-// bytes (parsed again, exactly as the first time) after.
-func (d *doc) ensureLocs() {
+// lookup is what the pointer map holds at ptr. While the file is being
+// read, the map is built from the document's tree. Once the tree is let
+// go, the file is parsed again: a file the fast parser reads has no
+// aliases, merge keys or duplicate keys, so walking its tree finds what
+// the map would hold, and the tree is kept for the next question (a
+// plan asks a few of every target); any other file gets its map again.
+func (d *doc) lookup(ptr string) (loc, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.locs == nil && d.node == nil && d.data != nil && d.index == 0 {
+		if n, ok := fastParse(d.data); ok {
+			d.node, d.walk = n, true
+		}
+	}
+	if d.locs == nil && d.walk {
+		return walkPtr(d.node, ptr)
+	}
+	d.buildLocs()
+	l, ok := d.locs[ptr]
+	return l, ok
+}
+
+// walkPtr finds ptr in a tree with no aliases or merge keys, as convert's
+// pointer map would: the first key of that name (a string key), or the
+// item at that index.
+func walkPtr(doc *yaml.Node, ptr string) (loc, bool) {
+	if len(doc.Content) == 0 {
+		return loc{}, false
+	}
+	l := loc{val: doc.Content[0]}
+	if ptr == "" {
+		return l, true
+	}
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = unescapePtr(tok)
+		n := l.val
+		switch n.Kind {
+		case yaml.MappingNode:
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == tok && k.ShortTag() == "!!str" {
+					l, found = loc{key: k, val: n.Content[i+1]}, true
+					break
+				}
+			}
+			if !found {
+				return loc{}, false
+			}
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(n.Content) || strconv.Itoa(i) != tok {
+				return loc{}, false
+			}
+			l = loc{val: n.Content[i]}
+		default:
+			return loc{}, false
+		}
+	}
+	return l, true
+}
+
+// buildLocs builds the pointer map of the document when it is not there:
+// from its tree while the file is being read, from the file's bytes
+// (parsed again, exactly as the first time) after. d.mu is held.
+func (d *doc) buildLocs() {
 	if d.locs != nil {
 		return
 	}
@@ -726,6 +783,6 @@ func (d *doc) specNode() *yaml.Node {
 			}
 		}
 	}
-	d.ensureLocs()
-	return d.locs["/spec"].val
+	l, _ := d.lookup("/spec")
+	return l.val
 }

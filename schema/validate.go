@@ -302,8 +302,7 @@ func article(t string) string {
 
 // got describes the value at ptr as the user wrote it.
 func got(d *doc, ptr string) string {
-	d.ensureLocs()
-	l, ok := d.locs[ptr]
+	l, ok := d.lookup(ptr)
 	if !ok || l.val == nil {
 		return "nothing"
 	}

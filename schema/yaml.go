@@ -34,8 +34,9 @@ type doc struct {
 	value any            // JSON value for the validator
 	locs  map[string]loc // JSON pointer -> nodes
 	// data is the file's bytes: positions are found again from them
-	// once node and locs are let go (see ensureLocs).
+	// once node and locs are let go (see lookup).
 	data []byte
+	walk bool // node is the fast parser's tree, read again: walk it (see lookup)
 	mu   sync.Mutex
 }
 
