@@ -133,3 +133,44 @@ func TestIsConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// readLimited, on what a listed file may have become by the time it is
+// read: a named pipe (opened without blocking, refused), a device, a
+// directory, a missing file, a file at and just over the size limit.
+func TestReadLimited(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	os.WriteFile(filepath.Join(dir, "max"), []byte(strings.Repeat("a", MaxFileSize)), 0o644)
+	os.WriteFile(filepath.Join(dir, "over"), []byte(strings.Repeat("a", MaxFileSize+1)), 0o644)
+	os.WriteFile(filepath.Join(dir, "small"), []byte("a: 1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "empty"), nil, 0o644)
+	os.Mkdir(filepath.Join(dir, "dir"), 0o755)
+	for name, want := range map[string]string{
+		"pipe":      "a named pipe (FIFO), not a file; config files must be regular files",
+		"/dev/null": "a device, not a file; config files must be regular files",
+		"dir":       "not a regular file; config files must be regular files",
+		"missing":   "no such file or directory",
+		"over":      "file is larger than 1 MiB; config files must be smaller",
+		"max":       "",
+		"small":     "",
+		"empty":     "",
+	} {
+		path := name
+		if !filepath.IsAbs(name) {
+			path = filepath.Join(dir, name)
+		}
+		data, err := readLimited(path)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case want == "":
+			if b, _ := os.ReadFile(path); string(b) != string(data) {
+				t.Errorf("%s: read %d bytes, the file has %d", name, len(data), len(b))
+			}
+		case err == nil || err.Error() != want:
+			t.Errorf("%s: error %v, want %q", name, err, want)
+		}
+	}
+}

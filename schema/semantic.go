@@ -24,7 +24,7 @@ func (l *loader) semantic() {
 		l.checkProvider(p)
 	}
 	byKey := map[string]*config.Target{}
-	domains := map[string]diag.Pos{}
+	domains := map[string]fieldAt{}
 	for _, t := range l.targets {
 		l.checkTarget(t, byKey, domains)
 	}
@@ -87,7 +87,16 @@ func (l *loader) checkProvider(p *config.Provider) {
 	}
 }
 
-func (l *loader) checkTarget(t *config.Target, byKey map[string]*config.Target, domains map[string]diag.Pos) {
+// fieldAt names a field of a document; its position is looked up only
+// when a message needs it (finding positions parses the file again).
+type fieldAt struct {
+	src config.Source
+	ptr string
+}
+
+func (f fieldAt) String() string { return f.src.Pos(f.ptr).String() }
+
+func (l *loader) checkTarget(t *config.Target, byKey map[string]*config.Target, domains map[string]fieldAt) {
 	product := l.cfg.Product(t.Spec.Product)
 	if !l.known("Product", t.Spec.Product) {
 		l.add(t, "/spec/product", "unknown product %q%s", t.Spec.Product, l.knownList("Product"))
@@ -115,7 +124,7 @@ func (l *loader) checkTarget(t *config.Target, byKey map[string]*config.Target, 
 				l.add(t, ptr, "domain %s is already routed by another target (%s)", d, first)
 				continue
 			}
-			domains[d] = t.Source.Pos(ptr)
+			domains[d] = fieldAt{t.Source, ptr}
 		}
 	}
 

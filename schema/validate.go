@@ -68,6 +68,9 @@ func compiledSchemas() (map[string]*jsonschema.Schema, error) {
 // validateDoc validates d against kind's schema and appends one
 // diagnostic per failed leaf keyword. It reports whether d is valid.
 func validateDoc(kind string, d *doc, ds *diag.Diagnostics) (bool, error) {
+	if fastValid(kind, d.value) {
+		return true, nil
+	}
 	schemas, err := compiledSchemas()
 	if err != nil {
 		return false, err
@@ -299,7 +302,7 @@ func article(t string) string {
 
 // got describes the value at ptr as the user wrote it.
 func got(d *doc, ptr string) string {
-	l, ok := d.locs[ptr]
+	l, ok := d.lookup(ptr)
 	if !ok || l.val == nil {
 		return "nothing"
 	}

@@ -6,10 +6,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/launchplane/launchplane/diag"
 )
 
 // maxNodes bounds the values one document may expand to. A config document
@@ -34,8 +33,11 @@ type doc struct {
 	node  *yaml.Node
 	value any            // JSON value for the validator
 	locs  map[string]loc // JSON pointer -> nodes
-	// positions replace locs (and node and value) once the load is done.
-	positions map[string]diag.Pos
+	// data is the file's bytes: positions are found again from them
+	// once node and locs are let go (see lookup).
+	data []byte
+	walk bool // node is the fast parser's tree, read again: walk it (see lookup)
+	mu   sync.Mutex
 }
 
 // convError is a problem found while converting; it stops the document.
@@ -73,6 +75,19 @@ func convert(n *yaml.Node) (v any, locs map[string]loc, keyErrs []*convError, er
 	return v, c.locs, c.keyErrs, err
 }
 
+// convertValue converts a document that has no problem at all, keeping
+// no pointer map; it reports false on any problem, and convert then finds
+// and words them.
+func convertValue(n *yaml.Node) (v any, ok bool) {
+	c := &converter{}
+	root := n
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		root = n.Content[0]
+	}
+	v, err := c.value(root, nil, "", 0)
+	return v, err == nil && len(c.keyErrs) == 0
+}
+
 func (c *converter) value(n, key *yaml.Node, ptr string, depth int) (any, error) {
 	c.nodes++
 	if c.nodes > maxNodes {
@@ -85,8 +100,10 @@ func (c *converter) value(n, key *yaml.Node, ptr string, depth int) (any, error)
 	if depth > maxDepth {
 		return nil, &convError{n, ptr, fmt.Sprintf("nested deeper than %d levels", maxDepth)}
 	}
-	if _, seen := c.locs[ptr]; !seen {
-		c.locs[ptr] = loc{key: key, val: n}
+	if c.locs != nil {
+		if _, seen := c.locs[ptr]; !seen {
+			c.locs[ptr] = loc{key: key, val: n}
+		}
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
@@ -106,7 +123,11 @@ func (c *converter) value(n, key *yaml.Node, ptr string, depth int) (any, error)
 		}
 		out := make([]any, 0, len(n.Content))
 		for i, item := range n.Content {
-			v, err := c.value(item, nil, ptr+"/"+strconv.Itoa(i), depth+1)
+			ip := ""
+			if c.locs != nil {
+				ip = ptr + "/" + strconv.Itoa(i)
+			}
+			v, err := c.value(item, nil, ip, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -149,7 +170,10 @@ func (c *converter) mapping(n *yaml.Node, ptr string, depth int, out map[string]
 			continue
 		}
 		explicit[k.Value] = true
-		cp := ptr + "/" + escapePtr(k.Value)
+		cp := ""
+		if c.locs != nil {
+			cp = ptr + "/" + escapePtr(k.Value)
+		}
 		val, err := c.value(v, k, cp, depth+1)
 		if err != nil {
 			return err

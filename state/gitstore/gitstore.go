@@ -398,11 +398,23 @@ func (s *Store) readFile(root plumbing.Hash, p string) ([]byte, error) {
 		return nil, fmt.Errorf("state file %s: %w", p, err)
 	}
 	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("state file %s: %w", p, err)
+	// The blob's size is known: read it into a buffer of that size (a
+	// plan reads every target file; io.ReadAll grew each buffer from 512
+	// bytes), and still read to the end, in case the size was wrong.
+	b := make([]byte, 0, max(blob.Size, 0)+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state file %s: %w", p, err)
+		}
 	}
-	return b, nil
 }
 
 func (sn *snapshot) ListDir(dir string) ([]string, error) {
