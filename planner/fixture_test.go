@@ -16,6 +16,7 @@ import (
 	"github.com/launchplane/launchplane/config"
 	_ "github.com/launchplane/launchplane/drivers/all"
 	"github.com/launchplane/launchplane/plan"
+	"github.com/launchplane/launchplane/policy"
 	_ "github.com/launchplane/launchplane/providers/all"
 	"github.com/launchplane/launchplane/providers/fake"
 	"github.com/launchplane/launchplane/redact"
@@ -167,7 +168,8 @@ func (fx *fixture) plan(cfg *config.Config, only map[string]bool) *plan.Plan {
 // options are apply.Run's options for cfg and p at the current tip; mod edits
 // them.
 func (fx *fixture) options(cfg *config.Config, p *plan.Plan) apply.Options {
-	return apply.Options{Config: cfg, Store: fx.store, Snapshot: fx.snap(), Plan: p, Actor: "tester", Now: func() time.Time { return fixedNow },
+	snap := fx.snap()
+	return apply.Options{Config: cfg, Store: fx.store, Snapshot: snap, Plan: p, Grant: grantAll(fx.t, snap, p), Actor: "tester", Now: func() time.Time { return fixedNow },
 		Getenv: func(k string) string { return fx.env[k] }, Redactor: redact.New(),
 		Events: func(e apply.Event) {
 			fx.mu.Lock()
@@ -256,4 +258,30 @@ func encode(v any) []byte {
 		panic(err)
 	}
 	return append(b, '\n')
+}
+
+// grantAll asks the fixture's state (it has no policy) for every action
+// on p's targets and the fixture's, as the operation runner does: the
+// planner's tests that apply to set up recorded state run with a grant.
+func grantAll(t testing.TB, snap state.Snapshot, p *plan.Plan) *policy.Grant {
+	t.Helper()
+	loaded, _, err := policy.Load(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := append([]string{"shop/prod", "shop/testing"}, p.Targets()...)
+	var g *policy.Grant
+	for _, a := range []string{policy.ActionApply, policy.ActionDestroy, policy.ActionRollback, policy.ActionPreview,
+		policy.ActionBackup, policy.ActionClone, policy.ActionRelease, policy.ActionUnlock} {
+		ga, _, err := loaded.Authorize(nil, policy.Ask{Action: a, Targets: keys, DestroyWithoutPolicy: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g == nil {
+			g = ga
+		} else {
+			g = g.Join(ga)
+		}
+	}
+	return g
 }
