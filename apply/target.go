@@ -402,93 +402,113 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 	if err != nil {
 		return nil, "", err
 	}
-	wrap := func(op string, err error) error {
-		return providers.Wrap(c.Provider, op, c.Target, err)
-	}
 	switch c.Kind {
 	case plan.KindApp:
-		dep := inst.(providers.Deployer)
-		ref := providers.AppRef{Target: c.Target, Name: str(c.After, "name"), ID: r.providerID(c.Target, c.Address)}
-		// A render-only deployer's deploy is rendered, never done.
-		done := state.OutcomeDone
-		if l, ok := inst.(providers.Limited); ok && c.Action != plan.Delete && l.Limitation(ctx) != "" {
-			done = state.OutcomeRendered
-		}
-		if c.Action == plan.Delete {
-			ref.Name = str(c.Before, "name")
-			return nil, state.OutcomeDone, wrap("destroy", dep.Destroy(ctx, ref))
-		}
-		st, err := dep.Observe(ctx, ref)
-		if err != nil {
-			return nil, "", wrap("observe", err)
-		}
-		// Done already (an interrupted apply made it): the same deploy
-		// completed and the app still runs its image. An image changed
-		// behind Launchplane's back is deployed again (drift).
-		if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == str(c.After, "image") {
-			if done == state.OutcomeRendered {
-				return providers.Evidence{"app_id": st.ID}, done, nil
-			}
-			return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
-		}
-		app, ev := r.appOf(c, ref)
-		id, pev, err := dep.Deploy(ctx, app)
-		for k, v := range pev {
-			ev[k] = v
-		}
-		if id != "" {
-			ev["app_id"] = id
-		}
-		return ev, done, wrap("deploy", err)
+		return r.executeApp(ctx, c, inst)
 	case plan.KindRoute:
-		ing := inst.(providers.Ingress)
-		if c.Action == plan.Delete {
-			return nil, state.OutcomeDone, wrap("delete route", ing.DeleteRoute(ctx, c.Target, str(c.Before, "domain")))
-		}
-		routes, err := ing.ListRoutes(ctx, c.Target)
-		if err != nil {
-			return nil, "", wrap("list routes", err)
-		}
-		for _, rt := range routes {
-			if rt.Domain == str(c.After, "domain") && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == num(c.After, "port") && rt.Upstream == str(c.After, "upstream") {
-				return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
-			}
-		}
-		ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: str(c.After, "domain"), Upstream: str(c.After, "upstream"), Port: num(c.After, "port"), IdempotencyKey: c.IdempotencyKey})
-		return ev, state.OutcomeDone, wrap("route", err)
+		return r.executeRoute(ctx, c, inst.(providers.Ingress))
 	case plan.KindHealth:
-		timeout, _ := time.ParseDuration(str(c.After, "timeout"))
-		if timeout == 0 {
-			timeout = time.Minute
-		}
-		if l, ok := inst.(providers.Limited); ok {
-			if why := l.Limitation(ctx); why != "" {
-				return providers.Evidence{"url": str(c.After, "url"), "skipped": why}, state.OutcomeSkipped, nil
-			}
-		}
-		var res providers.HealthResult
-		if hc, ok := inst.(providers.HealthChecker); ok {
-			res, err = hc.CheckHealth(ctx, c.Target, str(c.After, "url"), timeout)
-		} else {
-			res, err = httpHealth(ctx, str(c.After, "url"), timeout)
-		}
-		// detail is made of the (public) URL, the status and Go's transport
-		// errors: not redacted, so a secret equal to a domain label does
-		// not mask the URL; the last guard of the write still applies
-		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
-			// redacted before it is cut, so no secret is cut in half
-			res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
-		}
-		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
-		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
-			ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
-		}
-		if err == nil && !res.Healthy {
-			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
-		}
-		return ev, state.OutcomeDone, wrap("health check", err)
+		return r.executeHealth(ctx, c, inst)
 	}
 	return nil, "", fmt.Errorf("%s: unknown kind %s", c.Address, c.Kind)
+}
+
+// wrap says which provider operation on c's target failed.
+func wrap(c plan.Change, op string, err error) error {
+	return providers.Wrap(c.Provider, op, c.Target, err)
+}
+
+// executeApp destroys or deploys the app, unless an interrupted apply
+// already deployed it.
+func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (providers.Evidence, string, error) {
+	dep := inst.(providers.Deployer)
+	ref := providers.AppRef{Target: c.Target, Name: str(c.After, "name"), ID: r.providerID(c.Target, c.Address)}
+	// A render-only deployer's deploy is rendered, never done.
+	done := state.OutcomeDone
+	if l, ok := inst.(providers.Limited); ok && c.Action != plan.Delete && l.Limitation(ctx) != "" {
+		done = state.OutcomeRendered
+	}
+	if c.Action == plan.Delete {
+		ref.Name = str(c.Before, "name")
+		return nil, state.OutcomeDone, wrap(c, "destroy", dep.Destroy(ctx, ref))
+	}
+	st, err := dep.Observe(ctx, ref)
+	if err != nil {
+		return nil, "", wrap(c, "observe", err)
+	}
+	// Done already (an interrupted apply made it): the same deploy
+	// completed and the app still runs its image. An image changed
+	// behind Launchplane's back is deployed again (drift).
+	if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == str(c.After, "image") {
+		if done == state.OutcomeRendered {
+			return providers.Evidence{"app_id": st.ID}, done, nil
+		}
+		return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
+	}
+	app, ev := r.appOf(c, ref)
+	id, pev, err := dep.Deploy(ctx, app)
+	for k, v := range pev {
+		ev[k] = v
+	}
+	if id != "" {
+		ev["app_id"] = id
+	}
+	return ev, done, wrap(c, "deploy", err)
+}
+
+// executeRoute deletes or ensures a route, unless the same route is
+// there already.
+func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ingress) (providers.Evidence, string, error) {
+	if c.Action == plan.Delete {
+		return nil, state.OutcomeDone, wrap(c, "delete route", ing.DeleteRoute(ctx, c.Target, str(c.Before, "domain")))
+	}
+	routes, err := ing.ListRoutes(ctx, c.Target)
+	if err != nil {
+		return nil, "", wrap(c, "list routes", err)
+	}
+	for _, rt := range routes {
+		if rt.Domain == str(c.After, "domain") && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == num(c.After, "port") && rt.Upstream == str(c.After, "upstream") {
+			return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
+		}
+	}
+	ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: str(c.After, "domain"), Upstream: str(c.After, "upstream"), Port: num(c.After, "port"), IdempotencyKey: c.IdempotencyKey})
+	return ev, state.OutcomeDone, wrap(c, "route", err)
+}
+
+// executeHealth polls the health URL, through the provider when it
+// checks health itself; a limited provider skips it and says why.
+func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (providers.Evidence, string, error) {
+	timeout, _ := time.ParseDuration(str(c.After, "timeout"))
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	if l, ok := inst.(providers.Limited); ok {
+		if why := l.Limitation(ctx); why != "" {
+			return providers.Evidence{"url": str(c.After, "url"), "skipped": why}, state.OutcomeSkipped, nil
+		}
+	}
+	var res providers.HealthResult
+	var err error
+	if hc, ok := inst.(providers.HealthChecker); ok {
+		res, err = hc.CheckHealth(ctx, c.Target, str(c.After, "url"), timeout)
+	} else {
+		res, err = httpHealth(ctx, str(c.After, "url"), timeout)
+	}
+	// detail is made of the (public) URL, the status and Go's transport
+	// errors: not redacted, so a secret equal to a domain label does
+	// not mask the URL; the last guard of the write still applies
+	if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+		// redacted before it is cut, so no secret is cut in half
+		res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
+	}
+	ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
+	if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+		ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
+	}
+	if err == nil && !res.Healthy {
+		err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
+	}
+	return ev, state.OutcomeDone, wrap(c, "health check", err)
 }
 
 // appOf builds the provider's App with resolved secrets, and the evidence

@@ -112,21 +112,48 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 // PlanWith is Plan that fingerprints secret values as s says, so that a
 // rotated secret is an update (SPEC §4).
 func PlanWith(cfg *config.Config, snap state.Snapshot, only map[string]bool, s Secrets) (*plan.Plan, map[string]*state.TargetState, error) {
-	desired, err := Desired(cfg, only)
+	in, err := gather(cfg, snap, only)
 	if err != nil {
 		return nil, nil, err
+	}
+	p := in.plan(cfg, snap, only, s)
+	decorate(cfg, snap, p, in.states)
+	return p, in.states, nil
+}
+
+// inputs are what every plan of a config is computed from: the desired
+// targets its drivers expand, and the recorded ones with their states.
+type inputs struct {
+	desired  plan.Desired
+	recorded plan.Recorded
+	states   map[string]*state.TargetState
+}
+
+// gather is the prologue of Plan, PlanWith and PlanRefresh: expand the
+// desired targets, read the recorded ones, and make the health step of a
+// failed target run again.
+func gather(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*inputs, error) {
+	desired, err := Desired(cfg, only)
+	if err != nil {
+		return nil, err
 	}
 	recorded, states, err := Recorded(snap, only)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	recheckHealth(desired, states)
-	checked, notes := fingerprint(cfg, desired, recorded, s)
-	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	return &inputs{desired: desired, recorded: recorded, states: states}, nil
+}
+
+// plan fingerprints secrets as s says, diffs desired against recorded and
+// adds what the diff cannot know: final backups, what the plan was made
+// with, rotated secrets.
+func (in *inputs) plan(cfg *config.Config, snap state.Snapshot, only map[string]bool, s Secrets) *plan.Plan {
+	checked, notes := fingerprint(cfg, in.desired, in.recorded, s)
+	p := plan.Diff(in.desired, in.recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
 	finalBackups(cfg, p)
 	finishPlan(p, only, checked, notes)
-	decorate(cfg, snap, p, states)
-	return p, states, nil
+	return p
 }
 
 // finishPlan sets what a plan was made with and names rotated secrets.

@@ -33,29 +33,21 @@ type RefreshOptions struct {
 // differs. A provider that cannot observe is named in the diagnostics;
 // nothing is guessed.
 func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, only map[string]bool, o RefreshOptions) (*plan.Plan, map[string]*state.TargetState, error) {
-	desired, err := Desired(cfg, only)
+	in, err := gather(cfg, snap, only)
 	if err != nil {
 		return nil, nil, err
 	}
-	recorded, states, err := Recorded(snap, only)
-	if err != nil {
-		return nil, nil, err
-	}
-	r := &observer{cfg: cfg, getenv: o.Getenv, red: o.Redactor, insts: map[string]any{}, states: states}
-	drift, notes := r.observe(ctx, recorded)
-	recheckHealth(desired, states)
-	checked, fpNotes := fingerprint(cfg, desired, recorded, o.Secrets)
-	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
-	finalBackups(cfg, p)
-	finishPlan(p, only, checked, fpNotes)
+	r := &observer{cfg: cfg, getenv: o.Getenv, red: o.Redactor, insts: map[string]any{}, states: in.states}
+	drift, notes := r.observe(ctx, in.recorded)
+	p := in.plan(cfg, snap, only, o.Secrets)
 	for i := range p.Changes {
 		if why, ok := drift[p.Changes[i].Address]; ok && p.Changes[i].Action != plan.NoOp {
 			p.Changes[i].Reason = "drifted: " + why
 		}
 	}
 	p.Diagnostics = append(p.Diagnostics, notes...)
-	decorate(cfg, snap, p, states)
-	return p, states, nil
+	decorate(cfg, snap, p, in.states)
+	return p, in.states, nil
 }
 
 // observe replaces recorded attributes by what the providers report and
