@@ -98,13 +98,13 @@ func RollbackPlan(cfg *config.Config, snap state.Snapshot, key, image string) (*
 	for _, r := range ts.Resources {
 		res := plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs}
 		if r.Kind == plan.KindApp {
-			attrs := map[string]any{}
-			for k, v := range r.Attrs {
-				attrs[k] = v
+			a, err := plan.AppOf(r.Attrs)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(key), r.Address, err)
 			}
-			attrs["image"] = image
-			res.Attrs, app, found = attrs, res, true
-			app.Attrs = attrs
+			a.Image = image
+			res.Attrs = a.Attrs()
+			app, found = res, true
 		}
 		resources = append(resources, res)
 	}

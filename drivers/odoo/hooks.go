@@ -159,7 +159,11 @@ func extraSteps(p *config.Product, t *config.Target, app plan.Resource) ([]plan.
 		})
 	}
 	if len(s.Modules) > 0 || len(s.Settings) > 0 {
-		attrs := map[string]any{"database": s.Database, "app": app.Attrs["name"]}
+		a, err := plan.AppOf(app.Attrs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", app.Address, err)
+		}
+		attrs := map[string]any{"database": s.Database, "app": a.Name}
 		if len(s.Modules) > 0 {
 			attrs["command"] = strings.Join(updateCommand(s.Database, s.Modules), " ")
 		}
