@@ -51,8 +51,12 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 				return rec, nil, err
 			}
 			if ts != nil {
+				res, err := resourcesOf(key, ts)
+				if err != nil {
+					return rec, nil, err
+				}
 				states[key] = ts
-				rec.Targets[key] = resourcesOf(key, ts)
+				rec.Targets[key] = res
 			}
 		}
 		return rec, states, nil
@@ -86,19 +90,38 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 			if ts == nil {
 				continue
 			}
+			res, err := resourcesOf(key, ts)
+			if err != nil {
+				return rec, nil, err
+			}
 			states[key] = ts
-			rec.Targets[key] = resourcesOf(key, ts)
+			rec.Targets[key] = res
 		}
 	}
 	return rec, states, nil
 }
 
-func resourcesOf(key string, ts *state.TargetState) []plan.Resource {
+// resourcesOf are the recorded resources of a target. The attributes of
+// apps and routes are checked at this boundary: a hand-edited state file
+// fails the plan naming the file, the resource and the attribute, instead
+// of being planned from zero values. Driver extensions are checked by
+// their driver where it reads them.
+func resourcesOf(key string, ts *state.TargetState) ([]plan.Resource, error) {
 	out := []plan.Resource{}
 	for _, r := range ts.Resources {
+		var err error
+		switch r.Kind {
+		case plan.KindApp:
+			_, err = plan.AppOf(r.Attrs)
+		case plan.KindRoute:
+			_, err = plan.RouteOf(r.Attrs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(key), r.Address, err)
+		}
 		out = append(out, plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
 	}
-	return out
+	return out, nil
 }
 
 // Plan computes the plan of cfg against snap. only restricts it to the
