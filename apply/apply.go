@@ -358,8 +358,8 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 }
 
 // driverOf is the driver of a target's product; a target no longer in the
-// config is torn down by generic-web, or by odoo when its recorded app is
-// an odoo tenant.
+// config is torn down by the driver whose extension its recorded app
+// carries, else by generic-web.
 func (r *run) driverOf(target string) drivers.Driver {
 	product, lane := state.SplitKey(target)
 	if t := r.o.Config.Target(product, lane); t != nil {
@@ -369,11 +369,16 @@ func (r *run) driverOf(target string) drivers.Driver {
 			}
 		}
 	}
-	// A removed odoo target is torn down by odoo, which backs it up first.
+	// A removed target is torn down by the driver of its recorded app
+	// (which may back it up first). An app that does not decode is left
+	// to generic-web: planning it failed on it already.
 	if ts := r.states[target]; ts != nil {
 		for _, res := range ts.Resources {
-			if res.Kind == plan.KindApp && odooDatabase(res.Attrs) != "" {
-				if d, ok := drivers.Lookup("odoo"); ok {
+			if res.Kind != plan.KindApp {
+				continue
+			}
+			if app, err := plan.AppOf(res.Attrs); err == nil {
+				if d, ok := drivers.OwnerOf(app); ok {
 					return d
 				}
 			}
@@ -448,13 +453,15 @@ func roleCheck(c plan.Change, inst any) error {
 // resolveSecrets reads the app's secret references; values are registered
 // with the redactor before anything can print them.
 func (r *run) resolveSecrets(c plan.Change) error {
-	refs, _ := c.After["secrets"].(map[string]any)
+	app, err := plan.AppOf(c.After)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Address, err)
+	}
 	vals := map[string]string{}
 	var errs []error
-	for _, k := range slices.Sorted(maps.Keys(refs)) {
-		m, _ := refs[k].(map[string]any)
-		ref := providers.SecretRef{FromEnv: str(m, "fromEnv"), FromFile: str(m, "fromFile")}
-		v, err := r.resolve(ref)
+	for _, k := range slices.Sorted(maps.Keys(app.Secrets)) {
+		ref := app.Secrets[k]
+		v, err := r.resolve(providers.SecretRef{FromEnv: ref.FromEnv, FromFile: ref.FromFile})
 		if err != nil {
 			// never "NAME: reason": the redactor masks what follows a
 			// secret-shaped name and a colon
@@ -612,12 +619,4 @@ func targetFiles(cfg *config.Config) map[string]string {
 		}
 	}
 	return m
-}
-
-// odooDatabase is the database an odoo app's recorded attrs name, "" for
-// an app of another driver.
-func odooDatabase(attrs map[string]any) string {
-	o, _ := attrs["odoo"].(map[string]any)
-	db, _ := o["database"].(string)
-	return db
 }

@@ -26,7 +26,11 @@ func (r *run) checkPromotions(targets []string) (map[string]map[string]any, erro
 			if c.Target != key || c.Kind != plan.KindApp || c.Action == plan.NoOp || c.Action == plan.Delete {
 				continue
 			}
-			image := str(c.After, "image")
+			app, err := plan.AppOf(c.After)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Address, err)
+			}
+			image := app.Image
 			fromKey := product + "/" + t.Spec.Promote.From
 			ts, err := state.ReadTarget(r.o.Snapshot, fromKey)
 			if err != nil {
@@ -71,7 +75,10 @@ func (r recorded) healthy() string {
 func (r *run) plannedImage(key string) string {
 	for _, c := range r.o.Plan.Changes {
 		if c.Target == key && c.Kind == plan.KindApp && (c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace) {
-			return str(c.After, "image")
+			// an app that does not decode plans no image: its own
+			// change fails on it
+			app, _ := plan.AppOf(c.After)
+			return app.Image
 		}
 	}
 	return ""

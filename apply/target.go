@@ -332,11 +332,14 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 			Outcome: state.OutcomeSkipped, Error: "no previous healthy image to roll back to"})
 		return
 	}
-	after := map[string]any{}
-	for k, v := range app.After {
-		after[k] = v
+	a, err := plan.AppOf(app.After)
+	if err != nil {
+		t.rec.Changes = append(t.rec.Changes, state.RecordChange{Address: app.Address, Action: "rollback", Reason: "step after the app change failed",
+			Outcome: state.OutcomeSkipped, Error: err.Error()})
+		return
 	}
-	after["image"] = old.HealthyImage
+	a.Image = old.HealthyImage
+	after := a.Attrs()
 	c := *app
 	c.Action = plan.Update
 	c.After = after
@@ -402,104 +405,140 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 	if err != nil {
 		return nil, "", err
 	}
-	wrap := func(op string, err error) error {
-		return providers.Wrap(c.Provider, op, c.Target, err)
-	}
 	switch c.Kind {
 	case plan.KindApp:
-		dep := inst.(providers.Deployer)
-		ref := providers.AppRef{Target: c.Target, Name: str(c.After, "name"), ID: r.providerID(c.Target, c.Address)}
-		// A render-only deployer's deploy is rendered, never done.
-		done := state.OutcomeDone
-		if l, ok := inst.(providers.Limited); ok && c.Action != plan.Delete && l.Limitation(ctx) != "" {
-			done = state.OutcomeRendered
-		}
-		if c.Action == plan.Delete {
-			ref.Name = str(c.Before, "name")
-			return nil, state.OutcomeDone, wrap("destroy", dep.Destroy(ctx, ref))
-		}
-		st, err := dep.Observe(ctx, ref)
-		if err != nil {
-			return nil, "", wrap("observe", err)
-		}
-		// Done already (an interrupted apply made it): the same deploy
-		// completed and the app still runs its image. An image changed
-		// behind Launchplane's back is deployed again (drift).
-		if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == str(c.After, "image") {
-			if done == state.OutcomeRendered {
-				return providers.Evidence{"app_id": st.ID}, done, nil
-			}
-			return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
-		}
-		app, ev := r.appOf(c, ref)
-		id, pev, err := dep.Deploy(ctx, app)
-		for k, v := range pev {
-			ev[k] = v
-		}
-		if id != "" {
-			ev["app_id"] = id
-		}
-		return ev, done, wrap("deploy", err)
+		return r.executeApp(ctx, c, inst)
 	case plan.KindRoute:
-		ing := inst.(providers.Ingress)
-		if c.Action == plan.Delete {
-			return nil, state.OutcomeDone, wrap("delete route", ing.DeleteRoute(ctx, c.Target, str(c.Before, "domain")))
-		}
-		routes, err := ing.ListRoutes(ctx, c.Target)
-		if err != nil {
-			return nil, "", wrap("list routes", err)
-		}
-		for _, rt := range routes {
-			if rt.Domain == str(c.After, "domain") && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == num(c.After, "port") && rt.Upstream == str(c.After, "upstream") {
-				return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
-			}
-		}
-		ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: str(c.After, "domain"), Upstream: str(c.After, "upstream"), Port: num(c.After, "port"), IdempotencyKey: c.IdempotencyKey})
-		return ev, state.OutcomeDone, wrap("route", err)
+		return r.executeRoute(ctx, c, inst.(providers.Ingress))
 	case plan.KindHealth:
-		timeout, _ := time.ParseDuration(str(c.After, "timeout"))
-		if timeout == 0 {
-			timeout = time.Minute
-		}
-		if l, ok := inst.(providers.Limited); ok {
-			if why := l.Limitation(ctx); why != "" {
-				return providers.Evidence{"url": str(c.After, "url"), "skipped": why}, state.OutcomeSkipped, nil
-			}
-		}
-		var res providers.HealthResult
-		if hc, ok := inst.(providers.HealthChecker); ok {
-			res, err = hc.CheckHealth(ctx, c.Target, str(c.After, "url"), timeout)
-		} else {
-			res, err = httpHealth(ctx, str(c.After, "url"), timeout)
-		}
-		// detail is made of the (public) URL, the status and Go's transport
-		// errors: not redacted, so a secret equal to a domain label does
-		// not mask the URL; the last guard of the write still applies
-		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
-			// redacted before it is cut, so no secret is cut in half
-			res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
-		}
-		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
-		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
-			ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
-		}
-		if err == nil && !res.Healthy {
-			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
-		}
-		return ev, state.OutcomeDone, wrap("health check", err)
+		return r.executeHealth(ctx, c, inst)
 	}
 	return nil, "", fmt.Errorf("%s: unknown kind %s", c.Address, c.Kind)
+}
+
+// wrap says which provider operation on c's target failed.
+func wrap(c plan.Change, op string, err error) error {
+	return providers.Wrap(c.Provider, op, c.Target, err)
+}
+
+// executeApp destroys or deploys the app, unless an interrupted apply
+// already deployed it.
+func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (providers.Evidence, string, error) {
+	dep := inst.(providers.Deployer)
+	attrs := c.After
+	if c.Action == plan.Delete {
+		attrs = c.Before
+	}
+	a, err := plan.AppOf(attrs)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", c.Address, err)
+	}
+	ref := providers.AppRef{Target: c.Target, Name: a.Name, ID: r.providerID(c.Target, c.Address)}
+	// A render-only deployer's deploy is rendered, never done.
+	done := state.OutcomeDone
+	if l, ok := inst.(providers.Limited); ok && c.Action != plan.Delete && l.Limitation(ctx) != "" {
+		done = state.OutcomeRendered
+	}
+	if c.Action == plan.Delete {
+		return nil, state.OutcomeDone, wrap(c, "destroy", dep.Destroy(ctx, ref))
+	}
+	st, err := dep.Observe(ctx, ref)
+	if err != nil {
+		return nil, "", wrap(c, "observe", err)
+	}
+	// Done already (an interrupted apply made it): the same deploy
+	// completed and the app still runs its image. An image changed
+	// behind Launchplane's back is deployed again (drift).
+	if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == a.Image {
+		if done == state.OutcomeRendered {
+			return providers.Evidence{"app_id": st.ID}, done, nil
+		}
+		return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
+	}
+	app, ev := r.appOf(c, a, ref)
+	id, pev, err := dep.Deploy(ctx, app)
+	for k, v := range pev {
+		ev[k] = v
+	}
+	if id != "" {
+		ev["app_id"] = id
+	}
+	return ev, done, wrap(c, "deploy", err)
+}
+
+// executeRoute deletes or ensures a route, unless the same route is
+// there already.
+func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ingress) (providers.Evidence, string, error) {
+	attrs := c.After
+	if c.Action == plan.Delete {
+		attrs = c.Before
+	}
+	route, err := plan.RouteOf(attrs)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", c.Address, err)
+	}
+	if c.Action == plan.Delete {
+		return nil, state.OutcomeDone, wrap(c, "delete route", ing.DeleteRoute(ctx, c.Target, route.Domain))
+	}
+	routes, err := ing.ListRoutes(ctx, c.Target)
+	if err != nil {
+		return nil, "", wrap(c, "list routes", err)
+	}
+	for _, rt := range routes {
+		if rt.Domain == route.Domain && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == route.Port && rt.Upstream == route.Upstream {
+			return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
+		}
+	}
+	ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: route.Domain, Upstream: route.Upstream, Port: route.Port, IdempotencyKey: c.IdempotencyKey})
+	return ev, state.OutcomeDone, wrap(c, "route", err)
+}
+
+// executeHealth polls the health URL, through the provider when it
+// checks health itself; a limited provider skips it and says why.
+func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (providers.Evidence, string, error) {
+	h, err := plan.HealthOf(c.After)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", c.Address, err)
+	}
+	timeout, _ := time.ParseDuration(h.Timeout)
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	if l, ok := inst.(providers.Limited); ok {
+		if why := l.Limitation(ctx); why != "" {
+			return providers.Evidence{"url": h.URL, "skipped": why}, state.OutcomeSkipped, nil
+		}
+	}
+	var res providers.HealthResult
+	if hc, ok := inst.(providers.HealthChecker); ok {
+		res, err = hc.CheckHealth(ctx, c.Target, h.URL, timeout)
+	} else {
+		res, err = httpHealth(ctx, h.URL, timeout)
+	}
+	// detail is made of the (public) URL, the status and Go's transport
+	// errors: not redacted, so a secret equal to a domain label does
+	// not mask the URL; the last guard of the write still applies
+	if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+		// redacted before it is cut, so no secret is cut in half
+		res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
+	}
+	ev := providers.Evidence{"url": h.URL, "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
+	if !res.Healthy && strings.TrimSpace(res.Body) != "" {
+		ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
+	}
+	if err == nil && !res.Healthy {
+		err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
+	}
+	return ev, state.OutcomeDone, wrap(c, "health check", err)
 }
 
 // appOf builds the provider's App with resolved secrets, and the evidence
 // that may be recorded of it: key names, counts and a hash over sorted
 // key names, never values.
-func (r *run) appOf(c plan.Change, ref providers.AppRef) (providers.App, providers.Evidence) {
-	env := map[string]string{}
-	if e, ok := c.After["env"].(map[string]any); ok {
-		for k, v := range e {
-			env[k] = fmt.Sprint(v)
-		}
+func (r *run) appOf(c plan.Change, a plan.App, ref providers.AppRef) (providers.App, providers.Evidence) {
+	env := maps.Clone(a.Env)
+	if env == nil {
+		env = map[string]string{}
 	}
 	r.mu.Lock()
 	secrets := r.secrets[c.Target]
@@ -514,10 +553,10 @@ func (r *run) appOf(c plan.Change, ref providers.AppRef) (providers.App, provide
 	// never nil: an app without env records "keys": [], not null
 	envKeys := slices.AppendSeq(make([]string, 0, len(env)), maps.Keys(env))
 	slices.Sort(envKeys)
-	return providers.App{AppRef: ref, Image: str(c.After, "image"), Port: num(c.After, "port"),
+	return providers.App{AppRef: ref, Image: a.Image, Port: a.Port,
 			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
 		providers.Evidence{
-			"image":   str(c.After, "image"),
+			"image":   a.Image,
 			"env":     map[string]any{"keys": envKeys, "count": len(envKeys)},
 			"secrets": map[string]any{"keys": keys, "count": len(keys), "keys_sha256": hex.EncodeToString(h[:])},
 		}
@@ -537,24 +576,6 @@ func (r *run) providerID(target, address string) string {
 		return ts.ProviderIDs[address]
 	}
 	return ""
-}
-
-func str(m map[string]any, k string) string {
-	s, _ := m[k].(string)
-	return s
-}
-
-func num(m map[string]any, k string) int {
-	switch v := m[k].(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	case json.Number:
-		i, _ := v.Int64()
-		return int(i)
-	}
-	return 0
 }
 
 // maxHealthBody is how much of a health answer is read.

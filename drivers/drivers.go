@@ -168,3 +168,46 @@ func All() []Driver {
 	sort.Slice(out, func(a, b int) bool { return out[a].Descriptor().ID < out[b].Descriptor().ID })
 	return out
 }
+
+// OwnerOf is the driver whose extension a recorded app carries (a driver
+// with settings extends its apps under its settings key): the driver that
+// tears down an app whose target left the config.
+func OwnerOf(app plan.App) (Driver, bool) {
+	for _, d := range All() {
+		if k := d.Descriptor().SettingsKey; k != "" {
+			if _, ok := app.Ext[k]; ok {
+				return d, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// FinalBackuper is an optional capability: a driver whose apps are backed
+// up once more before a plan destroys them (their Target file removed).
+type FinalBackuper interface {
+	// FinalBackup is the step that must run before destroy, the delete of
+	// a recorded app, or nil. p is the app's product, nil when the config
+	// no longer has it.
+	FinalBackup(p *config.Product, destroy plan.Change) (*plan.Change, error)
+}
+
+// CloneRequest is a clone of one lane's database into another's.
+type CloneRequest struct {
+	From, To string // target keys: the lane cloned, the lane cloned into
+	// Provider is the deploy provider of To.
+	Provider string
+	// App is To's recorded app.
+	App plan.App
+	// Gate is the backup of From that is restored.
+	Gate state.Gate
+}
+
+// Cloner is an optional capability: a driver that can replace a lane's
+// data by a backup of another lane (launchplane clone). Drivers without
+// it cannot clone.
+type Cloner interface {
+	// CloneSteps are the steps that restore the gate into To and make the
+	// data safe to serve there, in order; health follows them.
+	CloneSteps(req CloneRequest) ([]plan.Change, error)
+}

@@ -124,9 +124,10 @@ func resourceCause(cfg *config.Config, t *config.Target, c *plan.Change, ts *sta
 // domainCause is the domain's entry in the target's ingress.domains.
 func domainCause(t *config.Target, c *plan.Change) *plan.Cause {
 	if t.Spec.Ingress != nil {
-		d, _ := c.After["domain"].(string)
+		// a delete has no after: no domain, the ingress is the cause
+		r, _ := plan.RouteOf(c.After)
 		for i, dom := range t.Spec.Ingress.Domains {
-			if dom == d {
+			if dom == r.Domain {
 				return at(t.Source, "/spec/ingress/domains/"+strconv.Itoa(i))
 			}
 		}

@@ -13,12 +13,6 @@ import (
 	"github.com/launchplane/launchplane/secrets"
 )
 
-// Fingerprint attribute names of a secret entry of an app.
-const (
-	attrFingerprint = "fingerprint"
-	attrKeyedBy     = "keyed_by"
-)
-
 // Secrets says how a plan treats secret values.
 type Secrets struct {
 	// Getenv reads fromEnv references; nil: secrets are not read, and
@@ -37,39 +31,36 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 	var notes []string
 	checked := s.Getenv != nil && s.Key != nil
 	type entry struct {
-		res  *plan.Resource
+		app  *plan.App
 		key  string
-		ref  map[string]any
 		desc string
 	}
 	var entries []entry
+	type appOf struct {
+		res *plan.Resource
+		app *plan.App
+	}
+	var apps []appOf
 	for _, tk := range slices.Sorted(maps.Keys(desired.Targets)) {
 		dt := desired.Targets[tk]
 		for i := range dt.Resources {
 			r := &dt.Resources[i]
-			refs, _ := r.Attrs["secrets"].(map[string]any)
-			if r.Kind != plan.KindApp || len(refs) == 0 {
+			if r.Kind != plan.KindApp {
 				continue
 			}
-			// Copy what is changed: the attrs may be shared with config.
-			attrs := make(map[string]any, len(r.Attrs))
-			for k, v := range r.Attrs {
-				attrs[k] = v
+			// desired attrs are built from a plan.App by the driver
+			app, err := plan.AppOf(r.Attrs)
+			if err != nil || len(app.Secrets) == 0 {
+				continue
 			}
-			secrets := make(map[string]any, len(refs))
-			for _, k := range slices.Sorted(maps.Keys(refs)) {
-				m, _ := refs[k].(map[string]any)
-				cp := map[string]any{}
-				for a, v := range m {
-					if a != attrFingerprint && a != attrKeyedBy {
-						cp[a] = v
-					}
-				}
-				secrets[k] = cp
-				entries = append(entries, entry{res: r, key: k, ref: cp, desc: tk + " secret " + k})
+			// A copy is changed: the attrs may be shared with config.
+			refs := make(map[string]plan.SecretRef, len(app.Secrets))
+			for _, k := range slices.Sorted(maps.Keys(app.Secrets)) {
+				refs[k] = app.Secrets[k].Ref()
+				entries = append(entries, entry{app: &app, key: k, desc: tk + " secret " + k})
 			}
-			attrs["secrets"] = secrets
-			r.Attrs = attrs
+			app.Secrets = refs
+			apps = append(apps, appOf{res: r, app: &app})
 		}
 	}
 	quiet := s.Getenv == nil && s.Key == nil // a plan that never checks rotation
@@ -80,7 +71,8 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 	if checked {
 		var unreadable []string
 		for i, e := range entries {
-			v, err := secrets.Read(providers.SecretRef{FromEnv: str(e.ref, "fromEnv"), FromFile: str(e.ref, "fromFile")}, s.Getenv, cfg.Dir)
+			ref := e.app.Secrets[e.key]
+			v, err := secrets.Read(providers.SecretRef{FromEnv: ref.FromEnv, FromFile: ref.FromFile}, s.Getenv, cfg.Dir)
 			if err != nil {
 				unreadable = append(unreadable, fmt.Sprintf("%s cannot be read (%v)", e.desc, err))
 				continue
@@ -96,9 +88,13 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 	}
 	if checked {
 		for i, e := range entries {
-			e.ref[attrFingerprint] = s.Key.Of(values[i])
-			e.ref[attrKeyedBy] = s.Key.KeyedBy
+			ref := e.app.Secrets[e.key]
+			ref.Fingerprint, ref.KeyedBy = s.Key.Of(values[i]), s.Key.KeyedBy
+			e.app.Secrets[e.key] = ref
 		}
+	}
+	for _, a := range apps {
+		a.res.Attrs = a.app.Attrs()
 	}
 	notes = append(notes, comparable(desired, recorded, checked)...)
 	return checked, notes
@@ -113,57 +109,56 @@ func comparable(desired plan.Desired, recorded plan.Recorded, checked bool) []st
 		if dt == nil {
 			continue
 		}
-		want := map[string]map[string]any{}
+		want := map[string]map[string]plan.SecretRef{}
 		for _, r := range dt.Resources {
 			if r.Kind == plan.KindApp {
-				want[r.Address], _ = r.Attrs["secrets"].(map[string]any)
+				if app, err := plan.AppOf(r.Attrs); err == nil {
+					want[r.Address] = app.Secrets
+				}
 			}
 		}
 		res := recorded.Targets[tk]
 		for i := range res {
 			r := &res[i]
 			w, ok := want[r.Address]
-			had, _ := r.Attrs["secrets"].(map[string]any)
-			if !ok || r.Kind != plan.KindApp || len(had) == 0 {
+			if !ok || r.Kind != plan.KindApp {
 				continue
 			}
-			attrs := make(map[string]any, len(r.Attrs))
-			for k, v := range r.Attrs {
-				attrs[k] = v
+			app, err := plan.AppOf(r.Attrs)
+			if err != nil || len(app.Secrets) == 0 {
+				// a recorded app that does not decode is compared as it
+				// is: the diff shows what the config asks for instead
+				continue
 			}
-			secrets := make(map[string]any, len(had))
+			had := app.Secrets
+			app.Secrets = make(map[string]plan.SecretRef, len(had))
 			var rekeyed, unrecorded []string
 			for _, k := range slices.Sorted(maps.Keys(had)) {
-				old, _ := had[k].(map[string]any)
-				cp := map[string]any{}
-				for a, v := range old {
-					cp[a] = v
-				}
-				secrets[k] = cp
-				nw, _ := w[k].(map[string]any)
-				if nw == nil {
+				old := had[k]
+				app.Secrets[k] = old
+				nw, ok := w[k]
+				if !ok {
 					continue // removed from config: a change of its own
 				}
-				sameKey := str(old, attrKeyedBy) != "" && str(old, attrKeyedBy) == str(nw, attrKeyedBy)
+				sameKey := old.KeyedBy != "" && old.KeyedBy == nw.KeyedBy
 				if checked && sameKey {
 					continue // a different fingerprint is a rotation
 				}
 				if checked {
-					if str(old, attrFingerprint) == "" {
+					if old.Fingerprint == "" {
 						unrecorded = append(unrecorded, k)
 					} else {
 						rekeyed = append(rekeyed, k)
 					}
 				}
-				delete(cp, attrFingerprint)
-				delete(cp, attrKeyedBy)
-				if v, ok := nw[attrFingerprint]; ok {
-					cp[attrFingerprint] = v
-					cp[attrKeyedBy] = nw[attrKeyedBy]
+				cp := old
+				cp.Fingerprint, cp.KeyedBy = "", ""
+				if nw.Fingerprint != "" {
+					cp.Fingerprint, cp.KeyedBy = nw.Fingerprint, nw.KeyedBy
 				}
+				app.Secrets[k] = cp
 			}
-			attrs["secrets"] = secrets
-			r.Attrs = attrs
+			r.Attrs = app.Attrs()
 			if len(rekeyed) > 0 {
 				notes = append(notes, fmt.Sprintf("%s: the fingerprint key changed since %s was fingerprinted: not a rotation; the new fingerprints are recorded at the next deploy of %s, and a rotation made meanwhile is not detected until then",
 					tk, strings.Join(rekeyed, ", "), r.Address))
@@ -211,7 +206,7 @@ func rotatedKey(d plan.FieldDiff) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	k, ok := strings.CutSuffix(rest, "."+attrFingerprint)
+	k, ok := strings.CutSuffix(rest, ".fingerprint")
 	if !ok || strings.Contains(k, ".") || d.Before == nil || d.After == nil {
 		return "", false
 	}

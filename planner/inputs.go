@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -52,8 +51,12 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 				return rec, nil, err
 			}
 			if ts != nil {
+				res, err := resourcesOf(key, ts)
+				if err != nil {
+					return rec, nil, err
+				}
 				states[key] = ts
-				rec.Targets[key] = resourcesOf(key, ts)
+				rec.Targets[key] = res
 			}
 		}
 		return rec, states, nil
@@ -87,19 +90,38 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 			if ts == nil {
 				continue
 			}
+			res, err := resourcesOf(key, ts)
+			if err != nil {
+				return rec, nil, err
+			}
 			states[key] = ts
-			rec.Targets[key] = resourcesOf(key, ts)
+			rec.Targets[key] = res
 		}
 	}
 	return rec, states, nil
 }
 
-func resourcesOf(key string, ts *state.TargetState) []plan.Resource {
+// resourcesOf are the recorded resources of a target. The attributes of
+// apps and routes are checked at this boundary: a hand-edited state file
+// fails the plan naming the file, the resource and the attribute, instead
+// of being planned from zero values. Driver extensions are checked by
+// their driver where it reads them.
+func resourcesOf(key string, ts *state.TargetState) ([]plan.Resource, error) {
 	out := []plan.Resource{}
 	for _, r := range ts.Resources {
+		var err error
+		switch r.Kind {
+		case plan.KindApp:
+			_, err = plan.AppOf(r.Attrs)
+		case plan.KindRoute:
+			_, err = plan.RouteOf(r.Attrs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(key), r.Address, err)
+		}
 		out = append(out, plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
 	}
-	return out
+	return out, nil
 }
 
 // Plan computes the plan of cfg against snap. only restricts it to the
@@ -112,21 +134,53 @@ func Plan(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*plan.
 // PlanWith is Plan that fingerprints secret values as s says, so that a
 // rotated secret is an update (SPEC §4).
 func PlanWith(cfg *config.Config, snap state.Snapshot, only map[string]bool, s Secrets) (*plan.Plan, map[string]*state.TargetState, error) {
-	desired, err := Desired(cfg, only)
+	in, err := gather(cfg, snap, only)
 	if err != nil {
 		return nil, nil, err
+	}
+	p, err := in.plan(cfg, snap, only, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	decorate(cfg, snap, p, in.states)
+	return p, in.states, nil
+}
+
+// inputs are what every plan of a config is computed from: the desired
+// targets its drivers expand, and the recorded ones with their states.
+type inputs struct {
+	desired  plan.Desired
+	recorded plan.Recorded
+	states   map[string]*state.TargetState
+}
+
+// gather is the prologue of Plan, PlanWith and PlanRefresh: expand the
+// desired targets, read the recorded ones, and make the health step of a
+// failed target run again.
+func gather(cfg *config.Config, snap state.Snapshot, only map[string]bool) (*inputs, error) {
+	desired, err := Desired(cfg, only)
+	if err != nil {
+		return nil, err
 	}
 	recorded, states, err := Recorded(snap, only)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	recheckHealth(desired, states)
-	checked, notes := fingerprint(cfg, desired, recorded, s)
-	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
-	finalBackups(cfg, p)
+	return &inputs{desired: desired, recorded: recorded, states: states}, nil
+}
+
+// plan fingerprints secrets as s says, diffs desired against recorded and
+// adds what the diff cannot know: final backups, what the plan was made
+// with, rotated secrets.
+func (in *inputs) plan(cfg *config.Config, snap state.Snapshot, only map[string]bool, s Secrets) (*plan.Plan, error) {
+	checked, notes := fingerprint(cfg, in.desired, in.recorded, s)
+	p := plan.Diff(in.desired, in.recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
+	if err := finalBackups(cfg, p); err != nil {
+		return nil, err
+	}
 	finishPlan(p, only, checked, notes)
-	decorate(cfg, snap, p, states)
-	return p, states, nil
+	return p, nil
 }
 
 // finishPlan sets what a plan was made with and names rotated secrets.
@@ -179,18 +233,18 @@ func promotionWarnings(cfg *config.Config, snap state.Snapshot, p *plan.Plan) {
 		if err != nil {
 			continue
 		}
-		if plannedImage(p, product+"/"+t.Spec.Promote.From) == str(c.After, "image") {
+		if plannedImage(p, product+"/"+t.Spec.Promote.From) == imageOf(c) {
 			// the from lane gets this image in the same apply, which
 			// promotes it once that lane proved it healthy: no refusal
 			continue
 		}
-		if src == nil || src.HealthyImage != str(c.After, "image") {
+		if src == nil || src.HealthyImage != imageOf(c) {
 			healthy := "none"
 			if src != nil && src.HealthyImage != "" {
 				healthy = state.ShortImage(src.HealthyImage)
 			}
 			p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s: image %s is not the image recorded healthy on %s/%s (%s): apply will refuse it",
-				c.Target, state.ShortImage(str(c.After, "image")), product, t.Spec.Promote.From, healthy))
+				c.Target, state.ShortImage(imageOf(c)), product, t.Spec.Promote.From, healthy))
 		}
 	}
 }
@@ -207,7 +261,7 @@ func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[
 			for i := range p.Changes {
 				c := &p.Changes[i]
 				if c.Target == key && c.Kind == plan.KindApp && c.Action != plan.NoOp {
-					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", state.ShortImage(rb.To), rb.Record, state.ShortImage(str(c.After, "image")))
+					c.Reason = fmt.Sprintf("config and state disagree: rolled back to %s by %s; the config asks for %s", state.ShortImage(rb.To), rb.Record, state.ShortImage(imageOf(*c)))
 					p.Diagnostics = append(p.Diagnostics, fmt.Sprintf("%s was rolled back from %s to %s by %s (%s); until the config asks for the image it runs, config and state disagree and apply deploys what the config asks for", key, state.ShortImage(rb.From), state.ShortImage(rb.To), rb.Record, rb.Reason))
 				}
 			}
@@ -218,33 +272,36 @@ func decorate(cfg *config.Config, snap state.Snapshot, p *plan.Plan, states map[
 	}
 }
 
-// finalBackups puts a backup step before the destroy of an odoo prod
-// app (its Target file removed): the database is backed up, a gate used
-// by the destroy itself, before any of the target is deleted.
-func finalBackups(cfg *config.Config, p *plan.Plan) {
+// finalBackups puts the final backup a driver asks for (drivers.
+// FinalBackuper) before the destroy of a recorded app whose Target file
+// was removed: the step runs before any of the target is deleted. The
+// driver is the one whose extension the recorded app carries.
+func finalBackups(cfg *config.Config, p *plan.Plan) error {
 	var out []plan.Change
 	for _, c := range p.Changes {
-		db := odooDatabase(c.Before)
-		_, lane := state.SplitKey(c.Target)
-		if c.Kind != plan.KindApp || c.Action != plan.Delete || lane != "prod" || db == "" {
+		if c.Kind != plan.KindApp || c.Action != plan.Delete {
+			continue
+		}
+		app, err := plan.AppOf(c.Before)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", state.TargetPath(c.Target), c.Address, err)
+		}
+		drv, ok := drivers.OwnerOf(app)
+		if !ok {
+			continue
+		}
+		fb, ok := drv.(drivers.FinalBackuper)
+		if !ok {
 			continue
 		}
 		product, _ := state.SplitKey(c.Target)
-		root := ""
-		if pr := cfg.Product(product); pr != nil {
-			var o struct {
-				Backup struct {
-					Root string `json:"root"`
-				} `json:"backup"`
-			}
-			if json.Unmarshal(pr.Spec.Settings["odoo"], &o) == nil {
-				root = o.Backup.Root
-			}
+		b, err := fb.FinalBackup(cfg.Product(product), c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", state.TargetPath(c.Target), err)
 		}
-		after := map[string]any{"database": db, "max_age": "0s", "root": root, "final": true}
-		out = append(out, plan.Change{Address: c.Target + "/backup", Target: c.Target, Kind: plan.KindBackup, Action: plan.Run,
-			Reason: "final backup before the app is destroyed", Provider: c.Provider, After: after,
-			IdempotencyKey: plan.IdempotencyKey(c.Target, plan.Run, after)})
+		if b != nil {
+			out = append(out, *b)
+		}
 	}
 	for _, b := range out {
 		first := -1
@@ -261,14 +318,17 @@ func finalBackups(cfg *config.Config, p *plan.Plan) {
 		}
 		p.Changes = slices.Insert(p.Changes, first, b)
 	}
+	return nil
 }
 
-// odooDatabase is the database an odoo app's recorded attrs name, "" for
-// an app of another driver.
-func odooDatabase(attrs map[string]any) string {
-	o, _ := attrs["odoo"].(map[string]any)
-	db, _ := o["database"].(string)
-	return db
+// imageOf is the image of an app change's after: desired attrs, built
+// from a plan.App, or "" when it has none.
+func imageOf(c plan.Change) string {
+	a, err := plan.AppOf(c.After)
+	if err != nil {
+		return ""
+	}
+	return a.Image
 }
 
 // plannedImage is the image p gives key's app, "" when it does not
@@ -276,7 +336,7 @@ func odooDatabase(attrs map[string]any) string {
 func plannedImage(p *plan.Plan, key string) string {
 	for _, c := range p.Changes {
 		if c.Target == key && c.Kind == plan.KindApp && (c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace) {
-			return str(c.After, "image")
+			return imageOf(c)
 		}
 	}
 	return ""

@@ -98,13 +98,13 @@ func RollbackPlan(cfg *config.Config, snap state.Snapshot, key, image string) (*
 	for _, r := range ts.Resources {
 		res := plan.Resource{Address: r.Address, Target: key, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs}
 		if r.Kind == plan.KindApp {
-			attrs := map[string]any{}
-			for k, v := range r.Attrs {
-				attrs[k] = v
+			a, err := plan.AppOf(r.Attrs)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(key), r.Address, err)
 			}
-			attrs["image"] = image
-			res.Attrs, app, found = attrs, res, true
-			app.Attrs = attrs
+			a.Image = image
+			res.Attrs = a.Attrs()
+			app, found = res, true
 		}
 		resources = append(resources, res)
 	}
@@ -131,9 +131,9 @@ func RollbackPlan(cfg *config.Config, snap state.Snapshot, key, image string) (*
 
 // ClonePlan is the plan of a clone of product's from-lane database into
 // its to-lane: restore the from-lane's backup gate (or the backup-gate
-// record given) into the to-lane's database with the app stopped, run the
-// driver's sanitize step, then check health. Only drivers that sanitize
-// (odoo) clone, and never into prod.
+// record given) into the to-lane's database and make it safe to serve
+// (the driver's clone steps, drivers.Cloner), then check health. Only
+// drivers that can clone do, and never into prod.
 func ClonePlan(cfg *config.Config, snap state.Snapshot, product, from, to, gateRecord string) (*plan.Plan, error) {
 	if to == "prod" {
 		return nil, fmt.Errorf("refusing to clone into prod: clones go from prod to a lane that is neutralized")
@@ -145,8 +145,9 @@ func ClonePlan(cfg *config.Config, snap state.Snapshot, product, from, to, gateR
 	if p == nil {
 		return nil, fmt.Errorf("no product %s in the config", product)
 	}
-	drv, ok := drivers.Lookup(p.Spec.Driver)
-	if !ok || !drv.Descriptor().HasCapability("sanitize") || drv.Steps()[plan.KindSanitize] == nil {
+	drv, _ := drivers.Lookup(p.Spec.Driver)
+	cloner, ok := drv.(drivers.Cloner)
+	if !ok {
 		return nil, fmt.Errorf("product %s's driver %s does not sanitize cloned databases: it cannot clone", product, p.Spec.Driver)
 	}
 	key, fromKey := product+"/"+to, product+"/"+from
@@ -165,25 +166,22 @@ func ClonePlan(cfg *config.Config, snap state.Snapshot, product, from, to, gateR
 	if err != nil {
 		return nil, err
 	}
-	var appAttrs map[string]any
-	for _, r := range ts.Resources {
+	var recordedApp *state.Resource
+	for i, r := range ts.Resources {
 		if r.Kind == plan.KindApp {
-			appAttrs = r.Attrs
+			recordedApp = &ts.Resources[i]
 		}
 	}
-	if appAttrs == nil {
+	if recordedApp == nil {
 		return nil, fmt.Errorf("%s has no recorded app", key)
 	}
-	odoo, _ := appAttrs["odoo"].(map[string]any)
-	db := str(odoo, "database")
-	provider := cfg.Target(product, to).Spec.Deploy.Provider
-	restore := map[string]any{"source": fromKey, "gate": g.Record, "backup_id": g.BackupID, "location": g.Location, "database": db, "app": str(appAttrs, "name")}
-	sanitize := map[string]any{"source": fromKey, "database": db, "app": str(appAttrs, "name")}
-	changes := []plan.Change{
-		{Address: key + "/restore", Target: key, Kind: plan.KindRestore, Action: plan.Run, Provider: provider, After: restore,
-			Reason: fmt.Sprintf("clone %s's backup %s (%s) into %s, with the app stopped", fromKey, g.BackupID, g.Record, key)},
-		{Address: key + "/sanitize", Target: key, Kind: plan.KindSanitize, Action: plan.Run, Provider: provider, After: sanitize,
-			Reason: "neutralize the cloned database before the app starts"},
+	app, err := plan.AppOf(recordedApp.Attrs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(key), recordedApp.Address, err)
+	}
+	changes, err := cloner.CloneSteps(drivers.CloneRequest{From: fromKey, To: key, Provider: cfg.Target(product, to).Spec.Deploy.Provider, App: app, Gate: *g})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", state.TargetPath(key), err)
 	}
 	for _, s := range d.Targets[key].Steps {
 		if s.Kind == plan.KindHealth {

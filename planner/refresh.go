@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -33,29 +32,24 @@ type RefreshOptions struct {
 // differs. A provider that cannot observe is named in the diagnostics;
 // nothing is guessed.
 func PlanRefresh(ctx context.Context, cfg *config.Config, snap state.Snapshot, only map[string]bool, o RefreshOptions) (*plan.Plan, map[string]*state.TargetState, error) {
-	desired, err := Desired(cfg, only)
+	in, err := gather(cfg, snap, only)
 	if err != nil {
 		return nil, nil, err
 	}
-	recorded, states, err := Recorded(snap, only)
+	r := &observer{cfg: cfg, getenv: o.Getenv, red: o.Redactor, insts: map[string]any{}, states: in.states}
+	drift, notes := r.observe(ctx, in.recorded)
+	p, err := in.plan(cfg, snap, only, o.Secrets)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &observer{cfg: cfg, getenv: o.Getenv, red: o.Redactor, insts: map[string]any{}, states: states}
-	drift, notes := r.observe(ctx, recorded)
-	recheckHealth(desired, states)
-	checked, fpNotes := fingerprint(cfg, desired, recorded, o.Secrets)
-	p := plan.Diff(desired, recorded, plan.Base{StateCommit: snap.Commit(), ConfigDigest: cfg.Digest})
-	finalBackups(cfg, p)
-	finishPlan(p, only, checked, fpNotes)
 	for i := range p.Changes {
 		if why, ok := drift[p.Changes[i].Address]; ok && p.Changes[i].Action != plan.NoOp {
 			p.Changes[i].Reason = "drifted: " + why
 		}
 	}
 	p.Diagnostics = append(p.Diagnostics, notes...)
-	decorate(cfg, snap, p, states)
-	return p, states, nil
+	decorate(cfg, snap, p, in.states)
+	return p, in.states, nil
 }
 
 // observe replaces recorded attributes by what the providers report and
@@ -100,25 +94,29 @@ func (r *observer) observe(ctx context.Context, rec plan.Recorded) (map[string]s
 				if routes == nil {
 					break
 				}
-				domain := str(res.Attrs, "domain")
-				rt, ok := routes[domain]
+				recorded, err := plan.RouteOf(res.Attrs)
+				if err != nil {
+					notes = append(notes, fmt.Sprintf("%s: cannot observe: %s: %v", res.Address, state.TargetPath(key), err))
+					break
+				}
+				rt, ok := routes[recorded.Domain]
 				if !ok {
-					drift[res.Address] = fmt.Sprintf("the route of %s is missing at %s", domain, res.Provider)
+					drift[res.Address] = fmt.Sprintf("the route of %s is missing at %s", recorded.Domain, res.Provider)
 					continue
 				}
-				attrs := copyAttrs(res.Attrs)
+				observed := recorded
 				var diffs []string
-				if rt.Port != num(res.Attrs, "port") {
-					diffs = append(diffs, fmt.Sprintf("port is %d at %s, recorded %d", rt.Port, res.Provider, num(res.Attrs, "port")))
-					attrs["port"] = rt.Port
+				if rt.Port != recorded.Port {
+					diffs = append(diffs, fmt.Sprintf("port is %d at %s, recorded %d", rt.Port, res.Provider, recorded.Port))
+					observed.Port = rt.Port
 				}
-				if rt.Upstream != "" && rt.Upstream != str(res.Attrs, "upstream") {
-					diffs = append(diffs, fmt.Sprintf("upstream is %s at %s, recorded %s", rt.Upstream, res.Provider, str(res.Attrs, "upstream")))
-					attrs["upstream"] = rt.Upstream
+				if rt.Upstream != "" && rt.Upstream != recorded.Upstream {
+					diffs = append(diffs, fmt.Sprintf("upstream is %s at %s, recorded %s", rt.Upstream, res.Provider, recorded.Upstream))
+					observed.Upstream = rt.Upstream
 				}
 				if len(diffs) > 0 {
 					drift[res.Address] = strings.Join(diffs, "; ")
-					res.Attrs = attrs
+					res.Attrs = observed.Attrs()
 				}
 			}
 			kept = append(kept, res)
@@ -132,6 +130,10 @@ func (r *observer) observe(ctx context.Context, rec plan.Recorded) (map[string]s
 }
 
 func (r *observer) observeApp(ctx context.Context, key string, res plan.Resource) (*plan.Resource, string, string) {
+	app, err := plan.AppOf(res.Attrs)
+	if err != nil {
+		return &res, "", fmt.Sprintf("%s: cannot observe: %s: %v", res.Address, state.TargetPath(key), err)
+	}
 	inst, err := r.provider(res.Provider)
 	if err != nil {
 		return &res, "", fmt.Sprintf("%s: cannot observe: %v", res.Address, r.red.Error(err))
@@ -145,7 +147,7 @@ func (r *observer) observeApp(ctx context.Context, key string, res plan.Resource
 			return &res, "", fmt.Sprintf("%s: drift not checked: %s", res.Address, why)
 		}
 	}
-	st, err := dep.Observe(ctx, providers.AppRef{Target: key, Name: str(res.Attrs, "name"), ID: r.providerID(key, res.Address)})
+	st, err := dep.Observe(ctx, providers.AppRef{Target: key, Name: app.Name, ID: r.providerID(key, res.Address)})
 	if errors.Is(err, providers.ErrCannotObserve) {
 		return &res, "", fmt.Sprintf("%s: provider %s cannot observe: drift not checked", res.Address, res.Provider)
 	}
@@ -155,34 +157,30 @@ func (r *observer) observeApp(ctx context.Context, key string, res plan.Resource
 	if !st.Exists {
 		return nil, fmt.Sprintf("the app is missing at %s", res.Provider), ""
 	}
-	attrs := copyAttrs(res.Attrs)
+	observed := app
 	var diffs []string
-	if st.Image != "" && st.Image != str(res.Attrs, "image") {
-		diffs = append(diffs, fmt.Sprintf("image is %s at %s, recorded %s", state.ShortImage(st.Image), res.Provider, state.ShortImage(str(res.Attrs, "image"))))
-		attrs["image"] = st.Image
+	if st.Image != "" && st.Image != app.Image {
+		diffs = append(diffs, fmt.Sprintf("image is %s at %s, recorded %s", state.ShortImage(st.Image), res.Provider, state.ShortImage(app.Image)))
+		observed.Image = st.Image
 	}
-	if env, ok := res.Attrs["env"].(map[string]any); ok && st.Env != nil {
-		observed := map[string]any{}
-		for k, v := range env {
-			observed[k] = v
-		}
-		for _, k := range slices.Sorted(maps.Keys(env)) {
+	if app.Env != nil && st.Env != nil {
+		observed.Env = maps.Clone(app.Env)
+		for _, k := range slices.Sorted(maps.Keys(app.Env)) {
 			got, present := st.Env[k]
 			switch {
 			case !present:
 				diffs = append(diffs, fmt.Sprintf("env %s is missing at %s", k, res.Provider))
-				delete(observed, k)
-			case got != fmt.Sprint(env[k]):
+				delete(observed.Env, k)
+			case got != app.Env[k]:
 				diffs = append(diffs, fmt.Sprintf("env %s differs at %s", k, res.Provider))
-				observed[k] = got
+				observed.Env[k] = got
 			}
 		}
-		attrs["env"] = observed
 	}
 	if len(diffs) == 0 {
 		return &res, "", ""
 	}
-	res.Attrs = attrs
+	res.Attrs = observed.Attrs()
 	return &res, strings.Join(diffs, "; "), ""
 }
 
@@ -207,14 +205,6 @@ func (r *observer) listRoutes(ctx context.Context, key, provider string) (map[st
 		out[rt.Domain] = rt
 	}
 	return out, ""
-}
-
-func copyAttrs(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // observer opens the providers a refresh observes, once each, with the
@@ -263,20 +253,8 @@ func (r *observer) providerID(target, address string) string {
 	return ""
 }
 
+// str is the string at k of evidence, "" when there is none.
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s
-}
-
-func num(m map[string]any, k string) int {
-	switch v := m[k].(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	case json.Number:
-		i, _ := v.Int64()
-		return int(i)
-	}
-	return 0
 }

@@ -78,18 +78,19 @@ func settingEnv(key string) string {
 // Settings also reach the runtime's environment as LP_SETTING_* entries
 // (secret ones as secret references), because some platforms (Dokploy)
 // run jobs inside the app's container with the app's environment only.
-func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
+func appAttrs(p *config.Product, _ *config.Target, app *plan.App) error {
 	s, err := settingsOf(p)
 	if err != nil {
 		return err
 	}
-	mods := make([]any, len(s.Modules))
-	for i, m := range s.Modules {
-		mods[i] = m
+	if app.Env == nil {
+		app.Env = map[string]string{}
 	}
-	env, _ := attrs["env"].(map[string]any)
-	secrets, _ := attrs["secrets"].(map[string]any)
-	settings := map[string]any{}
+	if app.Secrets == nil {
+		app.Secrets = map[string]plan.SecretRef{}
+	}
+	env, secrets := app.Env, app.Secrets
+	ext := Ext{Database: s.Database, Modules: append([]string{}, s.Modules...), Settings: map[string]json.RawMessage{}}
 	owner := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(s.Settings)) {
 		name := settingEnv(k)
@@ -108,24 +109,23 @@ func appAttrs(p *config.Product, _ *config.Target, attrs map[string]any) error {
 			if _, secret := redact.SecretSegment(k); secret {
 				return fmt.Errorf("product %s: setting %s in spec.odoo.settings is secret-shaped, so it must be a secret reference ({fromEnv: NAME} or {fromFile: PATH}), not a literal", p.Name, k)
 			}
-			settings[k] = lit
+			ext.Settings[k] = s.Settings[k]
 			env[name] = lit
 			continue
 		}
-		var ref map[string]any
+		var ref plan.SecretRef
 		if err := json.Unmarshal(s.Settings[k], &ref); err != nil {
 			return fmt.Errorf("product %s: spec.odoo.settings.%s: %w", p.Name, k, err)
 		}
-		settings[k] = ref
-		secrets[name] = ref
+		ext.Settings[k] = s.Settings[k]
+		secrets[name] = ref.Ref()
 	}
 	if len(owner) > 0 {
 		// The settings job's list of keys travels in the app's environment
 		// too, so runtimes that run jobs with the app's env only have it.
 		env["LP_SETTING_KEYS"] = settingKeys(slices.Sorted(maps.Keys(s.Settings)))
 	}
-	attrs["odoo"] = map[string]any{"database": s.Database, "modules": mods, "settings": settings}
-	return nil
+	return app.SetExt(SettingsKey, ext)
 }
 
 // maxAgeOf is the gate's maxAge (default 24h).
@@ -159,7 +159,11 @@ func extraSteps(p *config.Product, t *config.Target, app plan.Resource) ([]plan.
 		})
 	}
 	if len(s.Modules) > 0 || len(s.Settings) > 0 {
-		attrs := map[string]any{"database": s.Database, "app": app.Attrs["name"]}
+		a, err := plan.AppOf(app.Attrs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", app.Address, err)
+		}
+		attrs := map[string]any{"database": s.Database, "app": a.Name}
 		if len(s.Modules) > 0 {
 			attrs["command"] = strings.Join(updateCommand(s.Database, s.Modules), " ")
 		}
@@ -456,15 +460,14 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	ev := providers.Evidence{}
 	appName := str(c.After, "app")
 	db := str(c.After, "database")
-	odooAttrs := map[string]any{}
-	if app != nil {
-		odooAttrs, _ = app.After["odoo"].(map[string]any)
+	ext, image, err := appExt(app)
+	if err != nil {
+		return nil, "", err
 	}
 	if needsUpdate(app) && c.After["command"] != nil {
-		mods := stringsOf(odooAttrs["modules"])
-		cmd := updateCommand(db, mods)
+		cmd := updateCommand(db, ext.Modules)
 		rt.Note(noteModuleUpdate)
-		rt.SetFact(factMigrated, str(app.After, "image"))
+		rt.SetFact(factMigrated, image)
 		res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "module-update", Command: cmd})
 		ev["module_update"] = map[string]any{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
 		if err != nil {
@@ -473,7 +476,7 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	} else {
 		ev["module_update"] = "not needed: image and modules unchanged"
 	}
-	settings, _ := odooAttrs["settings"].(map[string]any)
+	settings := ext.Settings
 	if len(settings) == 0 {
 		return ev, state.OutcomeDone, nil
 	}
@@ -482,12 +485,13 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		name := settingEnv(k)
 		names = append(names, k)
-		switch v := settings[k].(type) {
-		case string:
-			env[name] = v
-		case map[string]any:
-			ref := providers.SecretRef{FromEnv: str(v, "fromEnv"), FromFile: str(v, "fromFile")}
-			val, err := rt.Resolve(ref)
+		var lit string
+		var ref plan.SecretRef
+		switch {
+		case json.Unmarshal(settings[k], &lit) == nil:
+			env[name] = lit
+		case json.Unmarshal(settings[k], &ref) == nil:
+			val, err := rt.Resolve(providers.SecretRef{FromEnv: ref.FromEnv, FromFile: ref.FromFile})
 			if err != nil {
 				return ev, "", fmt.Errorf("setting %s: %w", k, err)
 			}
@@ -523,21 +527,6 @@ func needsUpdate(app *plan.Change) bool {
 		}
 	}
 	return false
-}
-
-func stringsOf(v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-	case []string:
-		out = append(out, x...)
-	}
-	return out
 }
 
 // onRollback: when the module update started, the database may already
@@ -604,10 +593,17 @@ func rollbackSteps(desired *plan.DesiredTarget, app plan.Resource, recorded *sta
 	if g == nil || g.UsedBy == "" || g.UsedBy != recorded.ImageRecord {
 		return nil, fmt.Errorf("cannot roll %s back safely: the module update of the image it runs migrated the database, and no backup gate of that deployment (%s) is recorded to restore first; restore the database by hand, then deploy the image you want", desired.Key, recorded.ImageRecord)
 	}
-	odooAttrs, _ := app.Attrs["odoo"].(map[string]any)
+	a, err := plan.AppOf(app.Attrs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(desired.Key), app.Address, err)
+	}
+	ext, err := extOf(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", state.TargetPath(desired.Key), app.Address, err)
+	}
 	return []plan.Step{{
 		Resource: plan.Resource{Address: desired.Key + "/restore", Target: desired.Key, Kind: plan.KindRestore, Provider: g.Provider,
-			Attrs: map[string]any{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location, "database": str(odooAttrs, "database")}},
+			Attrs: map[string]any{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location, "database": ext.Database}},
 		Force:  true,
 		Reason: fmt.Sprintf("the current image migrated the database: restore gate %s first", g.Record),
 	}}, nil
@@ -680,7 +676,11 @@ func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provid
 		return ev, state.OutcomeDone, nil
 	}
 	if app := rt.Change(rt.Target() + "/app"); app != nil {
-		rt.SetFact(factMigrated, str(app.After, "image"))
+		a, err := plan.AppOf(app.After)
+		if err != nil {
+			return ev, "", fmt.Errorf("%s: %w", app.Address, err)
+		}
+		rt.SetFact(factMigrated, a.Image)
 	}
 	return ev, state.OutcomeDone, nil
 }

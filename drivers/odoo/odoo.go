@@ -79,7 +79,7 @@ func Descriptor() drivers.Descriptor {
 }
 
 func init() {
-	drivers.Register(web.New(Descriptor(), web.Hooks{
+	drivers.Register(driver{web.New(Descriptor(), web.Hooks{
 		AppAttrs:      appAttrs,
 		ExtraSteps:    extraSteps,
 		Preflight:     preflight,
@@ -87,5 +87,5 @@ func init() {
 		AfterDeploy:   map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy, plan.KindSanitize: sanitizeStep},
 		OnRollback:    onRollback,
 		RollbackSteps: rollbackSteps,
-	}))
+	})})
 }

@@ -21,9 +21,10 @@ const ID = "generic-web"
 // Hooks are the points where a driver built on generic-web adds its own
 // behaviour. Every hook is optional; generic-web itself has none.
 type Hooks struct {
-	// AppAttrs adds driver attributes to the app resource (e.g. odoo's
-	// module list), so changing them is a change of the app.
-	AppAttrs func(p *config.Product, t *config.Target, attrs map[string]any) error
+	// AppAttrs adds driver attributes to the app (e.g. odoo's module list,
+	// as an extension under its settings key), so changing them is a
+	// change of the app.
+	AppAttrs func(p *config.Product, t *config.Target, app *plan.App) error
 	// ExtraSteps returns steps that run around the app (backup gates,
 	// post-deploy jobs), given the app's address.
 	ExtraSteps func(p *config.Product, t *config.Target, app plan.Resource) ([]plan.Step, error)
@@ -154,34 +155,28 @@ func (d *Driver) Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarg
 		return nil, fmt.Errorf("%s: unknown product %s", t.Key(), t.Spec.Product)
 	}
 	key := t.Key()
-	env := map[string]any{}
+	env := map[string]string{}
 	for k, v := range p.Spec.Env {
 		env[k] = v
 	}
 	for k, v := range t.Spec.Env {
 		env[k] = v
 	}
-	secrets := map[string]any{}
+	secrets := map[string]plan.SecretRef{}
 	for k, ref := range p.Spec.Secrets {
 		if ref.FromEnv != "" {
-			secrets[k] = map[string]any{"fromEnv": ref.FromEnv}
+			secrets[k] = plan.SecretRef{FromEnv: ref.FromEnv}
 		} else {
-			secrets[k] = map[string]any{"fromFile": ref.FromFile}
+			secrets[k] = plan.SecretRef{FromFile: ref.FromFile}
 		}
 	}
-	attrs := map[string]any{
-		"name":    ObjectName(p.Name, t.Spec.Lane),
-		"image":   t.Spec.Image,
-		"port":    p.Spec.Port,
-		"env":     env,
-		"secrets": secrets,
-	}
+	a := plan.App{Name: ObjectName(p.Name, t.Spec.Lane), Image: t.Spec.Image, Port: p.Spec.Port, Env: env, Secrets: secrets}
 	if d.hooks.AppAttrs != nil {
-		if err := d.hooks.AppAttrs(p, t, attrs); err != nil {
+		if err := d.hooks.AppAttrs(p, t, &a); err != nil {
 			return nil, err
 		}
 	}
-	app := plan.Resource{Address: key + "/app", Target: key, Kind: plan.KindApp, Provider: t.Spec.Deploy.Provider, Attrs: attrs}
+	app := plan.Resource{Address: key + "/app", Target: key, Kind: plan.KindApp, Provider: t.Spec.Deploy.Provider, Attrs: a.Attrs()}
 	out := &plan.DesiredTarget{Key: key, Resources: []plan.Resource{app}}
 
 	if t.Spec.Ingress != nil {
@@ -193,7 +188,7 @@ func (d *Driver) Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarg
 				Target:   key,
 				Kind:     plan.KindRoute,
 				Provider: t.Spec.Ingress.Provider,
-				Attrs:    map[string]any{"domain": dom, "upstream": ObjectName(p.Name, t.Spec.Lane), "port": p.Spec.Port},
+				Attrs:    plan.Route{Domain: dom, Upstream: ObjectName(p.Name, t.Spec.Lane), Port: p.Spec.Port}.Attrs(),
 			})
 		}
 	}
@@ -209,7 +204,7 @@ func (d *Driver) Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarg
 		}
 		out.Steps = append(out.Steps, plan.Step{
 			Resource: plan.Resource{Address: key + "/health", Target: key, Kind: plan.KindHealth, Provider: t.Spec.Deploy.Provider,
-				Attrs: map[string]any{"url": url, "timeout": timeout}},
+				Attrs: plan.Health{URL: url, Timeout: timeout}.Attrs()},
 			Triggers: []plan.Trigger{{Address: app.Address, Reason: "app changed"}},
 		})
 	}
