@@ -343,7 +343,7 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 	c.IdempotencyKey = plan.IdempotencyKey(t.key, plan.Update, after)
 	rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "health check failed", IdempotencyKey: c.IdempotencyKey}
 	if t.failedKind() != plan.KindHealth {
-		rc.Reason = t.failedKind() + " failed"
+		rc.Reason = string(t.failedKind()) + " failed"
 	}
 	t.r.o.Events(Event{Kind: StepStart, Target: t.key, Address: c.Address, Action: "rollback"})
 	start := time.Now()
@@ -368,7 +368,7 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 }
 
 // failedKind is the kind of the change whose failure stopped the target.
-func (t *targetRun) failedKind() string {
+func (t *targetRun) failedKind() plan.Kind {
 	for i := len(t.rec.Changes) - 1; i >= 0; i-- {
 		rc := t.rec.Changes[i]
 		if rc.Outcome == state.OutcomeFailed {

@@ -12,7 +12,7 @@ import (
 
 // StepPlan is a plan of one target's step of kind (a standalone backup
 // gate): the step as the driver expands it, to run now.
-func StepPlan(cfg *config.Config, snap state.Snapshot, key, kind, reason string) (*plan.Plan, error) {
+func StepPlan(cfg *config.Config, snap state.Snapshot, key string, kind plan.Kind, reason string) (*plan.Plan, error) {
 	d, err := Desired(cfg, map[string]bool{key: true})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/launchplane/launchplane/plan"
 )
 
 // FormatVersion of target, preview and record files.
@@ -64,7 +66,7 @@ type TargetState struct {
 // Resource is one applied resource: the plan's after of what was applied.
 type Resource struct {
 	Address        string         `json:"address"`
-	Kind           string         `json:"kind"`
+	Kind           plan.Kind      `json:"kind"`
 	Provider       string         `json:"provider"`
 	Attrs          map[string]any `json:"attrs"`
 	IdempotencyKey string         `json:"idempotency_key"`
