@@ -46,7 +46,7 @@ type Event struct {
 	Target  string
 	Address string
 	Action  string
-	Outcome string
+	Outcome state.ChangeOutcome
 	Elapsed time.Duration
 	Err     error
 	Message string
@@ -67,9 +67,10 @@ type Options struct {
 	Redactor    *redact.Redactor
 	Events      func(Event)
 	Lease       time.Duration // how long an in-flight mark holds (default 30m)
-	// Kind of the records written (default "deployment"; "backup" for a
-	// standalone backup gate, "rollback" for a rollback).
-	Kind string
+	// Kind of the records written (default state.KindDeployment;
+	// KindBackup for a standalone backup gate, KindRollback for a
+	// rollback).
+	Kind state.RecordKind
 	// Reason is kept in the records (rollback, release).
 	Reason string
 	// Authorization is the policy decision that allowed the run, kept as
@@ -122,7 +123,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Events = func(Event) {}
 	}
 	if o.Kind == "" {
-		o.Kind = "deployment"
+		o.Kind = state.KindDeployment
 	}
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
 	r.cfgFiles = targetFiles(o.Config)
@@ -287,7 +288,7 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if o.Kind != "rollback" {
+	if o.Kind != state.KindRollback {
 		promos, err := r.checkPromotions(targets)
 		if err != nil {
 			return err

@@ -261,7 +261,7 @@ func TestRunSequenceIncreasesPerTarget(t *testing.T) {
 			if r.Sequence != int64(i+1) {
 				t.Errorf("%s: record %d %s has sequence %d", key, i, r.ID, r.Sequence)
 			}
-			got = append(got, r.Outcome+" "+r.Image)
+			got = append(got, string(r.Outcome)+" "+r.Image)
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s records by sequence:\n%s\nwant:\n%s", key, strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -478,7 +478,7 @@ func TestRunHealthFailureRollsBack(t *testing.T) {
 	rec := fx.record("shop/prod", res.Records["shop/prod"])
 	var actions []string
 	for _, c := range rec.Changes {
-		actions = append(actions, c.Address+" "+c.Action+" "+c.Outcome)
+		actions = append(actions, c.Address+" "+c.Action+" "+string(c.Outcome))
 	}
 	want := []string{"shop/prod/app update done", "shop/prod/health run failed", "shop/prod/app rollback done"}
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {

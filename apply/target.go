@@ -194,7 +194,7 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 			healthRan, healthy = err == nil && outcome != state.OutcomeSkipped, err == nil
 			skippedHealth = outcome == state.OutcomeSkipped
 		}
-		if err != nil && lastApp != nil && r.o.Kind != "rollback" && (c.Kind == plan.KindHealth || c.Kind == plan.KindPostDeploy) {
+		if err != nil && lastApp != nil && r.o.Kind != state.KindRollback && (c.Kind == plan.KindHealth || c.Kind == plan.KindPostDeploy) {
 			t.rollback(ctx, lastApp)
 			continue
 		}
@@ -221,16 +221,16 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targetResult {
 	ts, rec := t.ts, t.rec
 	rec.Finished = t.r.o.Now()
-	rec.Outcome = "success"
+	rec.Outcome = state.RecordSuccess
 	rendered := false // a render-only provider deployed the app: nothing runs
 	for _, c := range rec.Changes {
 		rendered = rendered || c.Outcome == state.OutcomeRendered
 	}
 	if rendered {
-		rec.Outcome = state.OutcomeRendered
+		rec.Outcome = state.RecordRendered
 	}
 	if failed {
-		rec.Outcome = "failed"
+		rec.Outcome = state.RecordFailed
 	}
 	ts.Resources = make([]state.Resource, 0, len(t.resources))
 	for _, a := range slices.Sorted(maps.Keys(t.resources)) {
@@ -244,7 +244,7 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	if deployed && ts.Image != before {
 		ts.ImageRecord = rec.ID
 		ts.RolledBack = nil
-		if rec.Kind == "rollback" {
+		if rec.Kind == state.KindRollback {
 			ts.RolledBack = &state.RolledBack{Record: rec.ID, From: before, To: ts.Image, Reason: rec.Reason}
 		}
 	}
@@ -382,7 +382,7 @@ func (t *targetRun) failedKind() plan.Kind {
 
 // execute runs a change: app, route and health changes through apply's
 // own code, every other step through the driver's dispatch table.
-func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evidence, string, error) {
+func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	switch c.Kind {
 	case plan.KindApp, plan.KindRoute, plan.KindHealth:
 		return t.r.execute(ctx, c)
@@ -397,7 +397,7 @@ func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evide
 // execute performs one change through its provider. Creates and updates
 // first observe, so a change an interrupted apply already made is not
 // made again.
-func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, string, error) {
+func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	inst, err := r.provider(c.Provider)
 	if err != nil {
 		return nil, "", err

@@ -53,7 +53,7 @@ func RollbackTarget(snap state.Snapshot, key, record string) (to string, ts *sta
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return "", nil, fmt.Errorf("record %s: %w", record, err)
 		}
-		if (rec.Kind != "deployment" && rec.Kind != "rollback") || rec.Outcome != "success" || rec.Image == "" {
+		if (rec.Kind != state.KindDeployment && rec.Kind != state.KindRollback) || rec.Outcome != state.RecordSuccess || rec.Image == "" {
 			return "", nil, fmt.Errorf("record %s is a %s %s with image %q: only a successful deployment or rollback can be rolled back to", record, rec.Outcome, rec.Kind, rec.Image)
 		}
 		to = rec.Image
@@ -221,7 +221,7 @@ func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, erro
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, fmt.Errorf("record %s: %w", record, err)
 	}
-	if rec.Kind != "backup-gate" || rec.Outcome != "success" {
+	if rec.Kind != state.KindBackupGate || rec.Outcome != state.RecordSuccess {
 		return nil, fmt.Errorf("record %s is a %s %s, not a backup gate", record, rec.Outcome, rec.Kind)
 	}
 	return &state.Gate{Record: rec.ID, BackupID: str(rec.Evidence, "backup_id"), Location: str(rec.Evidence, "location"), Database: str(rec.Evidence, "database")}, nil

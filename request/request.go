@@ -272,9 +272,9 @@ func Spend(ctx context.Context, store state.Store, snap state.Snapshot, tok *pol
 // records: who asked, the policy decision (with its policy blob) and the
 // pull request that carries the bump, or why it failed. It changes no
 // target, so it conflicts with no other writer.
-func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, r *Request, actor string, now time.Time, outcome, reason string, evidence map[string]any) (string, error) {
+func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, r *Request, actor string, now time.Time, outcome state.RecordOutcome, reason string, evidence map[string]any) (string, error) {
 	key := r.Key()
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("publish", key, now), Kind: "publish", Target: key,
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindPublish, key, now), Kind: state.KindPublish, Target: key,
 		Actor: actor, Started: now, Finished: now, Outcome: outcome, Reason: reason, Image: r.Image, Source: r.SourceCommit,
 		Evidence: evidence, Changes: []state.RecordChange{}}
 	b, err := json.MarshalIndent(rec, "", "  ")

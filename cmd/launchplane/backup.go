@@ -9,6 +9,7 @@ import (
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
+	"github.com/launchplane/launchplane/state"
 )
 
 func newBackupCmd(e *env) *cobra.Command {
@@ -41,7 +42,7 @@ of taking one; a gate authorises exactly one deployment.`,
 			red := redact.New()
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
-			o.Kind = "backup"
+			o.Kind = state.KindBackup
 			o.Authorization = authz
 			res, err := apply.Run(ctx, o)
 			if err != nil {

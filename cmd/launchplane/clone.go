@@ -10,6 +10,7 @@ import (
 	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
+	"github.com/launchplane/launchplane/state"
 )
 
 func newCloneCmd(e *env) *cobra.Command {
@@ -50,7 +51,7 @@ step.`,
 			red := redact.New()
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
-			o.Kind = "clone"
+			o.Kind = state.KindClone
 			o.Reason = reason
 			o.Authorization = authz
 			res, err := apply.Run(ctx, o)

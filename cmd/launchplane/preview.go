@@ -92,7 +92,7 @@ func newPreviewRunCmd(e *env, verb string) *cobra.Command {
 			red := redact.New()
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
-			o.Config, o.Kind, o.Authorization = want, "preview", authz
+			o.Config, o.Kind, o.Authorization = want, state.KindPreview, authz
 			res, err := apply.Run(ctx, o)
 			if err != nil {
 				return applyErr(red, err)
@@ -251,7 +251,7 @@ product's spec.preview.ttl. It only reports, unless --apply is given.`,
 			red := redact.New()
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
-			o.Kind = "preview"
+			o.Kind = state.KindPreview
 			o.Reason = "preview gc"
 			o.Authorization = authz
 			res, err := apply.Run(ctx, o)

@@ -10,6 +10,7 @@ import (
 	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/render"
+	"github.com/launchplane/launchplane/state"
 )
 
 func newRollbackCmd(e *env) *cobra.Command {
@@ -56,7 +57,7 @@ state disagree, and 'apply' would deploy the config's image again.`,
 			red := redact.New()
 			o := ws.options(e, p, red)
 			o.Actor = actorOf(e, authz)
-			o.Kind = "rollback"
+			o.Kind = state.KindRollback
 			o.Reason = reason
 			o.Authorization = authz
 			res, err := apply.Run(ctx, o)
