@@ -497,7 +497,11 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		}
 		ts.InFlight = &state.InFlight{Record: r.recordIDs[t], Plan: r.planID, Actor: r.o.Actor, Started: now, Expires: now.Add(r.o.Lease)}
 		ts.UpdatedAt = now
-		changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(ts)})
+		ch, err := targetChange(t, ts)
+		if err != nil {
+			return "", err
+		}
+		changes = append(changes, ch)
 	}
 	scope := scopes(targets)
 	if r.o.NewSalt != "" {
@@ -523,12 +527,24 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 	return sha, nil
 }
 
-func encode(v any) []byte {
-	b, err := json.MarshalIndent(v, "", "  ")
+// targetChange writes key's target file, encoded by the state codec.
+func targetChange(key string, ts *state.TargetState) (state.Change, error) {
+	b, err := state.EncodeTarget(ts)
 	if err != nil {
-		panic(err)
+		return state.Change{}, err
 	}
-	return append(b, '\n')
+	return state.Change{Path: state.TargetPath(key), Data: b}, nil
+}
+
+// recordChange writes one record of key, encoded by the state codec,
+// which refuses a record its schema does not allow (unknown kind or
+// outcome, evidence missing): no half record is ever written.
+func recordChange(key string, rec *state.Record) (state.Change, error) {
+	b, err := state.EncodeRecord(rec)
+	if err != nil {
+		return state.Change{}, err
+	}
+	return state.Change{Path: state.RecordPath(key, rec.ID), Data: b}, nil
 }
 
 // readStates reads the recorded state of each of keys that has one.

@@ -45,10 +45,15 @@ func Release(ctx context.Context, o Options, key, reason string) (record, commit
 // commitRecord writes one target's new state and one record in one
 // commit. Both are typed values that hold no secret: never redacted.
 func commitRecord(ctx context.Context, o Options, key string, ts *state.TargetState, rec *state.Record, msg string) (string, error) {
-	changes := []state.Change{
-		{Path: state.RecordPath(key, rec.ID), Data: encode(rec)},
-		{Path: state.TargetPath(key), Data: encode(ts)},
+	rc, err := recordChange(key, rec)
+	if err != nil {
+		return "", err
 	}
+	tc, err := targetChange(key, ts)
+	if err != nil {
+		return "", err
+	}
+	changes := []state.Change{rc, tc}
 	sha, err := o.Store.Commit(ctx, state.Write{
 		Base: o.Snapshot.Commit(), Changes: changes, Scopes: scopes([]string{key}), Message: msg,
 		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: o.Actor}, {Key: "Launchplane-Records", Value: rec.ID}},
@@ -70,7 +75,11 @@ func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, k
 		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindDenied, key, now), Kind: state.KindDenied, Target: key,
 			Actor: actor, Started: now, Finished: now, Outcome: state.RecordDenied, Reason: red.String(reason), Evidence: evidence, Changes: []state.RecordChange{}}
 		ids = append(ids, rec.ID)
-		changes = append(changes, state.Change{Path: state.RecordPath(key, rec.ID), Data: encode(rec)})
+		ch, err := recordChange(key, rec)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, ch)
 	}
 	_, err := store.Commit(ctx, state.Write{
 		Base: snap.Commit(), Changes: changes, Message: "launchplane: denied by policy",

@@ -281,17 +281,17 @@ func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 	cfg := fx.load()
 	authz := map[string]any{"rule": "ops may apply", "subject": "alice"}
 	res := fx.mustApply(cfg, func(o *Options) {
-		o.Kind = "release-train"
+		o.Kind = state.KindClone
 		o.Reason = "weekly release"
 		o.Authorization = authz
 	})
 	for _, key := range fxKeys {
 		id := res.Records[key]
-		if !strings.HasPrefix(id, "release-train-20261123T120000Z-") {
+		if !strings.HasPrefix(id, "clone-20261123T120000Z-") {
 			t.Errorf("%s: record id %s", key, id)
 		}
 		rec := fx.record(key, id)
-		if rec.Kind != "release-train" || rec.Reason != "weekly release" {
+		if rec.Kind != state.KindClone || rec.Reason != "weekly release" {
 			t.Errorf("%s: kind %q reason %q", key, rec.Kind, rec.Reason)
 		}
 		pol, _ := rec.Evidence["policy"].(map[string]any)
@@ -412,7 +412,7 @@ func TestRunRefusesTargetInFlight(t *testing.T) {
 	cfg := fx.load()
 	fx.mustApply(cfg, nil)
 	ts := fx.target("shop/prod")
-	ts.InFlight = &state.InFlight{Record: "deployment-other", Actor: "bob", Started: fixedNow.Add(-time.Minute), Expires: fixedNow.Add(time.Hour)}
+	ts.InFlight = &state.InFlight{Record: "deployment-20261123T115900Z-shop-prod-0000aa", Actor: "bob", Started: fixedNow.Add(-time.Minute), Expires: fixedNow.Add(time.Hour)}
 	if _, err := fx.store.Commit(context.Background(), state.Write{Base: fx.tip(), Changes: []state.Change{{Path: state.TargetPath("shop/prod"), Data: encode(ts)}},
 		Message: "other apply", Author: state.Signature{Name: "t", Email: "t@localhost", When: fixedNow}}); err != nil {
 		t.Fatal(err)

@@ -665,14 +665,21 @@ func (r *run) finish(ctx context.Context, base string, targets []string, results
 		if res.failed {
 			out.Failed = append(out.Failed, t)
 		}
-		for _, x := range res.extra {
-			changes = append(changes, state.Change{Path: state.RecordPath(t, x.ID), Data: encode(x)})
+		for _, x := range append(slices.Clone(res.extra), res.record) {
+			ch, err := recordChange(t, x)
+			if err != nil {
+				return nil, fmt.Errorf("record the apply: %w", err)
+			}
+			changes = append(changes, ch)
 		}
-		changes = append(changes, state.Change{Path: state.RecordPath(t, res.record.ID), Data: encode(res.record)})
 		if res.ts == nil {
 			changes = append(changes, state.Change{Path: state.TargetPath(t), Delete: true})
 		} else {
-			changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(res.ts)})
+			ch, err := targetChange(t, res.ts)
+			if err != nil {
+				return nil, fmt.Errorf("record the apply: %w", err)
+			}
+			changes = append(changes, ch)
 		}
 	}
 	// State files and records are built from typed values that hold no

@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/launchplane/launchplane/config"
@@ -45,13 +44,9 @@ func RollbackTarget(snap state.Snapshot, key, record string) (to string, ts *sta
 	}
 	switch {
 	case record != "":
-		b, err := snap.ReadFile(state.RecordPath(key, record))
+		rec, err := state.ReadRecord(snap, key, record)
 		if err != nil {
-			return "", nil, fmt.Errorf("record %s of %s: %w", record, key, err)
-		}
-		var rec state.Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return "", nil, fmt.Errorf("record %s: %w", record, err)
+			return "", nil, err
 		}
 		if (rec.Kind != state.KindDeployment && rec.Kind != state.KindRollback) || rec.Outcome != state.RecordSuccess || rec.Image == "" {
 			return "", nil, fmt.Errorf("record %s is a %s %s with image %q: only a successful deployment or rollback can be rolled back to", record, rec.Outcome, rec.Kind, rec.Image)
@@ -213,16 +208,12 @@ func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, erro
 		}
 		return ts.Gate, nil
 	}
-	b, err := snap.ReadFile(state.RecordPath(fromKey, record))
+	rec, err := state.ReadRecord(snap, fromKey, record)
 	if err != nil {
-		return nil, fmt.Errorf("record %s of %s: %w", record, fromKey, err)
+		return nil, err
 	}
-	var rec state.Record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("record %s: %w", record, err)
-	}
-	if rec.Kind != state.KindBackupGate || rec.Outcome != state.RecordSuccess {
+	if rec.Kind != state.KindBackupGate || rec.Outcome != state.RecordSuccess || rec.Gate == nil {
 		return nil, fmt.Errorf("record %s is a %s %s, not a backup gate", record, rec.Outcome, rec.Kind)
 	}
-	return &state.Gate{Record: rec.ID, BackupID: str(rec.Evidence, "backup_id"), Location: str(rec.Evidence, "location"), Database: str(rec.Evidence, "database")}, nil
+	return rec.Gate, nil
 }

@@ -23,6 +23,9 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 	}
 	changes := []state.Change{{Path: state.TargetPath(ts.Target), Data: encode(ts)}}
 	for _, r := range recs {
+		if r.Changes == nil {
+			r.Changes = []state.RecordChange{}
+		}
 		changes = append(changes, state.Change{Path: state.RecordPath(ts.Target, r.ID), Data: encode(r)})
 	}
 	if _, err := st.Commit(ctx, state.Write{Base: snap.Commit(), Changes: changes, Message: "seed",
@@ -34,12 +37,12 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 func TestRollbackTarget(t *testing.T) {
 	const key = "shop/prod"
 	recs := []state.Record{
-		{FormatVersion: "1", ID: "deployment-1", Kind: "deployment", Target: key, Outcome: "success", Image: oldImg},
-		{FormatVersion: "1", ID: "deployment-2", Kind: "deployment", Target: key, Outcome: "failed", Image: v3Img},
-		{FormatVersion: "1", ID: "backup-3", Kind: "backup", Target: key, Outcome: "success", Image: oldImg},
-		{FormatVersion: "1", ID: "rollback-4", Kind: "rollback", Target: key, Outcome: "success", Image: v3Img},
-		{FormatVersion: "1", ID: "deployment-5", Kind: "deployment", Target: key, Outcome: "success", Image: newImg},
-		{FormatVersion: "1", ID: "deployment-6", Kind: "deployment", Target: key, Outcome: "success"},
+		{FormatVersion: "1", ID: "deployment-20261120T100001Z-shop-prod-000001", Kind: "deployment", Target: key, Outcome: "success", Image: oldImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100002Z-shop-prod-000002", Kind: "deployment", Target: key, Outcome: "failed", Image: v3Img, Error: "deploy failed"},
+		{FormatVersion: "1", ID: "backup-20261120T100003Z-shop-prod-000003", Kind: "backup", Target: key, Outcome: "success", Image: oldImg},
+		{FormatVersion: "1", ID: "rollback-20261120T100004Z-shop-prod-000004", Kind: "rollback", Target: key, Outcome: "success", Image: v3Img},
+		{FormatVersion: "1", ID: "deployment-20261120T100005Z-shop-prod-000005", Kind: "deployment", Target: key, Outcome: "success", Image: newImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100006Z-shop-prod-000006", Kind: "deployment", Target: key, Outcome: "success"},
 	}
 	for _, tc := range []struct {
 		name                        string
@@ -52,13 +55,13 @@ func TestRollbackTarget(t *testing.T) {
 		{name: "current healthy: back to the previous healthy", image: newImg, healthy: newImg, prevHealthy: oldImg, want: oldImg},
 		{name: "current healthy, no previous", image: newImg, healthy: newImg, want: "error: no previous healthy image"},
 		{name: "never healthy", image: newImg, want: "error: no previous healthy image"},
-		{name: "to a successful deployment", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "deployment-1", want: oldImg},
-		{name: "to a successful rollback", image: newImg, healthy: newImg, to: "rollback-4", want: v3Img},
-		{name: "to a failed record", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-2", want: "error: only a successful deployment or rollback"},
-		{name: "to a backup record", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "backup-3", want: "error: only a successful deployment or rollback"},
-		{name: "to a record without image", image: newImg, to: "deployment-6", want: "error: only a successful deployment or rollback"},
-		{name: "to a missing record", image: newImg, to: "deployment-99", want: "error: not found"},
-		{name: "to the image it runs", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-5", want: "error: already runs"},
+		{name: "to a successful deployment", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "deployment-20261120T100001Z-shop-prod-000001", want: oldImg},
+		{name: "to a successful rollback", image: newImg, healthy: newImg, to: "rollback-20261120T100004Z-shop-prod-000004", want: v3Img},
+		{name: "to a failed record", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-20261120T100002Z-shop-prod-000002", want: "error: only a successful deployment or rollback"},
+		{name: "to a backup record", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "backup-20261120T100003Z-shop-prod-000003", want: "error: only a successful deployment or rollback"},
+		{name: "to a record without image", image: newImg, to: "deployment-20261120T100006Z-shop-prod-000006", want: "error: only a successful deployment or rollback"},
+		{name: "to a missing record", image: newImg, to: "deployment-20261120T100009Z-shop-prod-000099", want: "error: not found"},
+		{name: "to the image it runs", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-20261120T100005Z-shop-prod-000005", want: "error: already runs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t)
@@ -73,7 +76,7 @@ func TestRollbackTarget(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Fatalf("error %q, want it to say %q", err, want)
 				}
-				if tc.to == "deployment-99" && !errors.Is(err, state.ErrNotFound) {
+				if tc.to == "deployment-20261120T100009Z-shop-prod-000099" && !errors.Is(err, state.ErrNotFound) {
 					t.Errorf("error %v does not wrap ErrNotFound", err)
 				}
 				if to != "" || got != nil {

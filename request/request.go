@@ -277,12 +277,12 @@ func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, 
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindPublish, key, now), Kind: state.KindPublish, Target: key,
 		Actor: actor, Started: now, Finished: now, Outcome: outcome, Reason: reason, Image: r.Image, Source: r.SourceCommit,
 		Evidence: evidence, Changes: []state.RecordChange{}}
-	b, err := json.MarshalIndent(rec, "", "  ")
+	b, err := state.EncodeRecord(rec)
 	if err != nil {
 		return "", err
 	}
 	_, err = store.Commit(ctx, state.Write{
-		Base: snap.Commit(), Changes: []state.Change{{Path: state.RecordPath(key, rec.ID), Data: append(b, '\n')}},
+		Base: snap.Commit(), Changes: []state.Change{{Path: state.RecordPath(key, rec.ID), Data: b}},
 		Message:  fmt.Sprintf("launchplane: publish %s to %s: %s", state.ShortImage(r.Image), key, outcome),
 		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: actor}, {Key: "Launchplane-Records", Value: rec.ID}},
 		Author:   state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: now},

@@ -195,8 +195,11 @@ type Record struct {
 	PreviousImage string         `json:"previous_image,omitempty"`
 	Source        string         `json:"source_commit,omitempty"`
 	Changes       []RecordChange `json:"changes"`
-	Evidence      map[string]any `json:"evidence,omitempty"`
-	Error         string         `json:"error,omitempty"`
+	// Gate is the gate a backup-gate record took, typed: what a clone
+	// restores and the next deployment is authorised by.
+	Gate     *Gate          `json:"gate,omitempty"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+	Error    string         `json:"error,omitempty"`
 }
 
 // RecordChange is what happened to one planned change.

@@ -397,8 +397,9 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	if mismatch != "" {
 		ev["new_because"] = "gate " + rt.Gate().Record + " does not authorise this deployment: " + mismatch
 	}
+	gc := *g
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: state.KindBackupGate, Target: rt.Target(), Started: now, Finished: now,
-		Outcome: state.RecordSuccess, Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
+		Outcome: state.RecordSuccess, Gate: &gc, Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
 	rt.SetGate(g, rec)
 	return ev, state.OutcomeDone, nil
 }
