@@ -113,18 +113,7 @@ type run struct {
 // each target in order (targets concurrently), and the commit of records
 // and new target state. Nothing is mutated when preflight fails.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if o.Parallelism < 1 {
-		o.Parallelism = 4
-	}
-	if o.Lease == 0 {
-		o.Lease = 30 * time.Minute
-	}
-	if o.Events == nil {
-		o.Events = func(Event) {}
-	}
-	if o.Kind == "" {
-		o.Kind = state.KindDeployment
-	}
+	o.defaults()
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
 	r.cfgFiles = targetFiles(o.Config)
 	r.public = publicValues(o.Config)
@@ -163,11 +152,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.finish(ctx, base, targets, r.applyAll(ctx, targets))
+}
 
+// defaults fills the options a caller left unset.
+func (o *Options) defaults() {
+	if o.Parallelism < 1 {
+		o.Parallelism = 4
+	}
+	if o.Lease == 0 {
+		o.Lease = 30 * time.Minute
+	}
+	if o.Events == nil {
+		o.Events = func(Event) {}
+	}
+	if o.Kind == "" {
+		o.Kind = state.KindDeployment
+	}
+}
+
+// applyAll applies every target. Targets are independent unless a
+// promotion links them: a target promoted from a lane applied in this
+// same run goes in a second wave, once that lane proved the image
+// healthy.
+func (r *run) applyAll(ctx context.Context, targets []string) map[string]*targetResult {
 	results := make(map[string]*targetResult, len(targets))
-	// Targets are independent unless a promotion links them: a target
-	// promoted from a lane applied in this same run goes in a second wave,
-	// once that lane proved the image healthy.
 	var first, second []string
 	for _, t := range targets {
 		if _, ok := r.linked[t]; ok {
@@ -188,7 +197,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		results[t] = r.notApplied(t, fmt.Sprintf("promotion from %s: %s did not prove %s healthy in this apply, so it was not deployed", l.from, l.from, l.image))
 	}
 	r.wave(ctx, ready, results)
-	return r.finish(ctx, base, targets, results)
+	return results
 }
 
 // wave applies targets concurrently, at most o.Parallelism at once.

@@ -221,17 +221,42 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targetResult {
 	ts, rec := t.ts, t.rec
 	rec.Finished = t.r.o.Now()
-	rec.Outcome = state.RecordSuccess
-	rendered := false // a render-only provider deployed the app: nothing runs
-	for _, c := range rec.Changes {
+	rendered := t.settleOutcome(failed)
+	t.settleImage(deployed, healthy)
+	t.settleStatus(failed, healthy, rendered, deployed || skippedHealth)
+	t.settleEvidence(skippedHealth)
+	t.settleSequence()
+	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
+	if len(t.resources) == 0 && !failed && (ts.Gate == nil || ts.Gate.UsedBy != "") {
+		// everything was removed: so is the target file (a final backup
+		// before a destroy stays in its backup-gate record)
+		res.ts = nil
+	}
+	return res
+}
+
+// settleOutcome sets the record's outcome: failed, rendered when a
+// render-only provider deployed the app (nothing runs), or success. It
+// reports whether the app was rendered.
+func (t *targetRun) settleOutcome(failed bool) (rendered bool) {
+	for _, c := range t.rec.Changes {
 		rendered = rendered || c.Outcome == state.OutcomeRendered
 	}
-	if rendered {
-		rec.Outcome = state.RecordRendered
+	switch {
+	case failed:
+		t.rec.Outcome = state.RecordFailed
+	case rendered:
+		t.rec.Outcome = state.RecordRendered
+	default:
+		t.rec.Outcome = state.RecordSuccess
 	}
-	if failed {
-		rec.Outcome = state.RecordFailed
-	}
+	return rendered
+}
+
+// settleImage records the resources and the image the target runs now,
+// which record deployed it, and the healthy images.
+func (t *targetRun) settleImage(deployed, healthy bool) {
+	ts, rec := t.ts, t.rec
 	ts.Resources = make([]state.Resource, 0, len(t.resources))
 	for _, a := range slices.Sorted(maps.Keys(t.resources)) {
 		ts.Resources = append(ts.Resources, t.resources[a])
@@ -253,6 +278,12 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		ts.PreviousHealthyImage = ts.HealthyImage
 		ts.HealthyImage = ts.Image
 	}
+}
+
+// settleStatus sets the target's status; unchecked is a deployment (or
+// a skipped health check) without a passing health check.
+func (t *targetRun) settleStatus(failed, healthy, rendered, unchecked bool) {
+	ts := t.ts
 	switch {
 	case ts.Status == state.StatusNeedsOperator && ts.NeedsOperator != "":
 		// set by a rollback that could not be done safely
@@ -262,9 +293,16 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		ts.Status = state.StatusHealthy
 	case rendered:
 		ts.Status = state.StatusRendered
-	case deployed || skippedHealth:
+	case unchecked:
 		ts.Status = state.StatusUnknown // deployed without a passing health check
 	}
+}
+
+// settleEvidence adds the record's own evidence: the promotion check,
+// a skipped health check, the policy decision, and the interrupted
+// applies whose records this one writes.
+func (t *targetRun) settleEvidence(skippedHealth bool) {
+	rec := t.rec
 	promo := t.r.promotions[t.key]
 	if skippedHealth || t.r.o.Authorization != nil || promo != nil {
 		rec.Evidence = map[string]any{}
@@ -283,29 +321,28 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		t.extra = append(t.extra, interruptedRecord(t.key, f, rec.ID, t.r.o.Now()))
 		cut = append(cut, f.Record)
 	}
-	ts.Interrupted = nil
+	t.ts.Interrupted = nil
 	if len(cut) > 0 {
 		if rec.Evidence == nil {
 			rec.Evidence = map[string]any{}
 		}
 		rec.Evidence["interrupted"] = cut
 	}
+}
+
+// settleSequence numbers the records written beside this one, then this
+// one, and releases the in-flight mark.
+func (t *targetRun) settleSequence() {
+	ts := t.ts
 	for _, x := range t.extra {
 		ts.Sequence++
 		x.Sequence = ts.Sequence
 	}
 	ts.Sequence++
-	rec.Sequence = ts.Sequence
-	ts.LastRecord = rec.ID
+	t.rec.Sequence = ts.Sequence
+	ts.LastRecord = t.rec.ID
 	ts.InFlight = nil
 	ts.UpdatedAt = t.r.o.Now()
-	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
-	if len(t.resources) == 0 && !failed && (ts.Gate == nil || ts.Gate.UsedBy != "") {
-		// everything was removed: so is the target file (a final backup
-		// before a destroy stays in its backup-gate record)
-		res.ts = nil
-	}
-	return res
 }
 
 // rollback runs after a failure that followed the app change: the driver
