@@ -59,7 +59,9 @@ func TestEncodeRecordRefusesMissingOrMistypedEvidence(t *testing.T) {
 		{"unknown change outcome", func(r *Record) { r.Changes[0].Outcome = "half-done" }, "changes/0/outcome: value must be one of"},
 		{"deployment without deploy evidence", func(r *Record) { r.Changes[0].Evidence = nil }, "changes/0: missing properties: 'evidence'"},
 		{"deploy evidence without the image", func(r *Record) { delete(r.Changes[0].Evidence, "image") }, "changes/0/evidence: missing properties: 'image'"},
-		{"already-done app without its id", func(r *Record) { r.Changes[0].Outcome, r.Changes[0].Evidence = OutcomeAlreadyDone, map[string]any{"id": "x"} }, "changes/0/evidence: missing properties: 'app_id'"},
+		{"already-done app without its id", func(r *Record) {
+			r.Changes[0].Outcome, r.Changes[0].Evidence = OutcomeAlreadyDone, map[string]any{"id": "x"}
+		}, "changes/0/evidence: missing properties: 'app_id'"},
 		{"health without its result", func(r *Record) { r.Changes[1].Evidence = map[string]any{"url": "https://shop.example/health"} }, "changes/1/evidence: missing properties"},
 		{"health attempts of the wrong type", func(r *Record) { r.Changes[1].Evidence["attempts"] = "three" }, "changes/1/evidence/attempts: expected integer, but got string"},
 		{"a failed change without its error", func(r *Record) { r.Changes[1].Outcome = OutcomeFailed }, "changes/1: missing properties: 'error'"},
