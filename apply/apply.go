@@ -99,7 +99,7 @@ type run struct {
 	recordIDs map[string]string
 	started   time.Time
 	// promotions is the evidence of each promoted target's check.
-	promotions map[string]map[string]any
+	promotions map[string]*state.PromotionEvidence
 	// linked are targets promoted from a lane this run applies first.
 	linked map[string]link
 	// resolved maps every secret value read to its source, for the last
@@ -190,7 +190,7 @@ func (r *run) applyAll(ctx context.Context, targets []string) map[string]*target
 	for _, t := range second {
 		l := r.linked[t]
 		if src := results[l.from]; src != nil && src.ts != nil && !src.failed && src.ts.HealthyImage == l.image {
-			r.promotions[t] = map[string]any{"from": l.from, "image": l.image, "record": src.ts.ImageRecord}
+			r.promotions[t] = &state.PromotionEvidence{From: l.from, Image: l.image, Record: src.ts.ImageRecord}
 			ready = append(ready, t)
 			continue
 		}

@@ -308,7 +308,7 @@ func (t *targetRun) settleEvidence(skippedHealth bool) {
 		rec.Evidence = map[string]any{}
 	}
 	if promo != nil {
-		rec.Evidence["promotion"] = promo
+		rec.Evidence["promotion"] = promo.Fields()
 	}
 	if skippedHealth {
 		rec.Evidence["health"] = "skipped"
@@ -463,10 +463,11 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		// completed and the app still runs its image. An image changed
 		// behind Launchplane's back is deployed again (drift).
 		if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == str(c.After, "image") {
+			ev := providers.Evidence(state.AlreadyDeployed{AppID: st.ID}.Fields())
 			if done == state.OutcomeRendered {
-				return providers.Evidence{"app_id": st.ID}, done, nil
+				return ev, done, nil
 			}
-			return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
+			return ev, state.OutcomeAlreadyDone, nil
 		}
 		app, ev := r.appOf(c, ref)
 		id, pev, err := dep.Deploy(ctx, app)
@@ -488,7 +489,7 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		}
 		for _, rt := range routes {
 			if rt.Domain == str(c.After, "domain") && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == num(c.After, "port") && rt.Upstream == str(c.After, "upstream") {
-				return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
+				return providers.Evidence(state.RouteEvidence{Domain: rt.Domain}.Fields()), state.OutcomeAlreadyDone, nil
 			}
 		}
 		ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: str(c.After, "domain"), Upstream: str(c.After, "upstream"), Port: num(c.After, "port"), IdempotencyKey: c.IdempotencyKey})
@@ -500,7 +501,7 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 		}
 		if l, ok := inst.(providers.Limited); ok {
 			if why := l.Limitation(ctx); why != "" {
-				return providers.Evidence{"url": str(c.After, "url"), "skipped": why}, state.OutcomeSkipped, nil
+				return providers.Evidence(state.HealthEvidence{URL: str(c.After, "url"), Skipped: why}.Fields()), state.OutcomeSkipped, nil
 			}
 		}
 		var res providers.HealthResult
@@ -516,10 +517,11 @@ func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, s
 			// redacted before it is cut, so no secret is cut in half
 			res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
 		}
-		ev := providers.Evidence{"url": str(c.After, "url"), "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
+		he := state.HealthEvidence{URL: str(c.After, "url"), Attempts: res.Attempts, LastStatus: res.Status, Latency: res.Latency, Detail: res.Detail}
 		if !res.Healthy && strings.TrimSpace(res.Body) != "" {
-			ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
+			he.Body = bodyExcerpt(r.o.Redactor.String(res.Body))
 		}
+		ev := providers.Evidence(he.Fields())
 		if err == nil && !res.Healthy {
 			err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 		}
@@ -553,11 +555,8 @@ func (r *run) appOf(c plan.Change, ref providers.AppRef) (providers.App, provide
 	slices.Sort(envKeys)
 	return providers.App{AppRef: ref, Image: str(c.After, "image"), Port: num(c.After, "port"),
 			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
-		providers.Evidence{
-			"image":   str(c.After, "image"),
-			"env":     map[string]any{"keys": envKeys, "count": len(envKeys)},
-			"secrets": map[string]any{"keys": keys, "count": len(keys), "keys_sha256": hex.EncodeToString(h[:])},
-		}
+		providers.Evidence(state.DeployEvidence{Image: str(c.After, "image"), Env: state.KeyNames{Keys: envKeys},
+			Secrets: state.KeyNames{Keys: keys, SHA256: hex.EncodeToString(h[:])}}.Fields())
 }
 
 func withID(m map[string]string, address, id string) map[string]string {
