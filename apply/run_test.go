@@ -83,7 +83,7 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 			t.Errorf("%s: provider ids %v, fake app id %s", key, ts.ProviderIDs, app.ID)
 		}
 		rec := fx.record(key, id)
-		if rec.Kind != "deployment" || rec.Outcome != "success" || rec.Sequence != 1 || rec.Actor != "tester" || rec.Image != oldImg ||
+		if rec.Kind != state.KindDeployment || rec.Outcome != state.RecordSuccess || rec.Sequence != 1 || rec.Actor != "tester" || rec.Image != oldImg ||
 			rec.Target != key || rec.Plan == "" || rec.Error != "" || !rec.Started.Equal(fixedNow) {
 			t.Errorf("%s: record %+v", key, rec)
 		}

@@ -37,12 +37,12 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 func TestRollbackTarget(t *testing.T) {
 	const key = "shop/prod"
 	recs := []state.Record{
-		{FormatVersion: "1", ID: "deployment-20261120T100001Z-shop-prod-000001", Kind: "deployment", Target: key, Outcome: "success", Image: oldImg},
-		{FormatVersion: "1", ID: "deployment-20261120T100002Z-shop-prod-000002", Kind: "deployment", Target: key, Outcome: "failed", Image: v3Img, Error: "deploy failed"},
-		{FormatVersion: "1", ID: "backup-20261120T100003Z-shop-prod-000003", Kind: "backup", Target: key, Outcome: "success", Image: oldImg},
-		{FormatVersion: "1", ID: "rollback-20261120T100004Z-shop-prod-000004", Kind: "rollback", Target: key, Outcome: "success", Image: v3Img},
-		{FormatVersion: "1", ID: "deployment-20261120T100005Z-shop-prod-000005", Kind: "deployment", Target: key, Outcome: "success", Image: newImg},
-		{FormatVersion: "1", ID: "deployment-20261120T100006Z-shop-prod-000006", Kind: "deployment", Target: key, Outcome: "success"},
+		{FormatVersion: "1", ID: "deployment-20261120T100001Z-shop-prod-000001", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: oldImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100002Z-shop-prod-000002", Kind: state.KindDeployment, Target: key, Outcome: state.RecordFailed, Image: v3Img, Error: "deploy failed"},
+		{FormatVersion: "1", ID: "backup-20261120T100003Z-shop-prod-000003", Kind: state.KindBackup, Target: key, Outcome: state.RecordSuccess, Image: oldImg},
+		{FormatVersion: "1", ID: "rollback-20261120T100004Z-shop-prod-000004", Kind: state.KindRollback, Target: key, Outcome: state.RecordSuccess, Image: v3Img},
+		{FormatVersion: "1", ID: "deployment-20261120T100005Z-shop-prod-000005", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: newImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100006Z-shop-prod-000006", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess},
 	}
 	for _, tc := range []struct {
 		name                        string
@@ -168,7 +168,7 @@ func TestRollbackEndToEnd(t *testing.T) {
 		t.Errorf("record id %s", id)
 	}
 	rec := fx.record(key, id)
-	if rec.Kind != "rollback" || rec.Reason != "checkout broken in v2" || rec.Image != oldImg || rec.PreviousImage != newImg || rec.Outcome != "success" || rec.Sequence != 3 {
+	if rec.Kind != state.KindRollback || rec.Reason != "checkout broken in v2" || rec.Image != oldImg || rec.PreviousImage != newImg || rec.Outcome != state.RecordSuccess || rec.Sequence != 3 {
 		t.Errorf("rollback record %+v", rec)
 	}
 	ts := fx.target(key)
