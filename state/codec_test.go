@@ -72,6 +72,10 @@ func TestEncodeRecordRefusesMissingOrMistypedEvidence(t *testing.T) {
 		{"a route without evidence", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/route/shop.example", Action: "create", Outcome: OutcomeDone})
 		}, "changes/2: missing properties: 'evidence'"},
+		{"a route whose evidence lost its domain", func(r *Record) {
+			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/route/shop.example", Action: "update", Outcome: OutcomeAlreadyDone,
+				Evidence: map[string]any{"server": "srv0"}})
+		}, "changes/2/evidence: missing properties: 'domain'"},
 		{"a post-deploy step without evidence", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/post-deploy", Action: "run", Outcome: OutcomeDone, Evidence: map[string]any{}})
 		}, "changes/2: missing properties: 'evidence'"},
