@@ -222,3 +222,32 @@ func TestRollbackPlanErrors(t *testing.T) {
 		t.Errorf("a target not in the config: no error")
 	}
 }
+
+// A clone from a backup-gate record restores the gate the record carries,
+// typed (provider, size and checksum included), never one rebuilt from
+// its evidence keys; a record without its typed gate is refused.
+func TestCloneSourceIsTheRecordedGate(t *testing.T) {
+	const key = "erp/prod"
+	id := "backup-gate-20261120T100001Z-erp-prod-000001"
+	gate := &state.Gate{Record: id, Provider: "local", Database: "erp", BackupID: "b-1", Location: "fake://erp/b-1",
+		Size: 2048, Checksum: "sha256:" + strings.Repeat("ab", 32), Taken: fixedNow}
+	rec := state.Record{FormatVersion: "1", ID: id, Kind: state.KindBackupGate, Target: key, Outcome: state.RecordSuccess,
+		Gate: gate, Evidence: map[string]any{"gate": id, "backup_id": "evidence-says-b-9", "location": "evidence://elsewhere", "database": "other"}}
+	fx := newFixture(t)
+	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
+	got, err := cloneSource(fx.snap(), key, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != *gate {
+		t.Errorf("clone source %+v, want the recorded gate %+v", got, gate)
+	}
+
+	// the same record without its typed gate: refused, not rebuilt
+	fx = newFixture(t)
+	rec.Gate = nil
+	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
+	if g, err := cloneSource(fx.snap(), key, id); err == nil || !strings.Contains(err.Error(), "missing properties: 'gate'") {
+		t.Fatalf("a backup-gate record without its gate: %+v, %v", g, err)
+	}
+}
