@@ -47,7 +47,7 @@ type Event struct {
 	Target  string
 	Address string
 	Action  string
-	Outcome string
+	Outcome state.ChangeOutcome
 	Elapsed time.Duration
 	Err     error
 	Message string
@@ -68,9 +68,10 @@ type Options struct {
 	Redactor    *redact.Redactor
 	Events      func(Event)
 	Lease       time.Duration // how long an in-flight mark holds (default 30m)
-	// Kind of the records written (default "deployment"; "backup" for a
-	// standalone backup gate, "rollback" for a rollback).
-	Kind string
+	// Kind of the records written (default state.KindDeployment;
+	// KindBackup for a standalone backup gate, KindRollback for a
+	// rollback).
+	Kind state.RecordKind
 	// Reason is kept in the records (rollback, release).
 	Reason string
 	// Authorization is the policy decision that allowed the run, kept as
@@ -103,7 +104,7 @@ type run struct {
 	recordIDs map[string]string
 	started   time.Time
 	// promotions is the evidence of each promoted target's check.
-	promotions map[string]map[string]any
+	promotions map[string]*state.PromotionEvidence
 	// linked are targets promoted from a lane this run applies first.
 	linked map[string]link
 	// resolved maps every secret value read to its source, for the last
@@ -117,18 +118,7 @@ type run struct {
 // each target in order (targets concurrently), and the commit of records
 // and new target state. Nothing is mutated when preflight fails.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if o.Parallelism < 1 {
-		o.Parallelism = 4
-	}
-	if o.Lease == 0 {
-		o.Lease = 30 * time.Minute
-	}
-	if o.Events == nil {
-		o.Events = func(Event) {}
-	}
-	if o.Kind == "" {
-		o.Kind = "deployment"
-	}
+	o.defaults()
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
 	r.cfgFiles = targetFiles(o.Config)
 	r.public = publicValues(o.Config)
@@ -170,11 +160,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.finish(ctx, base, targets, r.applyAll(ctx, targets))
+}
 
+// defaults fills the options a caller left unset.
+func (o *Options) defaults() {
+	if o.Parallelism < 1 {
+		o.Parallelism = 4
+	}
+	if o.Lease == 0 {
+		o.Lease = 30 * time.Minute
+	}
+	if o.Events == nil {
+		o.Events = func(Event) {}
+	}
+	if o.Kind == "" {
+		o.Kind = state.KindDeployment
+	}
+}
+
+// applyAll applies every target. Targets are independent unless a
+// promotion links them: a target promoted from a lane applied in this
+// same run goes in a second wave, once that lane proved the image
+// healthy.
+func (r *run) applyAll(ctx context.Context, targets []string) map[string]*targetResult {
 	results := make(map[string]*targetResult, len(targets))
-	// Targets are independent unless a promotion links them: a target
-	// promoted from a lane applied in this same run goes in a second wave,
-	// once that lane proved the image healthy.
 	var first, second []string
 	for _, t := range targets {
 		if _, ok := r.linked[t]; ok {
@@ -188,14 +198,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, t := range second {
 		l := r.linked[t]
 		if src := results[l.from]; src != nil && src.ts != nil && !src.failed && src.ts.HealthyImage == l.image {
-			r.promotions[t] = map[string]any{"from": l.from, "image": l.image, "record": src.ts.ImageRecord}
+			r.promotions[t] = &state.PromotionEvidence{From: l.from, Image: l.image, Record: src.ts.ImageRecord}
 			ready = append(ready, t)
 			continue
 		}
 		results[t] = r.notApplied(t, fmt.Sprintf("promotion from %s: %s did not prove %s healthy in this apply, so it was not deployed", l.from, l.from, l.image))
 	}
 	r.wave(ctx, ready, results)
-	return r.finish(ctx, base, targets, results)
+	return results
 }
 
 // requireGrant refuses a run that o.Grant does not allow (see Needs).
@@ -212,9 +222,9 @@ func requireGrant(o Options) error {
 // asks, and Run requires a grant of: the action of the kind ("" and
 // "deployment" are apply) on each target, except that a deployment that
 // deletes a target's app needs destroy for it instead of apply.
-func Needs(kind string, p *plan.Plan) []policy.Ask {
-	action := map[string]string{"rollback": policy.ActionRollback, "preview": policy.ActionPreview,
-		"backup": policy.ActionBackup, "clone": policy.ActionClone}[kind]
+func Needs(kind state.RecordKind, p *plan.Plan) []policy.Ask {
+	action := map[state.RecordKind]string{state.KindRollback: policy.ActionRollback, state.KindPreview: policy.ActionPreview,
+		state.KindBackup: policy.ActionBackup, state.KindClone: policy.ActionClone}[kind]
 	if action == "" {
 		action = policy.ActionApply
 	}
@@ -341,7 +351,7 @@ func (r *run) preflight(ctx context.Context, targets []string) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if o.Kind != "rollback" {
+	if o.Kind != state.KindRollback {
 		promos, err := r.checkPromotions(targets)
 		if err != nil {
 			return err
@@ -557,7 +567,11 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 		}
 		ts.InFlight = &state.InFlight{Record: r.recordIDs[t], Plan: r.planID, Actor: r.o.Actor, Started: now, Expires: now.Add(r.o.Lease)}
 		ts.UpdatedAt = now
-		changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(ts)})
+		ch, err := targetChange(t, ts)
+		if err != nil {
+			return "", err
+		}
+		changes = append(changes, ch)
 	}
 	scope := scopes(targets)
 	if r.o.NewSalt != "" {
@@ -583,12 +597,24 @@ func (r *run) markInFlight(ctx context.Context, targets []string) (string, error
 	return sha, nil
 }
 
-func encode(v any) []byte {
-	b, err := json.MarshalIndent(v, "", "  ")
+// targetChange writes key's target file, encoded by the state codec.
+func targetChange(key string, ts *state.TargetState) (state.Change, error) {
+	b, err := state.EncodeTarget(ts)
 	if err != nil {
-		panic(err)
+		return state.Change{}, err
 	}
-	return append(b, '\n')
+	return state.Change{Path: state.TargetPath(key), Data: b}, nil
+}
+
+// recordChange writes one record of key, encoded by the state codec,
+// which refuses a record its schema does not allow (unknown kind or
+// outcome, evidence missing): no half record is ever written.
+func recordChange(key string, rec *state.Record) (state.Change, error) {
+	b, err := state.EncodeRecord(rec)
+	if err != nil {
+		return state.Change{}, err
+	}
+	return state.Change{Path: state.RecordPath(key, rec.ID), Data: b}, nil
 }
 
 // readStates reads the recorded state of each of keys that has one.

@@ -76,7 +76,7 @@ func recordAll(tb testing.TB, st state.Store, cfg *config.Config) {
 		for _, r := range dt.Resources {
 			ts.Resources = append(ts.Resources, state.Resource{Address: r.Address, Kind: r.Kind, Provider: r.Provider, Attrs: r.Attrs})
 		}
-		changes = append(changes, state.Change{Path: state.TargetPath(key), Data: encode(ts)})
+		changes = append(changes, state.Change{Path: state.TargetPath(key), Data: encode(&ts)})
 	}
 	if _, err := st.Commit(context.Background(), state.Write{Changes: changes, Message: "seed"}); err != nil {
 		tb.Fatal(err)

@@ -402,3 +402,12 @@ func containsAny(b []byte, subs ...string) string {
 	}
 	return ""
 }
+
+// encode is a target state as the codec writes it.
+func encode(ts *state.TargetState) []byte {
+	b, err := state.EncodeTarget(ts)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -75,7 +75,7 @@ func TestRunRefusesWithoutCoveringGrant(t *testing.T) {
 	snap := fx.snap()
 	cases := []struct {
 		name  string
-		kind  string
+		kind  state.RecordKind
 		grant *policy.Grant
 	}{
 		{"no grant", "", nil},

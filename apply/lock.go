@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -32,10 +31,9 @@ func Unlock(ctx context.Context, o Options, key, reason string) (record, commit 
 	}
 	now := o.Now()
 	f := *ts.InFlight
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("unlock", key, now), Kind: "unlock", Target: key,
-		Actor: o.Actor, Started: now, Finished: now, Outcome: "success", Reason: reason, Changes: []state.RecordChange{},
-		Evidence: map[string]any{"cut_off": map[string]any{"record": f.Record, "actor": f.Actor, "plan": f.Plan,
-			"started": f.Started.UTC().Format(time.RFC3339), "expires": f.Expires.UTC().Format(time.RFC3339), "live": f.Live(now)}}}
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindUnlock, key, now), Kind: state.KindUnlock, Target: key,
+		Actor: o.Actor, Started: now, Finished: now, Outcome: state.RecordSuccess, Reason: reason, Changes: []state.RecordChange{},
+		Evidence: map[string]any{"cut_off": state.CutOffEvidence{Mark: f, Live: f.Live(now)}.Fields()}}
 	if o.Authorization != nil {
 		rec.Evidence["policy"] = o.Authorization
 	}
@@ -67,24 +65,21 @@ func interruptedRuns(old *state.TargetState) []state.InFlight {
 // interruptedRecord is the record an apply announced and never wrote,
 // written by the apply by that reconciles it.
 func interruptedRecord(key string, f state.InFlight, by string, now time.Time) *state.Record {
-	ev := map[string]any{"reconciled_by": by, "expires": f.Expires.UTC().Format(time.RFC3339)}
+	ev := state.InterruptedEvidence{ReconciledBy: by, Expires: f.Expires, UnlockedBy: f.UnlockedBy}.Fields()
 	why := "the apply did not finish (its process stopped before recording an outcome)"
 	if f.UnlockedBy != "" {
-		ev["unlocked_by"] = f.UnlockedBy
 		why = "the apply did not finish: its in-flight mark was cleared by " + f.UnlockedBy
 	}
 	return &state.Record{FormatVersion: state.FormatVersion, ID: f.Record, Kind: recordKind(f.Record), Target: key, Plan: f.Plan,
-		Actor: f.Actor, Started: f.Started, Finished: now, Outcome: state.OutcomeInterrupted, Reason: why + "; reconciled by " + by,
+		Actor: f.Actor, Started: f.Started, Finished: now, Outcome: state.RecordInterrupted, Reason: why + "; reconciled by " + by,
 		Changes: []state.RecordChange{}, Evidence: ev}
 }
 
-var recordTime = regexp.MustCompile(`-\d{8}T\d{6}Z-`)
-
 // recordKind is the kind a record id starts with (SPEC §3:
-// <kind>-<time>-…), "deployment" when it has none.
-func recordKind(id string) string {
-	if loc := recordTime.FindStringIndex(id); loc != nil && loc[0] > 0 {
-		return id[:loc[0]]
+// <kind>-<time>-…), a deployment when it names no known kind.
+func recordKind(id string) state.RecordKind {
+	if k, ok := state.KindOfID(id); ok {
+		return k
 	}
-	return "deployment"
+	return state.KindDeployment
 }

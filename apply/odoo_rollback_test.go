@@ -54,7 +54,7 @@ func TestRunOdooRollbackRestoresBeforeOldImage(t *testing.T) {
 	}
 	var actions []string
 	for _, c := range fx.record("shop/prod", res.Records["shop/prod"]).Changes {
-		actions = append(actions, c.Address+" "+c.Action+" "+c.Outcome)
+		actions = append(actions, c.Address+" "+c.Action+" "+string(c.Outcome))
 	}
 	got := strings.Join(actions, "\n")
 	if !strings.Contains(got, "shop/prod/backup restore done\nshop/prod/app rollback done") {

@@ -12,8 +12,8 @@ import (
 // target with spec.promotion whose image is not the image recorded
 // healthy on the lane it promotes from. It returns the evidence of each
 // checked promotion by target.
-func (r *run) checkPromotions(targets []string) (map[string]map[string]any, error) {
-	out := map[string]map[string]any{}
+func (r *run) checkPromotions(targets []string) (map[string]*state.PromotionEvidence, error) {
+	out := map[string]*state.PromotionEvidence{}
 	r.linked = map[string]link{}
 	var errs []string
 	for _, key := range targets {
@@ -47,7 +47,7 @@ func (r *run) checkPromotions(targets []string) (map[string]map[string]any, erro
 			case src.HealthyImage != image:
 				errs = append(errs, fmt.Sprintf("%s: promotion from %s: image %s is not the image recorded healthy on %s (%s); run 'launchplane promote %s --from %s --to %s'", key, t.Spec.Promote.From, image, fromKey, src.HealthyImage, product, t.Spec.Promote.From, lane))
 			default:
-				out[key] = map[string]any{"from": fromKey, "image": image, "record": src.ImageRecord}
+				out[key] = &state.PromotionEvidence{From: fromKey, Image: image, Record: src.ImageRecord}
 			}
 		}
 	}

@@ -32,8 +32,8 @@ func Release(ctx context.Context, o Options, key, reason string) (record, commit
 		return "", "", fmt.Errorf("%s is %s, not %s: nothing to release", key, ts.Status, state.StatusNeedsOperator)
 	}
 	now := o.Now()
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("release", key, now), Kind: "release", Target: key,
-		Actor: o.Actor, Started: now, Finished: now, Outcome: "success", Image: ts.Image, Reason: reason,
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindRelease, key, now), Kind: state.KindRelease, Target: key,
+		Actor: o.Actor, Started: now, Finished: now, Outcome: state.RecordSuccess, Image: ts.Image, Reason: reason,
 		Evidence: map[string]any{"needs_operator": ts.NeedsOperator}, Changes: []state.RecordChange{}}
 	next := *ts
 	// Still failed: the next apply checks health again before calling the
@@ -49,10 +49,15 @@ func Release(ctx context.Context, o Options, key, reason string) (record, commit
 // commitRecord writes one target's new state and one record in one
 // commit. Both are typed values that hold no secret: never redacted.
 func commitRecord(ctx context.Context, o Options, key string, ts *state.TargetState, rec *state.Record, msg string) (string, error) {
-	changes := []state.Change{
-		{Path: state.RecordPath(key, rec.ID), Data: encode(rec)},
-		{Path: state.TargetPath(key), Data: encode(ts)},
+	rc, err := recordChange(key, rec)
+	if err != nil {
+		return "", err
 	}
+	tc, err := targetChange(key, ts)
+	if err != nil {
+		return "", err
+	}
+	changes := []state.Change{rc, tc}
 	sha, err := o.Store.Commit(ctx, state.Write{
 		Base: o.Snapshot.Commit(), Changes: changes, Scopes: scopes([]string{key}), Message: msg,
 		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: o.Actor}, {Key: "Launchplane-Records", Value: rec.ID}},
@@ -71,10 +76,14 @@ func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, k
 	var changes []state.Change
 	var ids []string
 	for _, key := range keys {
-		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("denied", key, now), Kind: "denied", Target: key,
-			Actor: actor, Started: now, Finished: now, Outcome: "denied", Reason: red.String(reason), Evidence: evidence, Changes: []state.RecordChange{}}
+		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindDenied, key, now), Kind: state.KindDenied, Target: key,
+			Actor: actor, Started: now, Finished: now, Outcome: state.RecordDenied, Reason: red.String(reason), Evidence: evidence, Changes: []state.RecordChange{}}
 		ids = append(ids, rec.ID)
-		changes = append(changes, state.Change{Path: state.RecordPath(key, rec.ID), Data: encode(rec)})
+		ch, err := recordChange(key, rec)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, ch)
 	}
 	_, err := store.Commit(ctx, state.Write{
 		Base: snap.Commit(), Changes: changes, Message: "launchplane: denied by policy",

@@ -83,7 +83,7 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 			t.Errorf("%s: provider ids %v, fake app id %s", key, ts.ProviderIDs, app.ID)
 		}
 		rec := fx.record(key, id)
-		if rec.Kind != "deployment" || rec.Outcome != "success" || rec.Sequence != 1 || rec.Actor != "tester" || rec.Image != oldImg ||
+		if rec.Kind != state.KindDeployment || rec.Outcome != state.RecordSuccess || rec.Sequence != 1 || rec.Actor != "tester" || rec.Image != oldImg ||
 			rec.Target != key || rec.Plan == "" || rec.Error != "" || !rec.Started.Equal(fixedNow) {
 			t.Errorf("%s: record %+v", key, rec)
 		}
@@ -261,7 +261,7 @@ func TestRunSequenceIncreasesPerTarget(t *testing.T) {
 			if r.Sequence != int64(i+1) {
 				t.Errorf("%s: record %d %s has sequence %d", key, i, r.ID, r.Sequence)
 			}
-			got = append(got, r.Outcome+" "+r.Image)
+			got = append(got, string(r.Outcome)+" "+r.Image)
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s records by sequence:\n%s\nwant:\n%s", key, strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -281,17 +281,17 @@ func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 	cfg := fx.load()
 	authz := map[string]any{"rule": "ops may apply", "subject": "alice"}
 	res := fx.mustApply(cfg, func(o *Options) {
-		o.Kind = "release-train"
+		o.Kind = state.KindClone
 		o.Reason = "weekly release"
 		o.Authorization = authz
 	})
 	for _, key := range fxKeys {
 		id := res.Records[key]
-		if !strings.HasPrefix(id, "release-train-20261123T120000Z-") {
+		if !strings.HasPrefix(id, "clone-20261123T120000Z-") {
 			t.Errorf("%s: record id %s", key, id)
 		}
 		rec := fx.record(key, id)
-		if rec.Kind != "release-train" || rec.Reason != "weekly release" {
+		if rec.Kind != state.KindClone || rec.Reason != "weekly release" {
 			t.Errorf("%s: kind %q reason %q", key, rec.Kind, rec.Reason)
 		}
 		pol, _ := rec.Evidence["policy"].(map[string]any)
@@ -412,7 +412,7 @@ func TestRunRefusesTargetInFlight(t *testing.T) {
 	cfg := fx.load()
 	fx.mustApply(cfg, nil)
 	ts := fx.target("shop/prod")
-	ts.InFlight = &state.InFlight{Record: "deployment-other", Actor: "bob", Started: fixedNow.Add(-time.Minute), Expires: fixedNow.Add(time.Hour)}
+	ts.InFlight = &state.InFlight{Record: "deployment-20261123T115900Z-shop-prod-0000aa", Actor: "bob", Started: fixedNow.Add(-time.Minute), Expires: fixedNow.Add(time.Hour)}
 	if _, err := fx.store.Commit(context.Background(), state.Write{Base: fx.tip(), Changes: []state.Change{{Path: state.TargetPath("shop/prod"), Data: encode(ts)}},
 		Message: "other apply", Author: state.Signature{Name: "t", Email: "t@localhost", When: fixedNow}}); err != nil {
 		t.Fatal(err)
@@ -478,7 +478,7 @@ func TestRunHealthFailureRollsBack(t *testing.T) {
 	rec := fx.record("shop/prod", res.Records["shop/prod"])
 	var actions []string
 	for _, c := range rec.Changes {
-		actions = append(actions, c.Address+" "+c.Action+" "+c.Outcome)
+		actions = append(actions, c.Address+" "+c.Action+" "+string(c.Outcome))
 	}
 	want := []string{"shop/prod/app update done", "shop/prod/health run failed", "shop/prod/app rollback done"}
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {

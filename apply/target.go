@@ -194,7 +194,7 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 			healthRan, healthy = err == nil && outcome != state.OutcomeSkipped, err == nil
 			skippedHealth = outcome == state.OutcomeSkipped
 		}
-		if err != nil && lastApp != nil && r.o.Kind != "rollback" && (c.Kind == plan.KindHealth || c.Kind == plan.KindPostDeploy) {
+		if err != nil && lastApp != nil && r.o.Kind != state.KindRollback && (c.Kind == plan.KindHealth || c.Kind == plan.KindPostDeploy) {
 			t.rollback(ctx, lastApp)
 			continue
 		}
@@ -221,17 +221,42 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targetResult {
 	ts, rec := t.ts, t.rec
 	rec.Finished = t.r.o.Now()
-	rec.Outcome = "success"
-	rendered := false // a render-only provider deployed the app: nothing runs
-	for _, c := range rec.Changes {
+	rendered := t.settleOutcome(failed)
+	t.settleImage(deployed, healthy)
+	t.settleStatus(failed, healthy, rendered, deployed || skippedHealth)
+	t.settleEvidence(skippedHealth)
+	t.settleSequence()
+	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
+	if len(t.resources) == 0 && !failed && (ts.Gate == nil || ts.Gate.UsedBy != "") {
+		// everything was removed: so is the target file (a final backup
+		// before a destroy stays in its backup-gate record)
+		res.ts = nil
+	}
+	return res
+}
+
+// settleOutcome sets the record's outcome: failed, rendered when a
+// render-only provider deployed the app (nothing runs), or success. It
+// reports whether the app was rendered.
+func (t *targetRun) settleOutcome(failed bool) (rendered bool) {
+	for _, c := range t.rec.Changes {
 		rendered = rendered || c.Outcome == state.OutcomeRendered
 	}
-	if rendered {
-		rec.Outcome = state.OutcomeRendered
+	switch {
+	case failed:
+		t.rec.Outcome = state.RecordFailed
+	case rendered:
+		t.rec.Outcome = state.RecordRendered
+	default:
+		t.rec.Outcome = state.RecordSuccess
 	}
-	if failed {
-		rec.Outcome = "failed"
-	}
+	return rendered
+}
+
+// settleImage records the resources and the image the target runs now,
+// which record deployed it, and the healthy images.
+func (t *targetRun) settleImage(deployed, healthy bool) {
+	ts, rec := t.ts, t.rec
 	ts.Resources = make([]state.Resource, 0, len(t.resources))
 	for _, a := range slices.Sorted(maps.Keys(t.resources)) {
 		ts.Resources = append(ts.Resources, t.resources[a])
@@ -244,7 +269,7 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 	if deployed && ts.Image != before {
 		ts.ImageRecord = rec.ID
 		ts.RolledBack = nil
-		if rec.Kind == "rollback" {
+		if rec.Kind == state.KindRollback {
 			ts.RolledBack = &state.RolledBack{Record: rec.ID, From: before, To: ts.Image, Reason: rec.Reason}
 		}
 	}
@@ -253,6 +278,12 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		ts.PreviousHealthyImage = ts.HealthyImage
 		ts.HealthyImage = ts.Image
 	}
+}
+
+// settleStatus sets the target's status; unchecked is a deployment (or
+// a skipped health check) without a passing health check.
+func (t *targetRun) settleStatus(failed, healthy, rendered, unchecked bool) {
+	ts := t.ts
 	switch {
 	case ts.Status == state.StatusNeedsOperator && ts.NeedsOperator != "":
 		// set by a rollback that could not be done safely
@@ -262,15 +293,22 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		ts.Status = state.StatusHealthy
 	case rendered:
 		ts.Status = state.StatusRendered
-	case deployed || skippedHealth:
+	case unchecked:
 		ts.Status = state.StatusUnknown // deployed without a passing health check
 	}
+}
+
+// settleEvidence adds the record's own evidence: the promotion check,
+// a skipped health check, the policy decision, and the interrupted
+// applies whose records this one writes.
+func (t *targetRun) settleEvidence(skippedHealth bool) {
+	rec := t.rec
 	promo := t.r.promotions[t.key]
 	if skippedHealth || t.r.o.Authorization != nil || promo != nil {
 		rec.Evidence = map[string]any{}
 	}
 	if promo != nil {
-		rec.Evidence["promotion"] = promo
+		rec.Evidence["promotion"] = promo.Fields()
 	}
 	if skippedHealth {
 		rec.Evidence["health"] = "skipped"
@@ -283,29 +321,28 @@ func (t *targetRun) finish(failed, healthy, skippedHealth, deployed bool) *targe
 		t.extra = append(t.extra, interruptedRecord(t.key, f, rec.ID, t.r.o.Now()))
 		cut = append(cut, f.Record)
 	}
-	ts.Interrupted = nil
+	t.ts.Interrupted = nil
 	if len(cut) > 0 {
 		if rec.Evidence == nil {
 			rec.Evidence = map[string]any{}
 		}
 		rec.Evidence["interrupted"] = cut
 	}
+}
+
+// settleSequence numbers the records written beside this one, then this
+// one, and releases the in-flight mark.
+func (t *targetRun) settleSequence() {
+	ts := t.ts
 	for _, x := range t.extra {
 		ts.Sequence++
 		x.Sequence = ts.Sequence
 	}
 	ts.Sequence++
-	rec.Sequence = ts.Sequence
-	ts.LastRecord = rec.ID
+	t.rec.Sequence = ts.Sequence
+	ts.LastRecord = t.rec.ID
 	ts.InFlight = nil
 	ts.UpdatedAt = t.r.o.Now()
-	res := &targetResult{ts: ts, record: rec, extra: t.extra, failed: failed}
-	if len(t.resources) == 0 && !failed && (ts.Gate == nil || ts.Gate.UsedBy != "") {
-		// everything was removed: so is the target file (a final backup
-		// before a destroy stays in its backup-gate record)
-		res.ts = nil
-	}
-	return res
 }
 
 // rollback runs after a failure that followed the app change: the driver
@@ -346,7 +383,7 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 	c.IdempotencyKey = plan.IdempotencyKey(t.key, plan.Update, after)
 	rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "health check failed", IdempotencyKey: c.IdempotencyKey}
 	if t.failedKind() != plan.KindHealth {
-		rc.Reason = t.failedKind() + " failed"
+		rc.Reason = string(t.failedKind()) + " failed"
 	}
 	t.r.o.Events(Event{Kind: StepStart, Target: t.key, Address: c.Address, Action: "rollback"})
 	start := time.Now()
@@ -371,7 +408,7 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 }
 
 // failedKind is the kind of the change whose failure stopped the target.
-func (t *targetRun) failedKind() string {
+func (t *targetRun) failedKind() plan.Kind {
 	for i := len(t.rec.Changes) - 1; i >= 0; i-- {
 		rc := t.rec.Changes[i]
 		if rc.Outcome == state.OutcomeFailed {
@@ -385,7 +422,7 @@ func (t *targetRun) failedKind() string {
 
 // execute runs a change: app, route and health changes through apply's
 // own code, every other step through the driver's dispatch table.
-func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evidence, string, error) {
+func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	switch c.Kind {
 	case plan.KindApp, plan.KindRoute, plan.KindHealth:
 		return t.r.execute(ctx, c)
@@ -400,7 +437,7 @@ func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evide
 // execute performs one change through its provider. Creates and updates
 // first observe, so a change an interrupted apply already made is not
 // made again.
-func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, string, error) {
+func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	inst, err := r.provider(c.Provider)
 	if err != nil {
 		return nil, "", err
@@ -423,7 +460,7 @@ func wrap(c plan.Change, op string, err error) error {
 
 // executeApp destroys or deploys the app, unless an interrupted apply
 // already deployed it.
-func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (providers.Evidence, string, error) {
+func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (providers.Evidence, state.ChangeOutcome, error) {
 	dep := inst.(providers.Deployer)
 	attrs := c.After
 	if c.Action == plan.Delete {
@@ -451,9 +488,9 @@ func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (provider
 	// behind Launchplane's back is deployed again (drift).
 	if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == a.Image {
 		if done == state.OutcomeRendered {
-			return providers.Evidence{"app_id": st.ID}, done, nil
+			return providers.Evidence(state.AlreadyDeployed{AppID: st.ID}.Fields()), done, nil
 		}
-		return providers.Evidence{"app_id": st.ID}, state.OutcomeAlreadyDone, nil
+		return providers.Evidence(state.AlreadyDeployed{AppID: st.ID}.Fields()), state.OutcomeAlreadyDone, nil
 	}
 	app, ev := r.appOf(c, a, ref)
 	id, pev, err := dep.Deploy(ctx, app)
@@ -468,7 +505,7 @@ func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (provider
 
 // executeRoute deletes or ensures a route, unless the same route is
 // there already.
-func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ingress) (providers.Evidence, string, error) {
+func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ingress) (providers.Evidence, state.ChangeOutcome, error) {
 	attrs := c.After
 	if c.Action == plan.Delete {
 		attrs = c.Before
@@ -486,7 +523,7 @@ func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ing
 	}
 	for _, rt := range routes {
 		if rt.Domain == route.Domain && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == route.Port && rt.Upstream == route.Upstream {
-			return providers.Evidence{"domain": rt.Domain}, state.OutcomeAlreadyDone, nil
+			return providers.Evidence(state.RouteEvidence{Domain: rt.Domain}.Fields()), state.OutcomeAlreadyDone, nil
 		}
 	}
 	ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: route.Domain, Upstream: route.Upstream, Port: route.Port, IdempotencyKey: c.IdempotencyKey})
@@ -495,7 +532,7 @@ func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ing
 
 // executeHealth polls the health URL, through the provider when it
 // checks health itself; a limited provider skips it and says why.
-func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (providers.Evidence, string, error) {
+func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (providers.Evidence, state.ChangeOutcome, error) {
 	h, err := plan.HealthOf(c.After)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", c.Address, err)
@@ -506,7 +543,7 @@ func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (provi
 	}
 	if l, ok := inst.(providers.Limited); ok {
 		if why := l.Limitation(ctx); why != "" {
-			return providers.Evidence{"url": h.URL, "skipped": why}, state.OutcomeSkipped, nil
+			return providers.Evidence(state.HealthEvidence{URL: h.URL, Skipped: why}.Fields()), state.OutcomeSkipped, nil
 		}
 	}
 	var res providers.HealthResult
@@ -522,10 +559,11 @@ func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (provi
 		// redacted before it is cut, so no secret is cut in half
 		res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
 	}
-	ev := providers.Evidence{"url": h.URL, "attempts": res.Attempts, "last_status": res.Status, "latency_ms": res.Latency.Milliseconds(), "detail": res.Detail}
+	he := state.HealthEvidence{URL: h.URL, Attempts: res.Attempts, LastStatus: res.Status, Latency: res.Latency, Detail: res.Detail}
 	if !res.Healthy && strings.TrimSpace(res.Body) != "" {
-		ev["body"] = bodyExcerpt(r.o.Redactor.String(res.Body))
+		he.Body = bodyExcerpt(r.o.Redactor.String(res.Body))
 	}
+	ev := providers.Evidence(he.Fields())
 	if err == nil && !res.Healthy {
 		err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 	}
@@ -555,11 +593,8 @@ func (r *run) appOf(c plan.Change, a plan.App, ref providers.AppRef) (providers.
 	slices.Sort(envKeys)
 	return providers.App{AppRef: ref, Image: a.Image, Port: a.Port,
 			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
-		providers.Evidence{
-			"image":   a.Image,
-			"env":     map[string]any{"keys": envKeys, "count": len(envKeys)},
-			"secrets": map[string]any{"keys": keys, "count": len(keys), "keys_sha256": hex.EncodeToString(h[:])},
-		}
+		providers.Evidence(state.DeployEvidence{Image: a.Image, Env: state.KeyNames{Keys: envKeys},
+			Secrets: state.KeyNames{Keys: keys, SHA256: hex.EncodeToString(h[:])}}.Fields())
 }
 
 func withID(m map[string]string, address, id string) map[string]string {
@@ -686,14 +721,21 @@ func (r *run) finish(ctx context.Context, base string, targets []string, results
 		if res.failed {
 			out.Failed = append(out.Failed, t)
 		}
-		for _, x := range res.extra {
-			changes = append(changes, state.Change{Path: state.RecordPath(t, x.ID), Data: encode(x)})
+		for _, x := range append(slices.Clone(res.extra), res.record) {
+			ch, err := recordChange(t, x)
+			if err != nil {
+				return nil, fmt.Errorf("record the apply: %w", err)
+			}
+			changes = append(changes, ch)
 		}
-		changes = append(changes, state.Change{Path: state.RecordPath(t, res.record.ID), Data: encode(res.record)})
 		if res.ts == nil {
 			changes = append(changes, state.Change{Path: state.TargetPath(t), Delete: true})
 		} else {
-			changes = append(changes, state.Change{Path: state.TargetPath(t), Data: encode(res.ts)})
+			ch, err := targetChange(t, res.ts)
+			if err != nil {
+				return nil, fmt.Errorf("record the apply: %w", err)
+			}
+			changes = append(changes, ch)
 		}
 	}
 	// State files and records are built from typed values that hold no

@@ -34,7 +34,7 @@ type Action struct {
 	// Step is the plan step kind that performs the action during apply
 	// ("backup", "post-deploy"), when one does; the driver dispatches
 	// steps of that kind, and registration fails if it cannot.
-	Step string `json:"step,omitempty"`
+	Step plan.Kind `json:"step,omitempty"`
 }
 
 // Descriptor describes a driver completely: a driver built on a base lists
@@ -63,7 +63,7 @@ func (d Descriptor) HasCapability(c string) bool {
 	return false
 }
 
-func (d Descriptor) declaresStep(kind string) bool {
+func (d Descriptor) declaresStep(kind plan.Kind) bool {
 	for _, a := range d.Actions {
 		if a.Step == kind {
 			return true
@@ -89,7 +89,7 @@ type Driver interface {
 	Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarget, error)
 	// Steps is the dispatch table: the executors of the step kinds the
 	// driver adds to plans. Health, app and route changes are apply's own.
-	Steps() map[string]StepFunc
+	Steps() map[plan.Kind]StepFunc
 	// Preflight checks a target's planned changes before any mutation
 	// (a backup gate that can be honoured).
 	Preflight(rt Runtime, changes []plan.Change) error
@@ -128,12 +128,12 @@ func Register(d Driver) {
 	steps := d.Steps()
 	for _, a := range desc.Actions {
 		if a.Step != "" && a.Step != plan.KindHealth && steps[a.Step] == nil {
-			panic("drivers: " + desc.ID + ": action " + a.Name + " runs as step " + a.Step + ", which the driver does not dispatch")
+			panic("drivers: " + desc.ID + ": action " + a.Name + " runs as step " + string(a.Step) + ", which the driver does not dispatch")
 		}
 	}
 	for kind := range steps {
 		if !desc.declaresStep(kind) {
-			panic("drivers: " + desc.ID + ": step " + kind + " is dispatched but no action of the descriptor declares it")
+			panic("drivers: " + desc.ID + ": step " + string(kind) + " is dispatched but no action of the descriptor declares it")
 		}
 	}
 	mu.Lock()

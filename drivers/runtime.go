@@ -49,7 +49,7 @@ type Runtime interface {
 // StepFunc runs a step a driver added to the plan. It returns evidence
 // for the record and the outcome (state.OutcomeDone, OutcomeAlreadyDone,
 // OutcomeSkipped).
-type StepFunc func(ctx context.Context, rt Runtime, c plan.Change) (providers.Evidence, string, error)
+type StepFunc func(ctx context.Context, rt Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error)
 
 // Verdict is a driver's answer to "may apply roll the image back now?".
 type Verdict struct {
@@ -57,7 +57,7 @@ type Verdict struct {
 	Proceed bool
 	// Status is the target status to record when not proceeding
 	// (state.StatusNeedsOperator).
-	Status string
+	Status state.Status
 	// Reason explains, for the record and the operator.
 	Reason string
 	// Evidence is added to the record of the rollback.

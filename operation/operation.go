@@ -72,11 +72,9 @@ type Operation struct {
 }
 
 // kind is the kind of the records a plan-running action writes.
-func (op *Operation) kind() string {
-	if op.Action == policy.ActionApply {
-		return ""
-	}
-	return op.Action
+func (op *Operation) kind() state.RecordKind {
+	return map[string]state.RecordKind{policy.ActionRollback: state.KindRollback, policy.ActionPreview: state.KindPreview,
+		policy.ActionBackup: state.KindBackup, policy.ActionClone: state.KindClone}[op.Action]
 }
 
 // asks are the policy questions of op: its action on its target, or

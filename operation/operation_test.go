@@ -96,7 +96,7 @@ func (h *harness) records(key string) map[string][]state.Record {
 		if err := json.Unmarshal(b, &r); err != nil {
 			h.t.Fatal(err)
 		}
-		out[r.Kind] = append(out[r.Kind], r)
+		out[string(r.Kind)] = append(out[string(r.Kind)], r)
 	}
 	return out
 }

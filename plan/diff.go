@@ -48,8 +48,8 @@ type Recorded struct {
 
 // rank orders kinds within a target (SPEC §4): backup, app, post-deploy,
 // health, routes; deletions run first, in reverse (routes, then app).
-func rank(kind string, a Action) int {
-	r := map[string]int{KindBackup: 1, KindRestore: 1, KindSanitize: 1, KindApp: 2, KindPostDeploy: 3, KindHealth: 4, KindRoute: 5}[kind]
+func rank(kind Kind, a Action) int {
+	r := map[Kind]int{KindBackup: 1, KindRestore: 1, KindSanitize: 1, KindApp: 2, KindPostDeploy: 3, KindHealth: 4, KindRoute: 5}[kind]
 	if r == 0 {
 		r = 6
 	}

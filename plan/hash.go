@@ -15,7 +15,7 @@ import (
 type hashedChange struct {
 	Address   string         `json:"address"`
 	Target    string         `json:"target"`
-	Kind      string         `json:"kind"`
+	Kind      Kind           `json:"kind"`
 	Action    string         `json:"action"`
 	Provider  string         `json:"provider"`
 	After     map[string]any `json:"after"`
@@ -124,7 +124,7 @@ func changeDiff(a, b hashedChange, aName, bName string) string {
 	case a.Target != b.Target:
 		return pair("target", a.Target, b.Target)
 	case a.Kind != b.Kind:
-		return pair("kind", a.Kind, b.Kind)
+		return pair("kind", string(a.Kind), string(b.Kind))
 	case a.Provider != b.Provider:
 		return pair("provider", a.Provider, b.Provider)
 	case string(Canonical(a.DependsOn)) != string(Canonical(b.DependsOn)):

@@ -53,20 +53,24 @@ func (a Action) IsDestructive() bool { return a == Delete || a == Replace }
 // Mutates reports whether apply must call a provider for the action.
 func (a Action) Mutates() bool { return a != NoOp }
 
-// Kind of a resource or step.
+// Kind of a resource or step: "app", "route", "health" and the steps
+// drivers add. Its wire form is the string.
+type Kind string
+
+// Kinds of resources and steps.
 const (
-	KindApp        = "app"
-	KindRoute      = "route"
-	KindHealth     = "health"
-	KindBackup     = "backup"
-	KindPostDeploy = "post-deploy"
-	KindRestore    = "restore"  // restore a backup before the app goes back (rollback)
-	KindSanitize   = "sanitize" // neutralize a database cloned from prod
+	KindApp        Kind = "app"
+	KindRoute      Kind = "route"
+	KindHealth     Kind = "health"
+	KindBackup     Kind = "backup"
+	KindPostDeploy Kind = "post-deploy"
+	KindRestore    Kind = "restore"  // restore a backup before the app goes back (rollback)
+	KindSanitize   Kind = "sanitize" // neutralize a database cloned from prod
 )
 
 // IsStep reports whether kind is a step (run around resources, never
 // recorded as a resource).
-func IsStep(kind string) bool {
+func IsStep(kind Kind) bool {
 	switch kind {
 	case KindHealth, KindBackup, KindPostDeploy, KindRestore, KindSanitize:
 		return true
@@ -80,7 +84,7 @@ func IsStep(kind string) bool {
 type Resource struct {
 	Address  string         `json:"address"` // <product>/<lane>/<kind>[/<name>]
 	Target   string         `json:"target"`  // <product>/<lane>
-	Kind     string         `json:"kind"`
+	Kind     Kind           `json:"kind"`
 	Provider string         `json:"provider"`
 	Attrs    map[string]any `json:"attrs"`
 	// ReplaceOn lists attrs whose change forces replace instead of update.
@@ -98,7 +102,7 @@ type FieldDiff struct {
 type Change struct {
 	Address        string
 	Target         string
-	Kind           string
+	Kind           Kind
 	Action         Action
 	Reason         string // explains; apply never branches on it
 	Provider       string

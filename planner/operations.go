@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/launchplane/launchplane/config"
@@ -12,7 +11,7 @@ import (
 
 // StepPlan is a plan of one target's step of kind (a standalone backup
 // gate): the step as the driver expands it, to run now.
-func StepPlan(cfg *config.Config, snap state.Snapshot, key, kind, reason string) (*plan.Plan, error) {
+func StepPlan(cfg *config.Config, snap state.Snapshot, key string, kind plan.Kind, reason string) (*plan.Plan, error) {
 	d, err := Desired(cfg, map[string]bool{key: true})
 	if err != nil {
 		return nil, err
@@ -45,15 +44,11 @@ func RollbackTarget(snap state.Snapshot, key, record string) (to string, ts *sta
 	}
 	switch {
 	case record != "":
-		b, err := snap.ReadFile(state.RecordPath(key, record))
+		rec, err := state.ReadRecord(snap, key, record)
 		if err != nil {
-			return "", nil, fmt.Errorf("record %s of %s: %w", record, key, err)
+			return "", nil, err
 		}
-		var rec state.Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return "", nil, fmt.Errorf("record %s: %w", record, err)
-		}
-		if (rec.Kind != "deployment" && rec.Kind != "rollback") || rec.Outcome != "success" || rec.Image == "" {
+		if (rec.Kind != state.KindDeployment && rec.Kind != state.KindRollback) || rec.Outcome != state.RecordSuccess || rec.Image == "" {
 			return "", nil, fmt.Errorf("record %s is a %s %s with image %q: only a successful deployment or rollback can be rolled back to", record, rec.Outcome, rec.Kind, rec.Image)
 		}
 		to = rec.Image
@@ -211,16 +206,12 @@ func cloneSource(snap state.Snapshot, fromKey, record string) (*state.Gate, erro
 		}
 		return ts.Gate, nil
 	}
-	b, err := snap.ReadFile(state.RecordPath(fromKey, record))
+	rec, err := state.ReadRecord(snap, fromKey, record)
 	if err != nil {
-		return nil, fmt.Errorf("record %s of %s: %w", record, fromKey, err)
+		return nil, err
 	}
-	var rec state.Record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("record %s: %w", record, err)
-	}
-	if rec.Kind != "backup-gate" || rec.Outcome != "success" {
+	if rec.Kind != state.KindBackupGate || rec.Outcome != state.RecordSuccess || rec.Gate == nil {
 		return nil, fmt.Errorf("record %s is a %s %s, not a backup gate", record, rec.Outcome, rec.Kind)
 	}
-	return &state.Gate{Record: rec.ID, BackupID: str(rec.Evidence, "backup_id"), Location: str(rec.Evidence, "location"), Database: str(rec.Evidence, "database")}, nil
+	return rec.Gate, nil
 }

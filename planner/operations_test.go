@@ -23,6 +23,9 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 	}
 	changes := []state.Change{{Path: state.TargetPath(ts.Target), Data: encode(ts)}}
 	for _, r := range recs {
+		if r.Changes == nil {
+			r.Changes = []state.RecordChange{}
+		}
 		changes = append(changes, state.Change{Path: state.RecordPath(ts.Target, r.ID), Data: encode(r)})
 	}
 	if _, err := st.Commit(ctx, state.Write{Base: snap.Commit(), Changes: changes, Message: "seed",
@@ -34,12 +37,12 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 func TestRollbackTarget(t *testing.T) {
 	const key = "shop/prod"
 	recs := []state.Record{
-		{FormatVersion: "1", ID: "deployment-1", Kind: "deployment", Target: key, Outcome: "success", Image: oldImg},
-		{FormatVersion: "1", ID: "deployment-2", Kind: "deployment", Target: key, Outcome: "failed", Image: v3Img},
-		{FormatVersion: "1", ID: "backup-3", Kind: "backup", Target: key, Outcome: "success", Image: oldImg},
-		{FormatVersion: "1", ID: "rollback-4", Kind: "rollback", Target: key, Outcome: "success", Image: v3Img},
-		{FormatVersion: "1", ID: "deployment-5", Kind: "deployment", Target: key, Outcome: "success", Image: newImg},
-		{FormatVersion: "1", ID: "deployment-6", Kind: "deployment", Target: key, Outcome: "success"},
+		{FormatVersion: "1", ID: "deployment-20261120T100001Z-shop-prod-000001", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: oldImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100002Z-shop-prod-000002", Kind: state.KindDeployment, Target: key, Outcome: state.RecordFailed, Image: v3Img, Error: "deploy failed"},
+		{FormatVersion: "1", ID: "backup-20261120T100003Z-shop-prod-000003", Kind: state.KindBackup, Target: key, Outcome: state.RecordSuccess, Image: oldImg},
+		{FormatVersion: "1", ID: "rollback-20261120T100004Z-shop-prod-000004", Kind: state.KindRollback, Target: key, Outcome: state.RecordSuccess, Image: v3Img},
+		{FormatVersion: "1", ID: "deployment-20261120T100005Z-shop-prod-000005", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: newImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100006Z-shop-prod-000006", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess},
 	}
 	for _, tc := range []struct {
 		name                        string
@@ -52,13 +55,13 @@ func TestRollbackTarget(t *testing.T) {
 		{name: "current healthy: back to the previous healthy", image: newImg, healthy: newImg, prevHealthy: oldImg, want: oldImg},
 		{name: "current healthy, no previous", image: newImg, healthy: newImg, want: "error: no previous healthy image"},
 		{name: "never healthy", image: newImg, want: "error: no previous healthy image"},
-		{name: "to a successful deployment", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "deployment-1", want: oldImg},
-		{name: "to a successful rollback", image: newImg, healthy: newImg, to: "rollback-4", want: v3Img},
-		{name: "to a failed record", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-2", want: "error: only a successful deployment or rollback"},
-		{name: "to a backup record", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "backup-3", want: "error: only a successful deployment or rollback"},
-		{name: "to a record without image", image: newImg, to: "deployment-6", want: "error: only a successful deployment or rollback"},
-		{name: "to a missing record", image: newImg, to: "deployment-99", want: "error: not found"},
-		{name: "to the image it runs", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-5", want: "error: already runs"},
+		{name: "to a successful deployment", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "deployment-20261120T100001Z-shop-prod-000001", want: oldImg},
+		{name: "to a successful rollback", image: newImg, healthy: newImg, to: "rollback-20261120T100004Z-shop-prod-000004", want: v3Img},
+		{name: "to a failed record", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-20261120T100002Z-shop-prod-000002", want: "error: only a successful deployment or rollback"},
+		{name: "to a backup record", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "backup-20261120T100003Z-shop-prod-000003", want: "error: only a successful deployment or rollback"},
+		{name: "to a record without image", image: newImg, to: "deployment-20261120T100006Z-shop-prod-000006", want: "error: only a successful deployment or rollback"},
+		{name: "to a missing record", image: newImg, to: "deployment-20261120T100009Z-shop-prod-000099", want: "error: not found"},
+		{name: "to the image it runs", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-20261120T100005Z-shop-prod-000005", want: "error: already runs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t)
@@ -73,7 +76,7 @@ func TestRollbackTarget(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Fatalf("error %q, want it to say %q", err, want)
 				}
-				if tc.to == "deployment-99" && !errors.Is(err, state.ErrNotFound) {
+				if tc.to == "deployment-20261120T100009Z-shop-prod-000099" && !errors.Is(err, state.ErrNotFound) {
 					t.Errorf("error %v does not wrap ErrNotFound", err)
 				}
 				if to != "" || got != nil {
@@ -165,7 +168,7 @@ func TestRollbackEndToEnd(t *testing.T) {
 		t.Errorf("record id %s", id)
 	}
 	rec := fx.record(key, id)
-	if rec.Kind != "rollback" || rec.Reason != "checkout broken in v2" || rec.Image != oldImg || rec.PreviousImage != newImg || rec.Outcome != "success" || rec.Sequence != 3 {
+	if rec.Kind != state.KindRollback || rec.Reason != "checkout broken in v2" || rec.Image != oldImg || rec.PreviousImage != newImg || rec.Outcome != state.RecordSuccess || rec.Sequence != 3 {
 		t.Errorf("rollback record %+v", rec)
 	}
 	ts := fx.target(key)
@@ -217,5 +220,34 @@ func TestRollbackPlanErrors(t *testing.T) {
 	}
 	if _, err := RollbackPlan(cfg, fx.snap(), "shop/staging", oldImg); err == nil {
 		t.Errorf("a target not in the config: no error")
+	}
+}
+
+// A clone from a backup-gate record restores the gate the record carries,
+// typed (provider, size and checksum included), never one rebuilt from
+// its evidence keys; a record without its typed gate is refused.
+func TestCloneSourceIsTheRecordedGate(t *testing.T) {
+	const key = "erp/prod"
+	id := "backup-gate-20261120T100001Z-erp-prod-000001"
+	gate := &state.Gate{Record: id, Provider: "local", Database: "erp", BackupID: "b-1", Location: "fake://erp/b-1",
+		Size: 2048, Checksum: "sha256:" + strings.Repeat("ab", 32), Taken: fixedNow}
+	rec := state.Record{FormatVersion: "1", ID: id, Kind: state.KindBackupGate, Target: key, Outcome: state.RecordSuccess,
+		Gate: gate, Evidence: map[string]any{"gate": id, "backup_id": "evidence-says-b-9", "location": "evidence://elsewhere", "database": "other"}}
+	fx := newFixture(t)
+	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
+	got, err := cloneSource(fx.snap(), key, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != *gate {
+		t.Errorf("clone source %+v, want the recorded gate %+v", got, gate)
+	}
+
+	// the same record without its typed gate: refused, not rebuilt
+	fx = newFixture(t)
+	rec.Gate = nil
+	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
+	if g, err := cloneSource(fx.snap(), key, id); err == nil || !strings.Contains(err.Error(), "missing properties: 'gate'") {
+		t.Fatalf("a backup-gate record without its gate: %+v, %v", g, err)
 	}
 }

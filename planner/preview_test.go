@@ -240,7 +240,7 @@ func TestPreviewApply(t *testing.T) {
 	if got := p.Targets(); strings.Join(got, ",") != pv.Key {
 		t.Fatalf("preview plan targets %v", got)
 	}
-	res := fx.mustApply(want, func(o *apply.Options) { o.Plan = p; o.Kind = "preview" })
+	res := fx.mustApply(want, func(o *apply.Options) { o.Plan = p; o.Kind = state.KindPreview })
 	id := res.Records[pv.Key]
 	if !strings.HasPrefix(id, "preview-20261123T120000Z-shop-preview-pr-7-") {
 		t.Errorf("record id %s", id)

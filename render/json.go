@@ -96,7 +96,7 @@ func ToJSON(p *plan.Plan) PlanJSON {
 			deps = []string{}
 		}
 		out.Changes = append(out.Changes, ChangeJSON{
-			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: c.Action.String(), Reason: c.Reason,
+			Address: c.Address, Target: c.Target, Kind: string(c.Kind), Action: c.Action.String(), Reason: c.Reason,
 			Provider: c.Provider, Before: c.Before, After: c.After, Diff: diff, DependsOn: deps, IdempotencyKey: c.IdempotencyKey,
 			Cause:       causeJSON(c.Cause),
 			Destructive: c.Destroys(),
@@ -124,7 +124,7 @@ func FromJSON(data []byte) (*plan.Plan, error) {
 			return nil, fmt.Errorf("change %s: %w", c.Address, err)
 		}
 		p.Changes = append(p.Changes, plan.Change{
-			Address: c.Address, Target: c.Target, Kind: c.Kind, Action: a, Reason: c.Reason, Provider: c.Provider,
+			Address: c.Address, Target: c.Target, Kind: plan.Kind(c.Kind), Action: a, Reason: c.Reason, Provider: c.Provider,
 			Before: numbers(c.Before), After: numbers(c.After), Diff: c.Diff, DependsOn: c.DependsOn, IdempotencyKey: c.IdempotencyKey,
 			Cause: causeOf(c.Cause),
 		})

@@ -272,17 +272,17 @@ func Spend(ctx context.Context, store state.Store, snap state.Snapshot, tok *pol
 // records: who asked, the policy decision (with its policy blob) and the
 // pull request that carries the bump, or why it failed. It changes no
 // target, so it conflicts with no other writer.
-func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, r *Request, actor string, now time.Time, outcome, reason string, evidence map[string]any) (string, error) {
+func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, r *Request, actor string, now time.Time, outcome state.RecordOutcome, reason string, evidence map[string]any) (string, error) {
 	key := r.Key()
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID("publish", key, now), Kind: "publish", Target: key,
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindPublish, key, now), Kind: state.KindPublish, Target: key,
 		Actor: actor, Started: now, Finished: now, Outcome: outcome, Reason: reason, Image: r.Image, Source: r.SourceCommit,
 		Evidence: evidence, Changes: []state.RecordChange{}}
-	b, err := json.MarshalIndent(rec, "", "  ")
+	b, err := state.EncodeRecord(rec)
 	if err != nil {
 		return "", err
 	}
 	_, err = store.Commit(ctx, state.Write{
-		Base: snap.Commit(), Changes: []state.Change{{Path: state.RecordPath(key, rec.ID), Data: append(b, '\n')}},
+		Base: snap.Commit(), Changes: []state.Change{{Path: state.RecordPath(key, rec.ID), Data: b}},
 		Message:  fmt.Sprintf("launchplane: publish %s to %s: %s", state.ShortImage(r.Image), key, outcome),
 		Trailers: []state.Trailer{{Key: "Launchplane-Actor", Value: actor}, {Key: "Launchplane-Records", Value: rec.ID}},
 		Author:   state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: now},

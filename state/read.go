@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,11 +16,7 @@ func ReadTarget(snap Snapshot, key string) (*TargetState, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ts TargetState
-	if err := json.Unmarshal(b, &ts); err != nil {
-		return nil, fmt.Errorf("state %s: %w", TargetPath(key), err)
-	}
-	return &ts, nil
+	return DecodeTarget(TargetPath(key), b)
 }
 
 // HolderText says who holds a target and until when.

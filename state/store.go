@@ -1,5 +1,9 @@
-// Package state is the state repository: recorded-state types (types.go)
-// and the Store interface that state/gitstore implements over git.
+// Package state is the state repository: recorded-state types with their
+// typed kinds, outcomes and statuses (types.go), typed evidence
+// (evidence.go), the one codec that reads and writes target, preview and
+// record files and validates records against record.schema.json
+// (codec.go), and the Store interface that state/gitstore implements over
+// git.
 package state
 
 import (

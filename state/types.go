@@ -4,29 +4,89 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/launchplane/launchplane/plan"
 )
 
 // FormatVersion of target, preview and record files.
 const FormatVersion = "1"
 
+// Status is a target's status; its wire form is the string.
+type Status string
+
 // Target statuses.
 const (
-	StatusHealthy       = "healthy"
-	StatusFailed        = "failed"
-	StatusUnknown       = "unknown" // applied, health not checked (no health check, or skipped)
-	StatusNeedsOperator = "needs-operator"
-	StatusRendered      = "rendered" // files rendered by a render-only provider, nothing runs
+	StatusHealthy       Status = "healthy"
+	StatusFailed        Status = "failed"
+	StatusUnknown       Status = "unknown" // applied, health not checked (no health check, or skipped)
+	StatusNeedsOperator Status = "needs-operator"
+	StatusRendered      Status = "rendered" // files rendered by a render-only provider, nothing runs
 )
+
+// Statuses are every target status, in the order the schema lists them.
+var Statuses = []Status{StatusHealthy, StatusFailed, StatusUnknown, StatusNeedsOperator, StatusRendered}
+
+// RecordKind is what a record is an account of; a record id starts with
+// it (SPEC §3). Its wire form is the string.
+type RecordKind string
+
+// Record kinds.
+const (
+	KindDeployment RecordKind = "deployment" // an apply (the default)
+	KindRollback   RecordKind = "rollback"
+	KindBackup     RecordKind = "backup"      // launchplane backup: a standalone gate
+	KindBackupGate RecordKind = "backup-gate" // the gate a backup step took
+	KindClone      RecordKind = "clone"
+	KindPreview    RecordKind = "preview"
+	KindRelease    RecordKind = "release" // a needs-operator target released
+	KindUnlock     RecordKind = "unlock"
+	KindDenied     RecordKind = "denied"  // a request the policy refused
+	KindPublish    RecordKind = "publish" // a published image request
+)
+
+// RecordKinds are every record kind.
+var RecordKinds = []RecordKind{KindDeployment, KindRollback, KindBackup, KindBackupGate, KindClone, KindPreview,
+	KindRelease, KindUnlock, KindDenied, KindPublish}
+
+// Valid reports whether k is one of RecordKinds.
+func (k RecordKind) Valid() bool { return slices.Contains(RecordKinds, k) }
+
+// RecordOutcome is how a record's run ended; its wire form is the string.
+type RecordOutcome string
+
+// Record outcomes.
+const (
+	RecordSuccess RecordOutcome = "success"
+	RecordFailed  RecordOutcome = "failed"
+	RecordDenied  RecordOutcome = "denied"
+	// RecordRendered: a render-only provider wrote the files and ran
+	// nothing; such a record is never "success".
+	RecordRendered RecordOutcome = "rendered"
+	// RecordInterrupted is the outcome of the record of an apply that
+	// never finished, written by the apply that reconciled it.
+	RecordInterrupted RecordOutcome = "interrupted"
+)
+
+// RecordOutcomes are every record outcome.
+var RecordOutcomes = []RecordOutcome{RecordSuccess, RecordFailed, RecordDenied, RecordRendered, RecordInterrupted}
+
+// ChangeOutcome is what happened to one planned change.
+type ChangeOutcome string
+
+// ChangeOutcomes are every change outcome.
+var ChangeOutcomes = []ChangeOutcome{OutcomeDone, OutcomeAlreadyDone, OutcomeFailed, OutcomeSkipped, OutcomeRendered}
 
 // TargetState is targets/<product>/<lane>.json: what was applied to a
 // target and what it runs now.
 type TargetState struct {
 	FormatVersion        string            `json:"format_version"`
 	Target               string            `json:"target"`
-	Status               string            `json:"status"`
+	Status               Status            `json:"status"`
 	Image                string            `json:"image,omitempty"`
 	HealthyImage         string            `json:"healthy_image,omitempty"`
 	PreviousHealthyImage string            `json:"previous_healthy_image,omitempty"`
@@ -64,7 +124,7 @@ type TargetState struct {
 // Resource is one applied resource: the plan's after of what was applied.
 type Resource struct {
 	Address        string         `json:"address"`
-	Kind           string         `json:"kind"`
+	Kind           plan.Kind      `json:"kind"`
 	Provider       string         `json:"provider"`
 	Attrs          map[string]any `json:"attrs"`
 	IdempotencyKey string         `json:"idempotency_key"`
@@ -122,21 +182,24 @@ func (f *InFlight) Live(now time.Time) bool { return f != nil && now.Before(f.Ex
 type Record struct {
 	FormatVersion string         `json:"format_version"`
 	ID            string         `json:"id"`
-	Kind          string         `json:"kind"`
+	Kind          RecordKind     `json:"kind"`
 	Target        string         `json:"target"`
 	Sequence      int64          `json:"sequence,omitempty"` // per target, see TargetState.Sequence
 	Plan          string         `json:"plan,omitempty"`
 	Actor         string         `json:"actor"`
 	Started       time.Time      `json:"started"`
 	Finished      time.Time      `json:"finished"`
-	Outcome       string         `json:"outcome"` // success | failed
+	Outcome       RecordOutcome  `json:"outcome"`
 	Reason        string         `json:"reason,omitempty"`
 	Image         string         `json:"image,omitempty"`
 	PreviousImage string         `json:"previous_image,omitempty"`
 	Source        string         `json:"source_commit,omitempty"`
 	Changes       []RecordChange `json:"changes"`
-	Evidence      map[string]any `json:"evidence,omitempty"`
-	Error         string         `json:"error,omitempty"`
+	// Gate is the gate a backup-gate record took, typed: what a clone
+	// restores and the next deployment is authorised by.
+	Gate     *Gate          `json:"gate,omitempty"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+	Error    string         `json:"error,omitempty"`
 }
 
 // RecordChange is what happened to one planned change.
@@ -145,7 +208,7 @@ type RecordChange struct {
 	Action         string         `json:"action"`
 	Reason         string         `json:"reason"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty"`
-	Outcome        string         `json:"outcome"` // done | already-done | failed | skipped | rendered
+	Outcome        ChangeOutcome  `json:"outcome"`
 	ElapsedMS      int64          `json:"elapsed_ms"`
 	Error          string         `json:"error,omitempty"`
 	Evidence       map[string]any `json:"evidence,omitempty"`
@@ -153,19 +216,14 @@ type RecordChange struct {
 
 // Change outcomes.
 const (
-	OutcomeDone        = "done"
-	OutcomeAlreadyDone = "already-done"
-	OutcomeFailed      = "failed"
-	OutcomeSkipped     = "skipped"
+	OutcomeDone        ChangeOutcome = "done"
+	OutcomeAlreadyDone ChangeOutcome = "already-done"
+	OutcomeFailed      ChangeOutcome = "failed"
+	OutcomeSkipped     ChangeOutcome = "skipped"
 	// OutcomeRendered: a render-only provider wrote the files and ran
-	// nothing. A record with such a change has this outcome too, never
-	// "success".
-	OutcomeRendered = "rendered"
+	// nothing. A record with such a change has outcome RecordRendered.
+	OutcomeRendered ChangeOutcome = "rendered"
 )
-
-// OutcomeInterrupted is the outcome of the record of an apply that never
-// finished, written by the apply that reconciled it.
-const OutcomeInterrupted = "interrupted"
 
 // SortRecords orders records newest first: by start time, then by their
 // target's sequence, then by id.
@@ -233,7 +291,7 @@ func SplitKey(key string) (product, lane string) {
 
 // NewRecordID is <kind>-<UTC yyyymmddThhmmssZ>-<product>-<lane>-<6 hex
 // random> (SPEC §3). Ids of one target sort by time.
-func NewRecordID(kind, key string, now time.Time) string {
+func NewRecordID(kind RecordKind, key string, now time.Time) string {
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("state: random: %v", err))
@@ -241,4 +299,17 @@ func NewRecordID(kind, key string, now time.Time) string {
 	product, lane := SplitKey(key)
 	lane = strings.ReplaceAll(lane, "/", "-") // preview/pr-7: preview-pr-7
 	return fmt.Sprintf("%s-%s-%s-%s-%s", kind, now.UTC().Format("20060102T150405Z"), product, lane, hex.EncodeToString(b[:]))
+}
+
+var recordTime = regexp.MustCompile(`-\d{8}T\d{6}Z-`)
+
+// KindOfID is the kind a record id starts with (SPEC §3:
+// <kind>-<time>-…); false when the id names no known kind.
+func KindOfID(id string) (RecordKind, bool) {
+	loc := recordTime.FindStringIndex(id)
+	if loc == nil || loc[0] == 0 {
+		return "", false
+	}
+	k := RecordKind(id[:loc[0]])
+	return k, k.Valid()
 }

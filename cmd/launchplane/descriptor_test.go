@@ -65,7 +65,7 @@ func TestDescriptorParity(t *testing.T) {
 				}
 			}
 			steps := d.Steps()
-			declared := map[string]bool{}
+			declared := map[plan.Kind]bool{}
 			for _, a := range desc.Actions {
 				if a.Step == "" {
 					continue

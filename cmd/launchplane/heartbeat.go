@@ -149,8 +149,8 @@ func (h *heartbeat) lines() []string {
 		c, ok := h.changes[a]
 		if !ok { // a sub-step (rollback, gate): its kind is in its address
 			for _, seg := range strings.Split(a, "/") {
-				if seg == plan.KindApp || seg == plan.KindRoute || plan.IsStep(seg) {
-					c.Kind = seg
+				if k := plan.Kind(seg); k == plan.KindApp || k == plan.KindRoute || plan.IsStep(k) {
+					c.Kind = k
 					break
 				}
 			}
@@ -166,7 +166,7 @@ func (h *heartbeat) lines() []string {
 }
 
 // waitsFor names what a step of kind waits on its provider for.
-func waitsFor(kind, action string) string {
+func waitsFor(kind plan.Kind, action string) string {
 	switch kind {
 	case plan.KindApp:
 		if action == plan.Delete.String() {

@@ -98,11 +98,11 @@ func readRecords(snap state.Snapshot, dir string) ([]state.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		var r state.Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s%s: %w", dir, name, err)
+		r, err := state.DecodeRecord(dir+name, b)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, r)
+		out = append(out, *r)
 	}
 	return out, nil
 }

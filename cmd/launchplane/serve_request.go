@@ -397,7 +397,7 @@ func (s *served) publish(ctx context.Context) error {
 		verb = "Opened"
 	}
 	s.ev["pull_request"] = map[string]any{"repository": repo, "number": pr.Number, "url": pr.URL, "created": pr.Created}
-	rec, err := request.RecordPublish(ctx, s.ws.store, s.ws.snap, req, s.id.String(), now(s.e)(), "success",
+	rec, err := request.RecordPublish(ctx, s.ws.store, s.ws.snap, req, s.id.String(), now(s.e)(), state.RecordSuccess,
 		fmt.Sprintf("%s pull request %s#%d", strings.ToLower(verb), repo, pr.Number), s.ev)
 	if err != nil {
 		fmt.Fprintf(s.e.stderr, "warning: the publish could not be recorded: %v\n", s.red.Error(err))

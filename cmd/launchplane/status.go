@@ -63,7 +63,7 @@ func newStatusCmd(e *env) *cobra.Command {
 			fmt.Fprintln(tw, "TARGET\tSTATUS\tIMAGE\tLAST RECORD")
 			for _, k := range keys {
 				ts := states[k]
-				st := ts.Status
+				st := string(ts.Status)
 				if ts.InFlight != nil {
 					st += " (in flight: " + ts.InFlight.Record + ")"
 				}

@@ -337,7 +337,7 @@ func gateProblem(g *state.Gate, now time.Time, maxAge time.Duration) string {
 // new backup through the provider's Backups role, or through a pg_dump
 // job when the provider only runs jobs. Either way the gate is then
 // used: it authorises this deployment and no other.
-func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	maxAge, err := time.ParseDuration(str(c.After, "max_age"))
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: max_age: %w", c.Address, err)
@@ -390,7 +390,7 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	if b.Taken.IsZero() {
 		b.Taken = now
 	}
-	id := state.NewRecordID("backup-gate", rt.Target(), now)
+	id := state.NewRecordID(state.KindBackupGate, rt.Target(), now)
 	g := &state.Gate{Record: id, Provider: c.Provider, Database: db, BackupID: b.ID, Location: b.Location, Size: b.Size,
 		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: usedBy}
 	ev := providers.Evidence{"gate": id, "backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum,
@@ -401,8 +401,9 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	if mismatch != "" {
 		ev["new_because"] = "gate " + rt.Gate().Record + " does not authorise this deployment: " + mismatch
 	}
-	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: "backup-gate", Target: rt.Target(), Started: now, Finished: now,
-		Outcome: "success", Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
+	gc := *g
+	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: state.KindBackupGate, Target: rt.Target(), Started: now, Finished: now,
+		Outcome: state.RecordSuccess, Gate: &gc, Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
 	rt.SetGate(g, rec)
 	return ev, state.OutcomeDone, nil
 }
@@ -438,7 +439,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // postDeploy runs the module update after an image or module-list change
 // (refused while another job runs on the target), then applies the
 // settings. Secret setting values reach the job's environment only.
-func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	inst, err := rt.Provider(c.Provider)
 	if err != nil {
 		return nil, "", err
@@ -644,7 +645,7 @@ func gateOf(rt drivers.Runtime, c plan.Change) *state.Gate {
 // restoreStep restores the gate a rollback plan names, before the app goes
 // back to the older image; or, for a clone, stops the app and restores
 // another lane's backup into this target's database.
-func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	g := gateOf(rt, c)
 	clone := str(c.After, "source") != ""
 	if !clone && (g == nil || g.Record != str(c.After, "gate")) {
@@ -704,7 +705,7 @@ func NeutralizeCommand(db string) []string { return []string{"odoo", "neutralize
 // while the app is still stopped, then starts the app. If it fails the
 // app stays stopped: a database with prod data is never served
 // un-neutralized.
-func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, string, error) {
+func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
 	inst, err := rt.Provider(c.Provider)
 	if err != nil {
 		return nil, "", err

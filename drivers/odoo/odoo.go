@@ -83,8 +83,8 @@ func init() {
 		AppAttrs:      appAttrs,
 		ExtraSteps:    extraSteps,
 		Preflight:     preflight,
-		BeforeDeploy:  map[string]drivers.StepFunc{plan.KindBackup: backupStep, plan.KindRestore: restoreStep},
-		AfterDeploy:   map[string]drivers.StepFunc{plan.KindPostDeploy: postDeploy, plan.KindSanitize: sanitizeStep},
+		BeforeDeploy:  map[plan.Kind]drivers.StepFunc{plan.KindBackup: backupStep, plan.KindRestore: restoreStep},
+		AfterDeploy:   map[plan.Kind]drivers.StepFunc{plan.KindPostDeploy: postDeploy, plan.KindSanitize: sanitizeStep},
 		OnRollback:    onRollback,
 		RollbackSteps: rollbackSteps,
 	})})

@@ -32,10 +32,10 @@ type Hooks struct {
 	Preflight func(rt drivers.Runtime, changes []plan.Change) error
 	// BeforeDeploy runs the driver's steps ordered before the app change,
 	// by step kind (odoo: "backup").
-	BeforeDeploy map[string]drivers.StepFunc
+	BeforeDeploy map[plan.Kind]drivers.StepFunc
 	// AfterDeploy runs the driver's steps ordered after the app change and
 	// before health, by step kind (odoo: "post-deploy").
-	AfterDeploy map[string]drivers.StepFunc
+	AfterDeploy map[plan.Kind]drivers.StepFunc
 	// RollbackSteps adds the driver's steps to a rollback (odoo: restore
 	// the backup taken before the current image migrated the database).
 	RollbackSteps func(desired *plan.DesiredTarget, app plan.Resource, recorded *state.TargetState) ([]plan.Step, error)
@@ -78,8 +78,8 @@ func (d *Driver) Descriptor() drivers.Descriptor { return d.desc }
 
 // Steps is the dispatch table built from the before- and after-deploy
 // hooks.
-func (d *Driver) Steps() map[string]drivers.StepFunc {
-	out := map[string]drivers.StepFunc{}
+func (d *Driver) Steps() map[plan.Kind]drivers.StepFunc {
+	out := map[plan.Kind]drivers.StepFunc{}
 	for k, f := range d.hooks.BeforeDeploy {
 		out[k] = f
 	}
