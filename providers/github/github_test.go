@@ -854,3 +854,29 @@ func TestActionsEvent(t *testing.T) {
 		t.Error("no error for a malformed event")
 	}
 }
+
+// The provider's author (config) names the identity: no GET /user, and
+// only that login's comment is kept, outside Actions too.
+func TestConfigAuthor(t *testing.T) {
+	srv := server(t, "tok-cfg-author")
+	t.Setenv("GITHUB_ACTIONS", "")
+	srv.Login = "deployer[bot]"
+	forged := seedForged(srv, 7)
+	mine := srv.Seed(repo, 7, "deployer[bot]", marker+"\nold")[0]
+	inst, err := providers.Open("github", providers.Config{Name: "gh-app", Redactor: redact.New(),
+		Raw:     json.RawMessage(`{"repository":"acme/shop","apiUrl":"` + srv.URL + `","author":"deployer[bot]"}`),
+		Resolve: func(providers.SecretRef) (string, error) { return "tok-cfg-author", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.(providers.Feedback).UpsertComment(context.Background(), 7, marker, marker+"\nnew"); err != nil {
+		t.Fatal(err)
+	}
+	checkUntouched(t, srv, forged)
+	if c, _ := srv.Comment(mine); c.Body != marker+"\nnew" {
+		t.Errorf("own comment: %q", c.Body)
+	}
+	if n := srv.Calls(githubtest.GetUser); n != 0 {
+		t.Errorf("GET /user: %d calls with a configured author", n)
+	}
+}
