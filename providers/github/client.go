@@ -29,6 +29,37 @@ type comment struct {
 	Author string // user.login
 }
 
+// resourceNotAccessible is GitHub's 403 message to an installation token
+// (an Actions GITHUB_TOKEN, a GitHub App's) on a user-only endpoint such
+// as GET /user.
+const resourceNotAccessible = "Resource not accessible by integration"
+
+// whoami returns the login GET /user answers for the token (a user's:
+// classic or fine-grained personal access token). installation is true
+// when GitHub answers 403 "Resource not accessible by integration": the
+// token is an installation token, which GET /user does not identify. A
+// read: retried after a 5xx or a network failure.
+func (r *rest) whoami(ctx context.Context) (login string, installation bool, err error) {
+	var u *gh.User
+	err = r.retry(ctx, func(ctx context.Context) error {
+		var err error
+		u, _, err = r.c.Users.Get(ctx, "")
+		return err
+	})
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden &&
+		strings.Contains(er.Message, resourceNotAccessible) {
+		return "", true, nil
+	}
+	if err != nil {
+		return "", false, r.fail("find the token's user (GET /user)", needComment, err)
+	}
+	if u.GetLogin() == "" {
+		return "", false, errors.New("find the token's user (GET /user): GitHub answered no login")
+	}
+	return u.GetLogin(), false, nil
+}
+
 // rest calls the GitHub REST API for one repository.
 type rest struct {
 	c           *gh.Client
@@ -93,15 +124,16 @@ func (r *rest) listComments(ctx context.Context, pr, page int) ([]comment, int, 
 	return out, resp.NextPage, nil
 }
 
-// createComment posts a new comment on pr.
-func (r *rest) createComment(ctx context.Context, pr int, body string) (int64, error) {
+// createComment posts a new comment on pr and returns it as GitHub
+// answered (its author is the token's identity).
+func (r *rest) createComment(ctx context.Context, pr int, body string) (comment, error) {
 	ctx, cancel := r.call(ctx)
 	defer cancel()
 	c, _, err := r.c.Issues.CreateComment(ctx, r.owner, r.repo, pr, &gh.IssueComment{Body: gh.Ptr(body)})
 	if err != nil {
-		return 0, r.fail(fmt.Sprintf("create comment on %s/%s#%d", r.owner, r.repo, pr), needComment, err)
+		return comment{}, r.fail(fmt.Sprintf("create comment on %s/%s#%d", r.owner, r.repo, pr), needComment, err)
 	}
-	return c.GetID(), nil
+	return comment{ID: c.GetID(), Body: c.GetBody(), Author: c.GetUser().GetLogin()}, nil
 }
 
 // editComment replaces the body of comment id.

@@ -30,6 +30,15 @@ const (
 	DefaultAPIURL = "https://api.github.com"
 )
 
+// AuthorEnv names the env var that says which login the token comments
+// as, for an installation token other than an Actions GITHUB_TOKEN (a
+// GitHub App's: "<app-slug>[bot]").
+const AuthorEnv = "LAUNCHPLANE_GITHUB_AUTHOR"
+
+// ActionsLogin is the login of the comments an Actions GITHUB_TOKEN
+// writes: the GitHub Actions app's bot.
+const ActionsLogin = "github-actions[bot]"
+
 // States are the commit status states GitHub accepts.
 var States = []string{"pending", "success", "failure", "error"}
 
@@ -47,9 +56,10 @@ type Options struct {
 	// Token authenticates every call (Authorization: Bearer). Required.
 	// New registers it with Redactor.
 	Token string
-	// Author, when set, restricts UpsertComment to comments written by
-	// this login (for GITHUB_TOKEN: "github-actions[bot]"); others that
-	// carry the marker are never edited. Empty: any author.
+	// Author is the login the token comments as; UpsertComment counts
+	// only that login's comments, so another user's comment carrying the
+	// marker is never taken for Launchplane's. Empty: $LAUNCHPLANE_GITHUB_AUTHOR,
+	// else found from the token (see Provider.identity).
 	Author string
 	// Redactor removes secrets from errors and from what is posted; nil
 	// means a fresh one.
@@ -67,7 +77,7 @@ type Provider struct {
 	name       string
 	repository string // owner/name, checked on first use
 	apiURL     string
-	author     string
+	author     string // configured identity; empty: found from the token
 	red        *redact.Redactor
 	hc         *http.Client
 	token      func() (string, error)
@@ -76,8 +86,9 @@ type Provider struct {
 	// of a read (tests).
 	retryBackoff time.Duration
 
-	mu  sync.Mutex
-	api *rest // built on first use
+	mu   sync.Mutex
+	api  *rest  // built on first use
+	self string // the token's login, found on first use
 }
 
 // New builds a Provider from opts. It reads $GITHUB_REPOSITORY and
@@ -99,7 +110,7 @@ func New(opts Options) (*Provider, error) {
 		name:       name,
 		repository: firstOf(opts.Repository, os.Getenv("GITHUB_REPOSITORY")),
 		apiURL:     firstOf(opts.APIURL, os.Getenv("GITHUB_API_URL"), DefaultAPIURL),
-		author:     opts.Author,
+		author:     firstOf(opts.Author, os.Getenv(AuthorEnv)),
 		red:        red,
 		hc:         opts.HTTPClient,
 		token:      func() (string, error) { return opts.Token, nil },
@@ -115,6 +126,7 @@ type config struct {
 	Repository string               `json:"repository"`
 	APIURL     string               `json:"apiUrl"`
 	Token      *providers.SecretRef `json:"token"`
+	Author     string               `json:"author"`
 }
 
 // newProvider is the registered factory. It reads no secret: the token
@@ -136,6 +148,7 @@ func newProvider(cfg providers.Config) (any, error) {
 		name:       cfg.Name,
 		repository: firstOf(c.Repository, os.Getenv("GITHUB_REPOSITORY")),
 		apiURL:     firstOf(c.APIURL, os.Getenv("GITHUB_API_URL"), DefaultAPIURL),
+		author:     firstOf(c.Author, os.Getenv(AuthorEnv)),
 		red:        cfg.Redact(),
 		token:      func() (string, error) { return cfg.Secret(ref) },
 	}, nil
@@ -194,6 +207,55 @@ func (p *Provider) client() (*rest, error) {
 	return api, nil
 }
 
+// identity returns the login the token comments as, found once:
+//
+//   - the configured one (Options.Author, the provider's author, or
+//     $LAUNCHPLANE_GITHUB_AUTHOR), as is;
+//   - else GET /user's login, for a user's token (classic or
+//     fine-grained personal access token);
+//   - else, when GET /user answers 403 "Resource not accessible by
+//     integration" (an installation token) inside GitHub Actions
+//     ($GITHUB_ACTIONS=true), ActionsLogin: GitHub documents the
+//     workflow's GITHUB_TOKEN as an installation access token of the
+//     GitHub Actions app, whose comments are github-actions[bot]'s. A
+//     GitHub App's installation token comments as "<slug>[bot]" and must
+//     be named in $LAUNCHPLANE_GITHUB_AUTHOR; UpsertComment checks the
+//     author of the comment it creates and fails, naming the login to
+//     set, when it is not the identity it assumed.
+//   - else (an installation token outside Actions) an error: the
+//     identity is not guessed.
+//
+// A failure is not kept: the next call tries again.
+func (p *Provider) identity(ctx context.Context, api *rest) (string, error) {
+	p.mu.Lock()
+	self := p.self
+	p.mu.Unlock()
+	if self != "" {
+		return self, nil
+	}
+	if p.author != "" {
+		self = p.author
+	} else {
+		login, installation, err := api.whoami(ctx)
+		switch {
+		case errors.Is(err, providers.ErrUnauthorized):
+			return "", err
+		case err != nil:
+			return "", fmt.Errorf("%w (or set %s to the login the token comments as)", err, AuthorEnv)
+		case installation && os.Getenv("GITHUB_ACTIONS") != "true":
+			return "", fmt.Errorf("the token is an installation token (GET /user: 403 %s), whose login GitHub does not tell: set %s to the login it comments as (a GitHub App's: <app-slug>[bot]; an Actions GITHUB_TOKEN's: %s)", resourceNotAccessible, AuthorEnv, ActionsLogin)
+		case installation:
+			self = ActionsLogin
+		default:
+			self = login
+		}
+	}
+	p.mu.Lock()
+	p.self = self
+	p.mu.Unlock()
+	return self, nil
+}
+
 // fail is err as the provider's error for op, redacted.
 func (p *Provider) fail(op string, err error) error {
 	if err == nil {
@@ -217,8 +279,10 @@ func (p *Provider) fail(op string, err error) error {
 //
 // A comment holds marker as providers.HoldsMarker says: never inside a
 // quote or a code block, so a reply quoting Launchplane's comment is not
-// taken for it. With Options.Author set, only that login's comments
-// count.
+// taken for it. Only comments written by the token's identity count
+// (see identity): another user's comment carrying the marker is neither
+// edited nor taken for the plan; when the identity cannot be found, no
+// comment is listed or written.
 func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body string) error {
 	const op = "comment"
 	if err := ctx.Err(); err != nil {
@@ -243,13 +307,18 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 	if n := utf8.RuneCountInString(body); n > MaxCommentBody {
 		return p.fail(op, fmt.Errorf("comment body is %d characters, over GitHub's limit of %d", n, MaxCommentBody))
 	}
+	self, err := p.identity(ctx, api)
+	if err != nil {
+		return p.fail(op, err)
+	}
 	for page := 1; ; {
 		list, next, err := api.listComments(ctx, pr, page)
 		if err != nil {
 			return p.fail(op, err)
 		}
 		for _, c := range list {
-			if p.author != "" && !strings.EqualFold(c.Author, p.author) {
+			// Only the token's own comments: anyone may post the marker.
+			if !strings.EqualFold(c.Author, self) {
 				continue
 			}
 			if !providers.HoldsMarker(c.Body, marker) {
@@ -268,8 +337,17 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 		}
 		page = next
 	}
-	_, err = api.createComment(ctx, pr, body)
-	return p.fail(op, err)
+	created, err := api.createComment(ctx, pr, body)
+	if err != nil {
+		return p.fail(op, err)
+	}
+	if !strings.EqualFold(created.Author, self) {
+		// The next upsert would not find this comment and post another:
+		// say so rather than duplicate the plan on every run.
+		return p.fail(op, fmt.Errorf("comment %d on %s#%d was posted as %q, but the token's identity was taken to be %q, so the next plan would post another: set %s=%s (or author in the github provider)",
+			created.ID, p.repository, pr, created.Author, self, AuthorEnv, created.Author))
+	}
+	return nil
 }
 
 // SetStatus sets a commit status on sha. state must be one of States;

@@ -69,9 +69,13 @@ func (b backend) Status(t *testing.T, sha, context string) string {
 	return ""
 }
 
-// server starts a githubtest server accepting token.
+// server starts a githubtest server accepting token, for a GitHub
+// Actions job ($GITHUB_ACTIONS=true) whose token is the GITHUB_TOKEN
+// (the server's default Login), with no configured author.
 func server(t *testing.T, token string) *githubtest.Server {
 	t.Helper()
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv(AuthorEnv, "")
 	srv := githubtest.New(token)
 	t.Cleanup(srv.Close)
 	return srv
@@ -123,9 +127,8 @@ func newDirect(t *testing.T, srv *githubtest.Server, token string, mod func(*Opt
 
 func TestConformance(t *testing.T) {
 	providertest.RunFeedback(t, providertest.FeedbackSetup{
-		// Built through the registry, github has no Author: any author's
-		// comment with the marker counts (see TestUpsertAuthor).
-		AnyAuthor:   true,
+		// Built through the registry, github finds the token's identity
+		// and counts only its comments (see TestUpsertAuthor).
 		FailedState: "failure",
 		Setup: providertest.Setup[providers.Feedback]{
 			Provider: "github-conf",
@@ -231,32 +234,170 @@ func TestUpsertUnchangedBodyMakesNoEdit(t *testing.T) {
 	}
 }
 
+// forgers are comments by other users carrying the marker: anyone who
+// may comment on the pull request can post them, and a login that
+// looks like the bot's without "[bot]" (user logins cannot hold
+// brackets) is another user.
+var forgers = []string{"alice", "github-actions", "github-actions-bot", "mallory[bot]"}
+
+// seedForged puts one marked comment by each forger on pr, before any
+// of Launchplane's, and returns their ids.
+func seedForged(srv *githubtest.Server, pr int) []int64 {
+	var ids []int64
+	for _, who := range forgers {
+		ids = append(ids, srv.Seed(repo, pr, who, marker+"\nNo changes. (forged by "+who+")")[0])
+	}
+	return ids
+}
+
+// checkUntouched fails the test if a comment in ids changed.
+func checkUntouched(t *testing.T, srv *githubtest.Server, ids []int64) {
+	t.Helper()
+	for _, id := range ids {
+		c, _ := srv.Comment(id)
+		if !strings.Contains(c.Body, "forged by") || c.Updated != c.Created {
+			t.Errorf("comment %d by %s was edited: %q", id, c.Author, c.Body)
+		}
+	}
+}
+
 func TestUpsertAuthor(t *testing.T) {
 	for _, tt := range []struct {
-		author  string
-		updated int // index of the comment updated
+		name   string
+		login  string // the token's: a "[bot]" is an installation token
+		author string // Options.Author
 	}{
-		{"", 0},                      // any author: the oldest with the marker
-		{githubtest.DefaultLogin, 1}, // only the bot's
-		{"GitHub-Actions[bot]", 1},   // logins compare case-insensitively
+		{"actions-token", githubtest.DefaultLogin, ""},
+		{"actions-token-configured", githubtest.DefaultLogin, "GitHub-Actions[bot]"}, // logins compare case-insensitively
+		{"user-token", "octo-ci", ""},
+		{"app-token-configured", "deployer[bot]", "deployer[bot]"},
 	} {
-		t.Run(tt.author, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			srv := server(t, "tok-author")
-			ids := []int64{
-				srv.Seed(repo, 7, "alice", "I pasted it: "+marker)[0],
-				srv.Seed(repo, 7, githubtest.DefaultLogin, marker+"\nold")[0],
-			}
+			srv.Login = tt.login
+			forged := seedForged(srv, 7)
+			mine := srv.Seed(repo, 7, tt.login, marker+"\nold")[0]
 			p := newDirect(t, srv, "tok-author", func(o *Options) { o.Author = tt.author })
-			if err := p.UpsertComment(context.Background(), 7, marker, marker+"\nnew"); err != nil {
-				t.Fatal(err)
-			}
-			for i, id := range ids {
-				c, _ := srv.Comment(id)
-				if got := c.Body == marker+"\nnew"; got != (i == tt.updated) {
-					t.Errorf("comment %d (%s): %q", i, c.Author, c.Body)
+			for _, body := range []string{"new", "newer"} {
+				if err := p.UpsertComment(context.Background(), 7, marker, marker+"\n"+body); err != nil {
+					t.Fatal(err)
 				}
 			}
+			checkUntouched(t, srv, forged)
+			if c, _ := srv.Comment(mine); c.Body != marker+"\nnewer" {
+				t.Errorf("own comment: %q", c.Body)
+			}
+			if n := len(srv.Comments(repo, 7)); n != len(forged)+1 {
+				t.Errorf("%d comments, want %d (none created)", n, len(forged)+1)
+			}
+			// The identity is found once per provider; a configured one
+			// needs no GET /user.
+			want := 1
+			if tt.author != "" {
+				want = 0
+			}
+			if n := srv.Calls(githubtest.GetUser); n != want {
+				t.Errorf("GET /user: %d calls, want %d", n, want)
+			}
 		})
+	}
+}
+
+// Only forged comments: the plan gets a comment of its own, and the
+// forged ones stay as they are.
+func TestUpsertIgnoresForgedMarker(t *testing.T) {
+	for _, login := range []string{githubtest.DefaultLogin, "octo-ci"} {
+		t.Run(login, func(t *testing.T) {
+			srv := server(t, "tok-forged")
+			srv.Login = login
+			forged := seedForged(srv, 7)
+			p := open(t, srv, "tok-forged") // through the registry, as plan --comment
+			if err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan"); err != nil {
+				t.Fatal(err)
+			}
+			checkUntouched(t, srv, forged)
+			cs := srv.Comments(repo, 7)
+			if len(cs) != len(forged)+1 || cs[len(forged)].Body != marker+"\nplan" || cs[len(forged)].Author != login {
+				t.Fatalf("comments %+v, want the forged ones and the plan by %s", cs, login)
+			}
+		})
+	}
+}
+
+// An installation token whose login cannot be known fails closed: no
+// comment is listed, edited or written, and the error says what to set.
+func TestUpsertUnknownIdentity(t *testing.T) {
+	srv := server(t, "tok-unknown")
+	t.Setenv("GITHUB_ACTIONS", "") // not a workflow: an app's token, say
+	forged := seedForged(srv, 7)
+	p := open(t, srv, "tok-unknown")
+	err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan")
+	providertest.CheckError(t, err, "github-conf", "comment", "")
+	for _, want := range []string{"installation token", "Resource not accessible by integration", AuthorEnv, "[bot]"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+	for _, ep := range []githubtest.Endpoint{githubtest.ListComments, githubtest.CreateComment, githubtest.UpdateComment} {
+		if n := srv.Calls(ep); n != 0 {
+			t.Errorf("%s: %d calls", ep, n)
+		}
+	}
+	checkUntouched(t, srv, forged)
+
+	// Set through the env, it is used.
+	t.Setenv(AuthorEnv, githubtest.DefaultLogin)
+	p = open(t, srv, "tok-unknown")
+	if err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan"); err != nil {
+		t.Fatal(err)
+	}
+	if cs := srv.Comments(repo, 7); len(cs) != len(forged)+1 {
+		t.Fatalf("comments %+v", cs)
+	}
+}
+
+// GET /user failing (other than the installation token's 403) is an
+// error: nothing is written.
+func TestUpsertIdentityLookupFails(t *testing.T) {
+	srv := server(t, "tok-whoami")
+	srv.Login = "octo-ci"
+	srv.Fail(githubtest.GetUser, http.StatusForbidden, "Must have admin rights to Repository.")
+	p := newDirect(t, srv, "tok-whoami", nil)
+	err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan")
+	providertest.CheckError(t, err, "gh", "comment", "")
+	if err == nil || !strings.Contains(err.Error(), "GET /user") || !strings.Contains(err.Error(), AuthorEnv) {
+		t.Errorf("error %v", err)
+	}
+	if n := srv.Calls(githubtest.CreateComment) + srv.Calls(githubtest.ListComments); n != 0 {
+		t.Errorf("%d comment calls after the identity lookup failed", n)
+	}
+	// Not kept: the next call finds it.
+	if err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A GitHub App's installation token in a workflow, its login not set:
+// Launchplane takes it for the GITHUB_TOKEN. The comment it creates is
+// the app's, so the next run would not find it: the first run says so,
+// naming the login to set, instead of duplicating the plan on every run.
+func TestUpsertAppTokenWithoutAuthor(t *testing.T) {
+	srv := server(t, "tok-app")
+	srv.Login = "deployer[bot]"
+	p := newDirect(t, srv, "tok-app", nil)
+	err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan")
+	if err == nil || !strings.Contains(err.Error(), AuthorEnv+"=deployer[bot]") {
+		t.Fatalf("error %v, want it to name %s=deployer[bot]", err, AuthorEnv)
+	}
+
+	// Set, the app's comment is the one kept.
+	p = newDirect(t, srv, "tok-app", func(o *Options) { o.Author = "deployer[bot]" })
+	if err := p.UpsertComment(context.Background(), 7, marker, marker+"\nplan 2"); err != nil {
+		t.Fatal(err)
+	}
+	cs := srv.Comments(repo, 7)
+	if len(cs) != 1 || cs[0].Author != "deployer[bot]" || cs[0].Body != marker+"\nplan 2" {
+		t.Fatalf("comments %+v", cs)
 	}
 }
 
@@ -346,11 +487,15 @@ func TestUnauthorized(t *testing.T) {
 		t.Errorf("%v does not wrap ErrUnauthorized", err)
 	}
 	var ae *providers.APIError
-	if !errors.As(err, &ae) || ae.Status != 401 || ae.Method != "GET" || ae.Path != "/repos/acme/shop/issues/7/comments" || ae.Body != "Bad credentials" {
+	// The first call finds the token's identity.
+	if !errors.As(err, &ae) || ae.Status != 401 || ae.Method != "GET" || ae.Path != "/user" || ae.Body != "Bad credentials" {
 		t.Errorf("API error %+v", ae)
 	}
-	if n := srv.Calls(githubtest.ListComments); n != 1 {
+	if n := srv.Calls(githubtest.GetUser); n != 1 {
 		t.Errorf("a 401 was tried %d times", n)
+	}
+	if strings.Contains(err.Error(), AuthorEnv) {
+		t.Errorf("error %q: setting the author does not help a refused token", err)
 	}
 
 	err = p.SetStatus(ctx, strings.Repeat("a", 40), "success", "launchplane/plan", "ok", "")
@@ -480,7 +625,7 @@ func TestPaginationMustAdvance(t *testing.T) {
 		fmt.Fprint(w, `[]`)
 	}))
 	t.Cleanup(ts.Close)
-	p, err := New(Options{Repository: repo, APIURL: ts.URL, Token: "tok"})
+	p, err := New(Options{Repository: repo, APIURL: ts.URL, Token: "tok", Author: "octo-ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,5 +852,31 @@ func TestActionsEvent(t *testing.T) {
 	env["GITHUB_EVENT_PATH"] = write("bad.json", "{")
 	if _, err := ActionsEvent(func(k string) string { return env[k] }); err == nil {
 		t.Error("no error for a malformed event")
+	}
+}
+
+// The provider's author (config) names the identity: no GET /user, and
+// only that login's comment is kept, outside Actions too.
+func TestConfigAuthor(t *testing.T) {
+	srv := server(t, "tok-cfg-author")
+	t.Setenv("GITHUB_ACTIONS", "")
+	srv.Login = "deployer[bot]"
+	forged := seedForged(srv, 7)
+	mine := srv.Seed(repo, 7, "deployer[bot]", marker+"\nold")[0]
+	inst, err := providers.Open("github", providers.Config{Name: "gh-app", Redactor: redact.New(),
+		Raw:     json.RawMessage(`{"repository":"acme/shop","apiUrl":"` + srv.URL + `","author":"deployer[bot]"}`),
+		Resolve: func(providers.SecretRef) (string, error) { return "tok-cfg-author", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.(providers.Feedback).UpsertComment(context.Background(), 7, marker, marker+"\nnew"); err != nil {
+		t.Fatal(err)
+	}
+	checkUntouched(t, srv, forged)
+	if c, _ := srv.Comment(mine); c.Body != marker+"\nnew" {
+		t.Errorf("own comment: %q", c.Body)
+	}
+	if n := srv.Calls(githubtest.GetUser); n != 0 {
+		t.Errorf("GET /user: %d calls with a configured author", n)
 	}
 }

@@ -36,10 +36,11 @@ const (
 	UpdateComment Endpoint = "PATCH /repos/{owner}/{repo}/issues/comments/{id}"
 	CreateStatus  Endpoint = "POST /repos/{owner}/{repo}/statuses/{sha}"
 	ListStatuses  Endpoint = "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+	GetUser       Endpoint = "GET /user"
 )
 
 // Endpoints lists every endpoint the server follows.
-var Endpoints = []Endpoint{ListComments, CreateComment, UpdateComment, CreateStatus, ListStatuses}
+var Endpoints = []Endpoint{ListComments, CreateComment, UpdateComment, CreateStatus, ListStatuses, GetUser}
 
 // Limits the server enforces, as GitHub does.
 const (
@@ -56,6 +57,10 @@ var APIVersions = []string{"2022-11-28", "2026-03-10"}
 // DefaultLogin is the author of comments created with the server's token,
 // as for a workflow's GITHUB_TOKEN.
 const DefaultLogin = "github-actions[bot]"
+
+// ActionsAppID is the id of the GitHub Actions app, whose installation
+// token a workflow's GITHUB_TOKEN is.
+const ActionsAppID = 15368
 
 // Comment is an issue comment on the server.
 type Comment struct {
@@ -92,7 +97,14 @@ type Server struct {
 	// slash.
 	URL string
 	// Login is the author of comments and statuses created with the
-	// token (DefaultLogin).
+	// token (DefaultLogin). A login ending in "[bot]" makes the token an
+	// installation token (an Actions GITHUB_TOKEN, a GitHub App's), any
+	// other a user's (a personal access token). GET /user answers 200
+	// with a user token's login, 403 "Resource not accessible by
+	// integration" to an installation token, as GitHub does
+	// (docs.github.com/rest/users/users#get-the-authenticated-user; the
+	// endpoint is not among those GitHub Apps may call with an
+	// installation token).
 	Login string
 
 	token string
@@ -140,6 +152,7 @@ func New(token string) *Server {
 		UpdateComment: s.updateComment,
 		CreateStatus:  s.createStatus,
 		ListStatuses:  s.listStatuses,
+		GetUser:       s.getUser,
 	}
 	for ep, h := range handlers {
 		mux.HandleFunc(string(ep), s.serve(ep, h))
@@ -407,6 +420,32 @@ func commentBody(r *http.Request) (string, int, any) {
 	return *in.Body, 0, nil
 }
 
+// getUser is GET /user: the token's user, or 403 for an installation
+// token.
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) (int, any) {
+	if isBot(s.Login) {
+		return http.StatusForbidden, map[string]any{
+			"message":           "Resource not accessible by integration",
+			"documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+			"status":            "403",
+		}
+	}
+	return http.StatusOK, map[string]any{"login": s.Login, "id": userID(s.Login), "type": "User"}
+}
+
+// isBot reports whether login is an app's bot ("<slug>[bot]"): GitHub
+// user logins cannot hold brackets, so no user can take such a login.
+func isBot(login string) bool { return strings.HasSuffix(login, "[bot]") }
+
+// userID is a stable made-up id for login.
+func userID(login string) int64 {
+	var h int64 = 7
+	for _, c := range strings.ToLower(login) {
+		h = (h*31 + int64(c)) % 1_000_000_007
+	}
+	return h
+}
+
 func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) (int, any) {
 	var in struct {
 		State       string `json:"state"`
@@ -487,21 +526,31 @@ func paginate(w http.ResponseWriter, r *http.Request, n int) []int {
 
 func (s *Server) commentJSON(c *Comment) map[string]any {
 	owner, repo, _ := strings.Cut(c.Repo, "/")
-	typ := "User"
-	if strings.HasSuffix(c.Author, "[bot]") {
+	// A bot's comment was written through its app's installation token:
+	// GitHub names the app in performed_via_github_app (null for a
+	// user's comment).
+	typ, app := "User", any(nil)
+	if isBot(c.Author) {
 		typ = "Bot"
+		slug := strings.TrimSuffix(c.Author, "[bot]")
+		id := userID(slug)
+		if slug == "github-actions" {
+			id = ActionsAppID
+		}
+		app = map[string]any{"id": id, "slug": slug, "name": slug}
 	}
 	return map[string]any{
-		"id":                 c.ID,
-		"node_id":            fmt.Sprintf("IC_%d", c.ID),
-		"url":                fmt.Sprintf("%s/repos/%s/%s/issues/comments/%d", s.URL, owner, repo, c.ID),
-		"html_url":           fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", owner, repo, c.Issue, c.ID),
-		"issue_url":          fmt.Sprintf("%s/repos/%s/%s/issues/%d", s.URL, owner, repo, c.Issue),
-		"body":               c.Body,
-		"user":               map[string]any{"login": c.Author, "type": typ},
-		"created_at":         c.Created.Format(time.RFC3339),
-		"updated_at":         c.Updated.Format(time.RFC3339),
-		"author_association": "NONE",
+		"id":                       c.ID,
+		"node_id":                  fmt.Sprintf("IC_%d", c.ID),
+		"url":                      fmt.Sprintf("%s/repos/%s/%s/issues/comments/%d", s.URL, owner, repo, c.ID),
+		"html_url":                 fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", owner, repo, c.Issue, c.ID),
+		"issue_url":                fmt.Sprintf("%s/repos/%s/%s/issues/%d", s.URL, owner, repo, c.Issue),
+		"body":                     c.Body,
+		"user":                     map[string]any{"login": c.Author, "id": userID(c.Author), "type": typ},
+		"performed_via_github_app": app,
+		"created_at":               c.Created.Format(time.RFC3339),
+		"updated_at":               c.Updated.Format(time.RFC3339),
+		"author_association":       "NONE",
 	}
 }
 

@@ -321,3 +321,65 @@ func TestFail(t *testing.T) {
 		t.Errorf("%d statuses, want 1", n)
 	}
 }
+
+// GET /user answers a user token with its login, and an installation
+// token (a login ending in "[bot]": the GITHUB_TOKEN, an app's) with
+// GitHub's 403.
+func TestGetUser(t *testing.T) {
+	s := start(t)
+	r := call(t, "GET", s.URL+"/user", "Bearer "+token, nil)
+	if r.status != 403 || r.message(t) != "Resource not accessible by integration" {
+		t.Errorf("installation token: %d %s", r.status, r.body)
+	}
+	s.Login = "octo-ci"
+	r = call(t, "GET", s.URL+"/user", "Bearer "+token, nil)
+	var u struct {
+		Login string `json:"login"`
+		Type  string `json:"type"`
+	}
+	r.decode(t, &u)
+	if r.status != 200 || u.Login != "octo-ci" || u.Type != "User" {
+		t.Errorf("user token: %d %s", r.status, r.body)
+	}
+	if r := call(t, "GET", s.URL+"/user", "Bearer wrong", nil); r.status != 401 {
+		t.Errorf("wrong token: %d", r.status)
+	}
+	if n := s.Calls(githubtest.GetUser); n != 3 {
+		t.Errorf("calls %d, want 3", n)
+	}
+}
+
+// A comment says who wrote it: user.login and user.type, and for a bot
+// the app it acted through (performed_via_github_app; null for a user).
+func TestCommentAuthor(t *testing.T) {
+	s := start(t)
+	s.Seed("acme/shop", 7, "alice", "hi")
+	s.Seed("acme/shop", 7, "deployer[bot]", "deployed")
+	if r := call(t, "POST", s.URL+"/repos/acme/shop/issues/7/comments", "Bearer "+token, map[string]string{"body": "plan"}); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	r := call(t, "GET", s.URL+"/repos/acme/shop/issues/7/comments", "Bearer "+token, nil)
+	var list []struct {
+		User struct {
+			Login string `json:"login"`
+			Type  string `json:"type"`
+		} `json:"user"`
+		App *struct {
+			ID   int64  `json:"id"`
+			Slug string `json:"slug"`
+		} `json:"performed_via_github_app"`
+	}
+	r.decode(t, &list)
+	if len(list) != 3 {
+		t.Fatalf("%d comments", len(list))
+	}
+	if c := list[0]; c.User.Login != "alice" || c.User.Type != "User" || c.App != nil {
+		t.Errorf("user's comment: %+v", c)
+	}
+	if c := list[1]; c.User.Login != "deployer[bot]" || c.User.Type != "Bot" || c.App == nil || c.App.Slug != "deployer" {
+		t.Errorf("app's comment: %+v", c)
+	}
+	if c := list[2]; c.User.Login != githubtest.DefaultLogin || c.User.Type != "Bot" || c.App == nil || c.App.Slug != "github-actions" || c.App.ID != githubtest.ActionsAppID {
+		t.Errorf("GITHUB_TOKEN's comment: %+v", c)
+	}
+}
