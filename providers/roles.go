@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -175,4 +176,39 @@ type Feedback interface {
 	// SetStatus sets a commit status (state: pending, success, failure,
 	// error).
 	SetStatus(ctx context.Context, sha, state, context, description, url string) error
+}
+
+// Proposal is a one-file change proposed as a pull (or merge) request.
+type Proposal struct {
+	Base       string // commit the branch starts from (the checkout's)
+	BaseBranch string // the request's base branch, e.g. main
+	Branch     string // head branch; reset to Base on every proposal
+	Path       string // file, relative to the repository root
+	Old, New   []byte // the file at Base, and as proposed
+	Message    string // commit message
+	Title      string
+	Body       string
+}
+
+// Proposed is the pull request a Proposal opened or updated.
+type Proposed struct {
+	Number  int
+	URL     string
+	Created bool // false: an open one was updated
+}
+
+// Proposer is optional: a Feedback provider that can propose a change
+// to its repository (a publish's bump of a Target file).
+type Proposer interface {
+	// Propose opens or updates the pull request of p.Branch, which then
+	// holds one commit writing p.New over p.Old on top of p.Base.
+	Propose(ctx context.Context, p Proposal) (Proposed, error)
+}
+
+// Dispatcher is optional: a Feedback provider that can start its
+// repository's workflows with an event (`launchplane request`).
+type Dispatcher interface {
+	// Dispatch sends one event of eventType carrying payload (a JSON
+	// object) to the provider's repository.
+	Dispatch(ctx context.Context, eventType string, payload json.RawMessage) error
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/launchplane/launchplane/policy"
-	"github.com/launchplane/launchplane/providers/github"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/request"
 )
@@ -116,18 +115,15 @@ func sendRequest(ctx context.Context, e *env, r *request.Request, to, audience s
 	if ds := requestProblems(payload); ds != "" {
 		return &exitErr{code: exitError, err: fmt.Errorf("request: %s", red.String(ds))}
 	}
-	dispatchToken := e.getenv("LAUNCHPLANE_DISPATCH_TOKEN")
-	if dispatchToken == "" {
-		dispatchToken = e.getenv("GITHUB_TOKEN")
-	}
-	if dispatchToken == "" {
+	tokenEnv := firstSet(e, "LAUNCHPLANE_DISPATCH_TOKEN", "GITHUB_TOKEN")
+	if tokenEnv == "" {
 		return &exitErr{code: exitError, err: fmt.Errorf("request: no token to dispatch to %s: set LAUNCHPLANE_DISPATCH_TOKEN (contents: write on %s, e.g. a GitHub App token)", to, to)}
 	}
-	gh, err := github.New(github.Options{Repository: to, Token: dispatchToken, APIURL: e.getenv("GITHUB_API_URL"), Redactor: red})
+	d, err := forgeRepo(e, to, tokenEnv, red).Dispatcher()
 	if err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
-	if err := gh.Dispatch(ctx, request.EventType, payload); err != nil {
+	if err := d.Dispatch(ctx, request.EventType, payload); err != nil {
 		return &exitErr{code: exitError, err: red.Error(err)}
 	}
 	return nil

@@ -15,7 +15,6 @@ import (
 	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/policy"
 	"github.com/launchplane/launchplane/providers"
-	"github.com/launchplane/launchplane/providers/github"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/request"
 	"github.com/launchplane/launchplane/state"
@@ -206,24 +205,39 @@ func readPolicy(e *env, snap state.Snapshot) (*policy.Loaded, error) {
 	return loaded, nil
 }
 
-// feedback is the Feedback role on the tenant's repository: the github
-// provider with LAUNCHPLANE_FEEDBACK_TOKEN, else GITHUB_TOKEN; nil (with
-// a warning) without a token.
+// feedback is the Feedback role of the request's forge on the tenant's
+// repository, with LAUNCHPLANE_FEEDBACK_TOKEN, else GITHUB_TOKEN; nil
+// (with a warning) without a token.
 func (s *served) feedback() providers.Feedback {
-	token := s.e.getenv("LAUNCHPLANE_FEEDBACK_TOKEN")
-	if token == "" {
-		token = s.e.getenv("GITHUB_TOKEN")
-	}
-	if token == "" {
+	tokenEnv := firstSet(s.e, "LAUNCHPLANE_FEEDBACK_TOKEN", "GITHUB_TOKEN")
+	if tokenEnv == "" {
 		fmt.Fprintf(s.e.stderr, "warning: no LAUNCHPLANE_FEEDBACK_TOKEN or GITHUB_TOKEN: the outcome is not reported to %s\n", s.id.Repository)
 		return nil
 	}
-	gh, err := github.New(github.Options{Repository: s.id.Repository, Token: token, APIURL: s.e.getenv("GITHUB_API_URL"), Redactor: s.red})
+	fb, err := forgeRepo(s.e, s.id.Repository, tokenEnv, s.red).Feedback()
 	if err != nil {
 		fmt.Fprintf(s.e.stderr, "warning: the outcome is not reported: %v\n", s.red.Error(err))
 		return nil
 	}
-	return gh
+	return fb
+}
+
+// firstSet is the first of the environment variables names that is set
+// to a value, "" when none is.
+func firstSet(e *env, names ...string) string {
+	for _, n := range names {
+		if e.getenv(n) != "" {
+			return n
+		}
+	}
+	return ""
+}
+
+// forgeRepo is repository at the request's forge, acted on with the token
+// in the environment variable tokenEnv, which red gets before anything
+// is sent.
+func forgeRepo(e *env, repository, tokenEnv string, red *redact.Redactor) request.Repo {
+	return request.Repo{Repository: repository, APIURL: e.getenv("GITHUB_API_URL"), TokenEnv: tokenEnv, Getenv: e.getenv, Redactor: red}
 }
 
 func requestMarker(product string) string {
@@ -373,7 +387,7 @@ func (s *served) publish(ctx context.Context) error {
 	if baseBranch == "" {
 		baseBranch = "main"
 	}
-	gh, err := github.New(github.Options{Repository: repo, Token: token, APIURL: s.e.getenv("GITHUB_API_URL"), Redactor: s.red})
+	proposer, err := forgeRepo(s.e, repo, "GITHUB_TOKEN", s.red).Proposer()
 	if err != nil {
 		return fail(err)
 	}
@@ -387,7 +401,7 @@ func (s *served) publish(ctx context.Context) error {
 		body += "Checks reported by the product repository: " + checksText(req.Checks) + ".\n\n"
 	}
 	body += "Requested by `" + s.id.String() + "`. The plan comment of this pull request shows what merging deploys."
-	pr, err := gh.Propose(ctx, github.Proposal{Base: base, BaseBranch: baseBranch, Branch: "launchplane/bump-" + req.Product + "-" + request.PublishLane,
+	pr, err := proposer.Propose(ctx, providers.Proposal{Base: base, BaseBranch: baseBranch, Branch: "launchplane/bump-" + req.Product + "-" + request.PublishLane,
 		Path: path, Old: b.Old, New: b.New, Message: title + "\n\nImage: " + req.Image, Title: title, Body: body})
 	if err != nil {
 		return fail(err)

@@ -140,6 +140,14 @@ func newProvider(cfg providers.Config) (any, error) {
 			return nil, err
 		}
 	}
+	// The schema refuses a malformed repository in a Provider document;
+	// one given by a command (a request's --to) is checked here, before
+	// anything is sent.
+	if c.Repository != "" {
+		if _, _, err := splitRepository(c.Repository); err != nil {
+			return nil, err
+		}
+	}
 	ref := providers.SecretRef{FromEnv: "GITHUB_TOKEN"}
 	if c.Token != nil && (c.Token.FromEnv != "" || c.Token.FromFile != "") {
 		ref = *c.Token
@@ -392,4 +400,8 @@ func cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-var _ providers.Feedback = (*Provider)(nil)
+var (
+	_ providers.Feedback   = (*Provider)(nil)
+	_ providers.Proposer   = (*Provider)(nil)
+	_ providers.Dispatcher = (*Provider)(nil)
+)

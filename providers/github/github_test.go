@@ -796,6 +796,13 @@ func TestMissingRepository(t *testing.T) {
 	if _, err := New(Options{Repository: repo}); err == nil || !strings.Contains(err.Error(), "no token") {
 		t.Errorf("New without a token: %v", err)
 	}
+	// A repository a command gives (a request's --to) is checked when the
+	// provider is opened, before its token is read or anything is sent.
+	_, err = providers.Open("github", providers.Config{Name: "gh", Raw: json.RawMessage(`{"repository":"acme/platform/x"}`),
+		Resolve: func(providers.SecretRef) (string, error) { t.Error("token read"); return "tok", nil }})
+	if err == nil || err.Error() != `provider gh (github): repository "acme/platform/x" is not owner/name` {
+		t.Errorf("Open with a malformed repository: %v", err)
+	}
 }
 
 func TestHoldsMarker(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	gh "github.com/google/go-github/v89/github"
+
+	"github.com/launchplane/launchplane/providers"
 )
 
 // Beside client.go, this file imports go-github: the calls a request
@@ -37,25 +39,6 @@ func (p *Provider) Dispatch(ctx context.Context, eventType string, payload json.
 	return p.fail(op, api.fail(fmt.Sprintf("send %s to %s/%s", eventType, api.owner, api.repo), needDispatch, err))
 }
 
-// Proposal is a one-file change proposed as a pull request.
-type Proposal struct {
-	Base       string // commit the branch starts from (the checkout's)
-	BaseBranch string // the pull request's base, e.g. main
-	Branch     string // head branch; reset to Base on every proposal
-	Path       string // file, relative to the repository root
-	Old, New   []byte // the file at Base, and as proposed
-	Message    string // commit message
-	Title      string
-	Body       string
-}
-
-// PullRequest is an opened or updated pull request.
-type PullRequest struct {
-	Number  int
-	URL     string
-	Created bool // false: an open one was updated
-}
-
 // BlobSHA is the git blob id of content, the sha GitHub names a file by.
 func BlobSHA(content []byte) string {
 	h := sha1.New()
@@ -68,17 +51,17 @@ func BlobSHA(content []byte) string {
 // created at, or forced back to, c.Base, gets one commit writing c.New
 // over c.Old, and the open pull request from it is retitled, else one is
 // created. Re-proposing always yields one commit on top of the base.
-func (p *Provider) Propose(ctx context.Context, c Proposal) (PullRequest, error) {
+func (p *Provider) Propose(ctx context.Context, c providers.Proposal) (providers.Proposed, error) {
 	const op = "pull-request"
 	api, err := p.client()
 	if err != nil {
-		return PullRequest{}, p.fail(op, err)
+		return providers.Proposed{}, p.fail(op, err)
 	}
 	pr, err := api.propose(ctx, c)
 	return pr, p.fail(op, err)
 }
 
-func (r *rest) propose(ctx context.Context, c Proposal) (PullRequest, error) {
+func (r *rest) propose(ctx context.Context, c providers.Proposal) (providers.Proposed, error) {
 	where := fmt.Sprintf("%s/%s", r.owner, r.repo)
 	ref := "heads/" + c.Branch
 	var exists bool
@@ -93,7 +76,7 @@ func (r *rest) propose(ctx context.Context, c Proposal) (PullRequest, error) {
 		return err
 	})
 	if err != nil {
-		return PullRequest{}, r.fail("read branch "+c.Branch+" of "+where, needContents, err)
+		return providers.Proposed{}, r.fail("read branch "+c.Branch+" of "+where, needContents, err)
 	}
 	cctx, cancel := r.call(ctx)
 	if exists {
@@ -103,7 +86,7 @@ func (r *rest) propose(ctx context.Context, c Proposal) (PullRequest, error) {
 	}
 	cancel()
 	if err != nil {
-		return PullRequest{}, r.fail(fmt.Sprintf("point branch %s of %s at %s", c.Branch, where, c.Base), needContents, err)
+		return providers.Proposed{}, r.fail(fmt.Sprintf("point branch %s of %s at %s", c.Branch, where, c.Base), needContents, err)
 	}
 	cctx, cancel = r.call(ctx)
 	_, _, err = r.c.Repositories.UpdateFile(cctx, r.owner, r.repo, c.Path, &gh.RepositoryContentFileOptions{
@@ -111,7 +94,7 @@ func (r *rest) propose(ctx context.Context, c Proposal) (PullRequest, error) {
 	})
 	cancel()
 	if err != nil {
-		return PullRequest{}, r.fail(fmt.Sprintf("write %s on branch %s of %s", c.Path, c.Branch, where), needContents, err)
+		return providers.Proposed{}, r.fail(fmt.Sprintf("write %s on branch %s of %s", c.Path, c.Branch, where), needContents, err)
 	}
 	var open []*gh.PullRequest
 	err = r.retry(ctx, func(ctx context.Context) error {
@@ -122,7 +105,7 @@ func (r *rest) propose(ctx context.Context, c Proposal) (PullRequest, error) {
 		return err
 	})
 	if err != nil {
-		return PullRequest{}, r.fail("list pull requests of "+where, needPulls, err)
+		return providers.Proposed{}, r.fail("list pull requests of "+where, needPulls, err)
 	}
 	cctx, cancel = r.call(ctx)
 	defer cancel()
@@ -130,15 +113,15 @@ func (r *rest) propose(ctx context.Context, c Proposal) (PullRequest, error) {
 		n := open[0].GetNumber()
 		pr, _, err := r.c.PullRequests.Edit(cctx, r.owner, r.repo, n, &gh.PullRequest{Title: gh.Ptr(c.Title), Body: gh.Ptr(c.Body)})
 		if err != nil {
-			return PullRequest{}, r.fail(fmt.Sprintf("update pull request %s#%d", where, n), needPulls, err)
+			return providers.Proposed{}, r.fail(fmt.Sprintf("update pull request %s#%d", where, n), needPulls, err)
 		}
-		return PullRequest{Number: n, URL: pr.GetHTMLURL()}, nil
+		return providers.Proposed{Number: n, URL: pr.GetHTMLURL()}, nil
 	}
 	pr, _, err := r.c.PullRequests.Create(cctx, r.owner, r.repo, &gh.NewPullRequest{
 		Title: gh.Ptr(c.Title), Head: gh.Ptr(c.Branch), Base: gh.Ptr(c.BaseBranch), Body: gh.Ptr(c.Body),
 	})
 	if err != nil {
-		return PullRequest{}, r.fail("open a pull request in "+where, needPulls, err)
+		return providers.Proposed{}, r.fail("open a pull request in "+where, needPulls, err)
 	}
-	return PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Created: true}, nil
+	return providers.Proposed{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Created: true}, nil
 }

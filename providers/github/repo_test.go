@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/providers"
 	"github.com/launchplane/launchplane/providers/github/githubtest"
 )
 
@@ -21,7 +22,7 @@ func TestProposeOpensThenUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Proposal{Base: base, BaseBranch: "main", Branch: "launchplane/bump-shop-testing", Path: "launchplane/t.yaml",
+	c := providers.Proposal{Base: base, BaseBranch: "main", Branch: "launchplane/bump-shop-testing", Path: "launchplane/t.yaml",
 		Old: old, New: []byte("image: a@sha256:2\n"), Message: "bump 2", Title: "shop: 2", Body: "two"}
 	pr, err := p.Propose(context.Background(), c)
 	if err != nil || !pr.Created || pr.Number == 0 {
