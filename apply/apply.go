@@ -120,7 +120,7 @@ type run struct {
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaults()
 	r := &run{o: o, insts: map[string]any{}, secrets: map[string]map[string]string{}, recordIDs: map[string]string{}, started: o.Now()}
-	r.cfgFiles = targetFiles(o.Config)
+	r.cfgFiles = o.Config.TargetFiles()
 	r.public = publicValues(o.Config)
 	// Values written in plain in the config are public: no one's Add
 	// masks them in free text.
@@ -630,19 +630,4 @@ func readStates(snap state.Snapshot, keys []string) (map[string]*state.TargetSta
 		}
 	}
 	return states, nil
-}
-
-// targetFiles are the config files of cfg's Targets by key (relative to
-// the config dir), kept in records.
-func targetFiles(cfg *config.Config) map[string]string {
-	m := map[string]string{}
-	if cfg == nil {
-		return m
-	}
-	for _, t := range cfg.Targets {
-		if t.Source.File != "" {
-			m[t.Key()] = t.Source.File
-		}
-	}
-	return m
 }

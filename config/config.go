@@ -217,3 +217,19 @@ type Provider struct {
 	// type's config schema.
 	Config json.RawMessage
 }
+
+// TargetFiles are the config files of c's Targets by key (relative to the
+// config dir): plans cite them and records keep them. A nil Config has
+// none.
+func (c *Config) TargetFiles() map[string]string {
+	m := map[string]string{}
+	if c == nil {
+		return m
+	}
+	for _, t := range c.Targets {
+		if t.Source.File != "" {
+			m[t.Key()] = t.Source.File
+		}
+	}
+	return m
+}

@@ -155,18 +155,3 @@ func stepCause(cfg *config.Config, t *config.Target, c *plan.Change, app *plan.C
 	}
 	return at(t.Source, "/spec")
 }
-
-// targetFiles are the config files of cfg's Targets by key (relative to
-// the config dir), recorded so a plan that deletes a target cites its file.
-func targetFiles(cfg *config.Config) map[string]string {
-	m := map[string]string{}
-	if cfg == nil {
-		return m
-	}
-	for _, t := range cfg.Targets {
-		if t.Source.File != "" {
-			m[t.Key()] = t.Source.File
-		}
-	}
-	return m
-}
