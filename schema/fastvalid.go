@@ -141,245 +141,13 @@ func (c *fastCompiler) compile(s any, ptr string) (*fnode, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: schema is %T", ptr, s)
 	}
-	sub := func(kw string) (*fnode, error) { return c.compile(obj[kw], ptr+"/"+escapePtr(kw)) }
-	list := func(kw string) ([]*fnode, error) {
-		items, ok := obj[kw].([]any)
-		if !ok || len(items) == 0 {
-			return nil, fmt.Errorf("%s/%s: not a list of schemas", ptr, kw)
-		}
-		var out []*fnode
-		for i, it := range items {
-			x, err := c.compile(it, ptr+"/"+kw+"/"+strconv.Itoa(i))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, x)
-		}
-		return out, nil
-	}
-	limit := func(kw string) (int, error) {
-		f, ok := obj[kw].(float64)
-		if !ok || f < 0 || f != float64(int(f)) {
-			return 0, fmt.Errorf("%s/%s: not a non-negative integer", ptr, kw)
-		}
-		return int(f), nil
-	}
-	number := func(kw string) (*big.Rat, error) {
-		f, ok := obj[kw].(float64)
-		if !ok {
-			return nil, fmt.Errorf("%s/%s: not a number", ptr, kw)
-		}
-		r, ok := new(big.Rat).SetString(fmt.Sprint(f))
-		if !ok {
-			return nil, fmt.Errorf("%s/%s: not a number", ptr, kw)
-		}
-		return r, nil
-	}
-	var err error
+	k := &kwCompiler{c: c, obj: obj, ptr: ptr, n: n}
 	for kw, val := range obj {
-		switch {
-		case annotations[kw]:
-			if kw == "$id" && ptr != "" {
-				return nil, fmt.Errorf("%s: $id below the root changes $ref resolution", ptr)
-			}
-		case kw == "type":
-			switch t := val.(type) {
-			case string:
-				n.types = []string{t}
-			case []any:
-				for _, x := range t {
-					s, ok := x.(string)
-					if !ok {
-						return nil, fmt.Errorf("%s/type: not a string", ptr)
-					}
-					n.types = append(n.types, s)
-				}
-			default:
-				return nil, fmt.Errorf("%s/type: %T", ptr, val)
-			}
-			for _, t := range n.types {
-				switch t {
-				case "null", "boolean", "number", "integer", "string", "array", "object":
-				default:
-					return nil, fmt.Errorf("%s/type: unknown type %q", ptr, t)
-				}
-			}
-		case kw == "const":
-			n.hasConst, n.constVal = true, val
-		case kw == "enum":
-			e, ok := val.([]any)
-			if !ok {
-				return nil, fmt.Errorf("%s/enum: not a list", ptr)
-			}
-			n.hasEnum, n.enum = true, e
-		case kw == "properties":
-			props, ok := val.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%s/properties: not an object", ptr)
-			}
-			n.props = make(map[string]*fnode, len(props))
-			for name, ps := range props {
-				if n.props[name], err = c.compile(ps, ptr+"/properties/"+escapePtr(name)); err != nil {
-					return nil, err
-				}
-			}
-		case kw == "required":
-			req, ok := val.([]any)
-			if !ok {
-				return nil, fmt.Errorf("%s/required: not a list", ptr)
-			}
-			for _, r := range req {
-				s, ok := r.(string)
-				if !ok {
-					return nil, fmt.Errorf("%s/required: not a string", ptr)
-				}
-				n.required = append(n.required, s)
-			}
-		case kw == "additionalProperties":
-			if b, ok := val.(bool); ok {
-				n.addFalse = !b
-				break
-			}
-			if n.additional, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "patternProperties":
-			pp, ok := val.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%s/patternProperties: not an object", ptr)
-			}
-			for pat, ps := range pp {
-				re, err := regexp.Compile(pat)
-				if err != nil {
-					return nil, err
-				}
-				x, err := c.compile(ps, ptr+"/patternProperties/"+escapePtr(pat))
-				if err != nil {
-					return nil, err
-				}
-				n.patternProps = append(n.patternProps, patternProp{re, x})
-			}
-		case kw == "propertyNames":
-			if n.propertyNames, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "minProperties":
-			if n.minProps, err = limit(kw); err != nil {
-				return nil, err
-			}
-		case kw == "maxProperties":
-			if n.maxProps, err = limit(kw); err != nil {
-				return nil, err
-			}
-		case kw == "items":
-			if _, ok := val.([]any); ok {
-				return nil, fmt.Errorf("%s/items: a list (draft 2019 form)", ptr)
-			}
-			if n.items, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "minItems":
-			if n.minItems, err = limit(kw); err != nil {
-				return nil, err
-			}
-		case kw == "maxItems":
-			if n.maxItems, err = limit(kw); err != nil {
-				return nil, err
-			}
-		case kw == "uniqueItems":
-			b, ok := val.(bool)
-			if !ok {
-				return nil, fmt.Errorf("%s/uniqueItems: not a boolean", ptr)
-			}
-			n.uniqueItems = b
-		case kw == "minLength":
-			if n.minLen, err = limit(kw); err != nil {
-				return nil, err
-			}
-		case kw == "maxLength":
-			if n.maxLen, err = limit(kw); err != nil {
-				return nil, err
-			}
-		case kw == "pattern":
-			s, ok := val.(string)
-			if !ok {
-				return nil, fmt.Errorf("%s/pattern: not a string", ptr)
-			}
-			if n.pattern, err = regexp.Compile(s); err != nil {
-				return nil, err
-			}
-		case kw == "minimum":
-			if n.minimum, err = number(kw); err != nil {
-				return nil, err
-			}
-		case kw == "maximum":
-			if n.maximum, err = number(kw); err != nil {
-				return nil, err
-			}
-		case kw == "exclusiveMinimum":
-			if n.exclMin, err = number(kw); err != nil {
-				return nil, err
-			}
-		case kw == "exclusiveMaximum":
-			if n.exclMax, err = number(kw); err != nil {
-				return nil, err
-			}
-		case kw == "$ref":
-			ref, ok := val.(string)
-			if !ok || !strings.HasPrefix(ref, "#") {
-				return nil, fmt.Errorf("%s/$ref: only references inside the document are compiled", ptr)
-			}
-			if n.ref, err = c.at(ref[1:]); err != nil {
-				return nil, err
-			}
-		case kw == "allOf":
-			if n.allOf, err = list(kw); err != nil {
-				return nil, err
-			}
-		case kw == "anyOf":
-			if n.anyOf, err = list(kw); err != nil {
-				return nil, err
-			}
-		case kw == "oneOf":
-			if n.oneOf, err = list(kw); err != nil {
-				return nil, err
-			}
-		case kw == "not":
-			if n.not, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "if":
-			if n.ifN, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "then":
-			if n.thenN, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "else":
-			if n.elseN, err = sub(kw); err != nil {
-				return nil, err
-			}
-		case kw == "dependentRequired":
-			dr, ok := val.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%s/dependentRequired: not an object", ptr)
-			}
-			n.depRequired = map[string][]string{}
-			for name, l := range dr {
-				items, ok := l.([]any)
-				if !ok {
-					return nil, fmt.Errorf("%s/dependentRequired: not a list", ptr)
-				}
-				for _, it := range items {
-					s, ok := it.(string)
-					if !ok {
-						return nil, fmt.Errorf("%s/dependentRequired: not a string", ptr)
-					}
-					n.depRequired[name] = append(n.depRequired[name], s)
-				}
-			}
-		default:
+		done, err := k.keyword(kw, val)
+		if err != nil {
+			return nil, err
+		}
+		if !done {
 			// format, contains, unevaluated*, prefixItems, multipleOf,
 			// dependentSchemas, $dynamicRef, …: left to jsonschema.
 			return nil, fmt.Errorf("%s: keyword %q is not compiled", ptr, kw)
@@ -388,86 +156,413 @@ func (c *fastCompiler) compile(s any, ptr string) (*fnode, error) {
 	return n, nil
 }
 
+// kwCompiler compiles the keywords of one schema object obj, at ptr,
+// into n.
+type kwCompiler struct {
+	c   *fastCompiler
+	obj map[string]any
+	ptr string
+	n   *fnode
+}
+
+// keyword compiles one keyword; false means the fast validator does not
+// know it.
+func (k *kwCompiler) keyword(kw string, val any) (bool, error) {
+	if annotations[kw] {
+		if kw == "$id" && k.ptr != "" {
+			return false, fmt.Errorf("%s: $id below the root changes $ref resolution", k.ptr)
+		}
+		return true, nil
+	}
+	for _, family := range []func(string, any) (bool, error){
+		k.typeEnum, k.objectKw, k.arrayKw, k.scalarKw, k.combinator,
+	} {
+		if done, err := family(kw, val); done || err != nil {
+			return done, err
+		}
+	}
+	return false, nil
+}
+
+// sub compiles the schema under keyword kw.
+func (k *kwCompiler) sub(kw string) (*fnode, error) {
+	return k.c.compile(k.obj[kw], k.ptr+"/"+escapePtr(kw))
+}
+
+// list compiles the non-empty list of schemas under keyword kw.
+func (k *kwCompiler) list(kw string) ([]*fnode, error) {
+	items, ok := k.obj[kw].([]any)
+	if !ok || len(items) == 0 {
+		return nil, fmt.Errorf("%s/%s: not a list of schemas", k.ptr, kw)
+	}
+	var out []*fnode
+	for i, it := range items {
+		x, err := k.c.compile(it, k.ptr+"/"+kw+"/"+strconv.Itoa(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// limit reads the non-negative integer under keyword kw.
+func (k *kwCompiler) limit(kw string) (int, error) {
+	f, ok := k.obj[kw].(float64)
+	if !ok || f < 0 || f != float64(int(f)) {
+		return 0, fmt.Errorf("%s/%s: not a non-negative integer", k.ptr, kw)
+	}
+	return int(f), nil
+}
+
+// number reads the number under keyword kw as a rational.
+func (k *kwCompiler) number(kw string) (*big.Rat, error) {
+	f, ok := k.obj[kw].(float64)
+	if !ok {
+		return nil, fmt.Errorf("%s/%s: not a number", k.ptr, kw)
+	}
+	r, ok := new(big.Rat).SetString(fmt.Sprint(f))
+	if !ok {
+		return nil, fmt.Errorf("%s/%s: not a number", k.ptr, kw)
+	}
+	return r, nil
+}
+
+// stringList reads val, found under keyword kw, as a list of strings.
+func (k *kwCompiler) stringList(kw string, val any) ([]string, error) {
+	l, ok := val.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s/%s: not a list", k.ptr, kw)
+	}
+	var out []string
+	for _, x := range l {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s/%s: not a string", k.ptr, kw)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// typeEnum compiles type, const and enum.
+func (k *kwCompiler) typeEnum(kw string, val any) (bool, error) {
+	n := k.n
+	switch kw {
+	case "type":
+		return true, k.types(val)
+	case "const":
+		n.hasConst, n.constVal = true, val
+	case "enum":
+		e, ok := val.([]any)
+		if !ok {
+			return false, fmt.Errorf("%s/enum: not a list", k.ptr)
+		}
+		n.hasEnum, n.enum = true, e
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// types compiles type: one type name or a list of them.
+func (k *kwCompiler) types(val any) error {
+	n := k.n
+	switch t := val.(type) {
+	case string:
+		n.types = []string{t}
+	case []any:
+		for _, x := range t {
+			s, ok := x.(string)
+			if !ok {
+				return fmt.Errorf("%s/type: not a string", k.ptr)
+			}
+			n.types = append(n.types, s)
+		}
+	default:
+		return fmt.Errorf("%s/type: %T", k.ptr, val)
+	}
+	for _, t := range n.types {
+		switch t {
+		case "null", "boolean", "number", "integer", "string", "array", "object":
+		default:
+			return fmt.Errorf("%s/type: unknown type %q", k.ptr, t)
+		}
+	}
+	return nil
+}
+
+// objectKw compiles the keywords that apply to objects.
+func (k *kwCompiler) objectKw(kw string, val any) (bool, error) {
+	n := k.n
+	var err error
+	switch kw {
+	case "properties":
+		err = k.properties(val)
+	case "required":
+		n.required, err = k.stringList(kw, val)
+	case "additionalProperties":
+		if b, ok := val.(bool); ok {
+			n.addFalse = !b
+			break
+		}
+		n.additional, err = k.sub(kw)
+	case "patternProperties":
+		err = k.patternProperties(val)
+	case "propertyNames":
+		n.propertyNames, err = k.sub(kw)
+	case "minProperties":
+		n.minProps, err = k.limit(kw)
+	case "maxProperties":
+		n.maxProps, err = k.limit(kw)
+	case "dependentRequired":
+		err = k.dependentRequired(val)
+	default:
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (k *kwCompiler) properties(val any) error {
+	props, ok := val.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s/properties: not an object", k.ptr)
+	}
+	n := k.n
+	n.props = make(map[string]*fnode, len(props))
+	for name, ps := range props {
+		var err error
+		if n.props[name], err = k.c.compile(ps, k.ptr+"/properties/"+escapePtr(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *kwCompiler) patternProperties(val any) error {
+	pp, ok := val.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s/patternProperties: not an object", k.ptr)
+	}
+	for pat, ps := range pp {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return err
+		}
+		x, err := k.c.compile(ps, k.ptr+"/patternProperties/"+escapePtr(pat))
+		if err != nil {
+			return err
+		}
+		k.n.patternProps = append(k.n.patternProps, patternProp{re, x})
+	}
+	return nil
+}
+
+func (k *kwCompiler) dependentRequired(val any) error {
+	dr, ok := val.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s/dependentRequired: not an object", k.ptr)
+	}
+	k.n.depRequired = map[string][]string{}
+	for name, l := range dr {
+		deps, err := k.stringList("dependentRequired", l)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 {
+			k.n.depRequired[name] = deps
+		}
+	}
+	return nil
+}
+
+// arrayKw compiles the keywords that apply to arrays.
+func (k *kwCompiler) arrayKw(kw string, val any) (bool, error) {
+	n := k.n
+	var err error
+	switch kw {
+	case "items":
+		if _, ok := val.([]any); ok {
+			return false, fmt.Errorf("%s/items: a list (draft 2019 form)", k.ptr)
+		}
+		n.items, err = k.sub(kw)
+	case "minItems":
+		n.minItems, err = k.limit(kw)
+	case "maxItems":
+		n.maxItems, err = k.limit(kw)
+	case "uniqueItems":
+		b, ok := val.(bool)
+		if !ok {
+			return false, fmt.Errorf("%s/uniqueItems: not a boolean", k.ptr)
+		}
+		n.uniqueItems = b
+	default:
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// scalarKw compiles the keywords that apply to strings and numbers.
+func (k *kwCompiler) scalarKw(kw string, val any) (bool, error) {
+	n := k.n
+	var err error
+	switch kw {
+	case "minLength":
+		n.minLen, err = k.limit(kw)
+	case "maxLength":
+		n.maxLen, err = k.limit(kw)
+	case "pattern":
+		s, ok := val.(string)
+		if !ok {
+			return false, fmt.Errorf("%s/pattern: not a string", k.ptr)
+		}
+		n.pattern, err = regexp.Compile(s)
+	case "minimum":
+		n.minimum, err = k.number(kw)
+	case "maximum":
+		n.maximum, err = k.number(kw)
+	case "exclusiveMinimum":
+		n.exclMin, err = k.number(kw)
+	case "exclusiveMaximum":
+		n.exclMax, err = k.number(kw)
+	default:
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// combinator compiles $ref and the keywords that combine subschemas.
+func (k *kwCompiler) combinator(kw string, val any) (bool, error) {
+	n := k.n
+	var err error
+	switch kw {
+	case "$ref":
+		ref, ok := val.(string)
+		if !ok || !strings.HasPrefix(ref, "#") {
+			return false, fmt.Errorf("%s/$ref: only references inside the document are compiled", k.ptr)
+		}
+		n.ref, err = k.c.at(ref[1:])
+	case "allOf":
+		n.allOf, err = k.list(kw)
+	case "anyOf":
+		n.anyOf, err = k.list(kw)
+	case "oneOf":
+		n.oneOf, err = k.list(kw)
+	case "not":
+		n.not, err = k.sub(kw)
+	case "if":
+		n.ifN, err = k.sub(kw)
+	case "then":
+		n.thenN, err = k.sub(kw)
+	case "else":
+		n.elseN, err = k.sub(kw)
+	default:
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // valid reports whether v satisfies n, as jsonschema/v5 would decide.
 func (n *fnode) valid(v any) bool {
 	if n.always != nil {
 		return *n.always
 	}
-	if len(n.types) > 0 {
-		vt := jsonTypeOf(v)
-		ok := false
-		for _, t := range n.types {
-			if t == vt || (t == "integer" && vt == "number" && isInt(v)) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
+	return n.validType(v) && n.validEnum(v) && n.validKind(v) && n.validApplicators(v)
+}
+
+// validType checks type.
+func (n *fnode) validType(v any) bool {
+	if len(n.types) == 0 {
+		return true
+	}
+	vt := jsonTypeOf(v)
+	for _, t := range n.types {
+		if t == vt || (t == "integer" && vt == "number" && isInt(v)) {
+			return true
 		}
 	}
+	return false
+}
+
+// validEnum checks const and enum.
+func (n *fnode) validEnum(v any) bool {
 	if n.hasConst && !jsonEqual(v, n.constVal) {
 		return false
 	}
-	if n.hasEnum {
-		ok := false
-		for _, e := range n.enum {
-			if jsonEqual(v, e) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
+	if !n.hasEnum {
+		return true
+	}
+	for _, e := range n.enum {
+		if jsonEqual(v, e) {
+			return true
 		}
 	}
+	return false
+}
+
+// validKind checks the keywords that apply to v's JSON type.
+func (n *fnode) validKind(v any) bool {
 	switch v := v.(type) {
 	case map[string]any:
-		if !n.validObject(v) {
-			return false
-		}
+		return n.validObject(v)
 	case []any:
-		if n.minItems >= 0 && len(v) < n.minItems || n.maxItems >= 0 && len(v) > n.maxItems {
-			return false
-		}
-		if n.uniqueItems {
-			for i := 1; i < len(v); i++ {
-				for j := 0; j < i; j++ {
-					if jsonEqual(v[i], v[j]) {
-						return false
-					}
-				}
-			}
-		}
-		if n.items != nil {
-			for _, it := range v {
-				if !n.items.valid(it) {
+		return n.validArray(v)
+	case string:
+		return n.validString(v)
+	}
+	return n.validNumber(v)
+}
+
+func (n *fnode) validArray(v []any) bool {
+	if n.minItems >= 0 && len(v) < n.minItems || n.maxItems >= 0 && len(v) > n.maxItems {
+		return false
+	}
+	if n.uniqueItems {
+		for i := 1; i < len(v); i++ {
+			for j := 0; j < i; j++ {
+				if jsonEqual(v[i], v[j]) {
 					return false
 				}
 			}
 		}
-	case string:
-		if n.minLen >= 0 || n.maxLen >= 0 {
-			l := utf8.RuneCountInString(v)
-			if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
-				return false
-			}
-		}
-		if n.pattern != nil && !n.pattern.MatchString(v) {
-			return false
-		}
-	default:
-		if (n.minimum != nil || n.maximum != nil || n.exclMin != nil || n.exclMax != nil) && jsonTypeOf(v) == "number" {
-			r, ok := new(big.Rat).SetString(fmt.Sprint(v))
-			if !ok {
-				return false
-			}
-			if n.minimum != nil && r.Cmp(n.minimum) < 0 || n.maximum != nil && r.Cmp(n.maximum) > 0 ||
-				n.exclMin != nil && r.Cmp(n.exclMin) <= 0 || n.exclMax != nil && r.Cmp(n.exclMax) >= 0 {
+	}
+	if n.items != nil {
+		for _, it := range v {
+			if !n.items.valid(it) {
 				return false
 			}
 		}
 	}
+	return true
+}
+
+func (n *fnode) validString(v string) bool {
+	if n.minLen >= 0 || n.maxLen >= 0 {
+		l := utf8.RuneCountInString(v)
+		if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
+			return false
+		}
+	}
+	return n.pattern == nil || n.pattern.MatchString(v)
+}
+
+// validNumber checks the numeric limits; v is any value that is not an
+// object, an array or a string.
+func (n *fnode) validNumber(v any) bool {
+	if n.minimum == nil && n.maximum == nil && n.exclMin == nil && n.exclMax == nil || jsonTypeOf(v) != "number" {
+		return true
+	}
+	r, ok := new(big.Rat).SetString(fmt.Sprint(v))
+	if !ok {
+		return false
+	}
+	return !(n.minimum != nil && r.Cmp(n.minimum) < 0 || n.maximum != nil && r.Cmp(n.maximum) > 0 ||
+		n.exclMin != nil && r.Cmp(n.exclMin) <= 0 || n.exclMax != nil && r.Cmp(n.exclMax) >= 0)
+}
+
+// validApplicators checks $ref, allOf, anyOf, oneOf, not and
+// if/then/else.
+func (n *fnode) validApplicators(v any) bool {
 	if n.ref != nil && !n.ref.valid(v) {
 		return false
 	}
@@ -476,17 +571,8 @@ func (n *fnode) valid(v any) bool {
 			return false
 		}
 	}
-	if len(n.anyOf) > 0 {
-		ok := false
-		for _, s := range n.anyOf {
-			if s.valid(v) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if len(n.anyOf) > 0 && !anyValid(n.anyOf, v) {
+		return false
 	}
 	if len(n.oneOf) > 0 {
 		matched := 0
@@ -502,16 +588,22 @@ func (n *fnode) valid(v any) bool {
 	if n.not != nil && n.not.valid(v) {
 		return false
 	}
-	if n.ifN != nil {
-		if n.ifN.valid(v) {
-			if n.thenN != nil && !n.thenN.valid(v) {
-				return false
-			}
-		} else if n.elseN != nil && !n.elseN.valid(v) {
-			return false
+	if n.ifN == nil {
+		return true
+	}
+	if n.ifN.valid(v) {
+		return n.thenN == nil || n.thenN.valid(v)
+	}
+	return n.elseN == nil || n.elseN.valid(v)
+}
+
+func anyValid(ns []*fnode, v any) bool {
+	for _, s := range ns {
+		if s.valid(v) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func (n *fnode) validObject(v map[string]any) bool {

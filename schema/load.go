@@ -86,98 +86,128 @@ func IsConfigFile(rel string) bool {
 // opened. It reports false when dir itself is unusable. The files are read
 // later, in parallel.
 func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
+	root, ok := configRoot(dir, ds)
+	if !ok {
+		return nil, false
+	}
+	w := &dirWalker{root: root, ds: ds}
+	if err := filepath.WalkDir(root, w.visit); err != nil {
+		ds.Add(diag.Pos{}, "", "reading config directory %s: %v", dir, err)
+	}
+	return w.srcs, true
+}
+
+// configRoot checks that dir is a directory and returns its real,
+// absolute path: symlinks are judged against it, whatever form --config
+// was given in.
+func configRoot(dir string, ds *diag.Diagnostics) (string, bool) {
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		ds.Add(diag.Pos{}, "", "config directory %s does not exist (set --config)", dir)
-		return nil, false
+		return "", false
 	case err != nil:
 		ds.Add(diag.Pos{}, "", "config directory %s: %v", dir, err)
-		return nil, false
+		return "", false
 	case !info.IsDir():
 		ds.Add(diag.Pos{}, "", "config directory %s is not a directory", dir)
-		return nil, false
+		return "", false
 	}
-	// Symlinks are judged against the real, absolute directory, whatever
-	// form --config was given in.
 	root, err := filepath.EvalSymlinks(dir)
 	if err == nil {
 		root, err = filepath.Abs(root)
 	}
 	if err != nil {
 		ds.Add(diag.Pos{}, "", "config directory %s: %v", dir, err)
-		return nil, false
+		return "", false
 	}
-	inside := func(real string) bool {
-		r, err := filepath.Rel(root, real)
-		return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
-	}
-	var srcs []source
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		pos := diag.Pos{File: rel}
-		if err != nil {
-			ds.Add(pos, "", "%v", unwrapPathError(err))
-			return nil
-		}
-		if path != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		mode := d.Type()
-		if mode&fs.ModeSymlink != 0 {
-			target, _ := os.Readlink(path)
-			real, err := filepath.EvalSymlinks(path)
-			if err == nil {
-				real, err = filepath.Abs(real)
-			}
-			if err != nil {
-				if IsConfigFile(rel) {
-					ds.Add(pos, "", "broken symlink to %s: %v", target, unwrapPathError(err))
-				}
-				return nil
-			}
-			st, err := os.Stat(real)
-			if err != nil {
-				ds.Add(pos, "", "%v", unwrapPathError(err))
-				return nil
-			}
-			if st.IsDir() {
-				// A directory inside the config dir is walked where it
-				// really is; one outside it is refused, not skipped.
-				if !inside(real) {
-					ds.Add(pos, "", "symlink to a directory outside the config directory (points to %s)", target)
-				}
-				return nil
-			}
-			if !IsConfigFile(rel) {
-				return nil // never read, wherever it points
-			}
-			if !inside(real) {
-				ds.Add(pos, "", "symlink leaves the config directory (points to %s)", target)
-				return nil
-			}
-			mode = st.Mode().Type()
-		} else if !IsConfigFile(rel) {
-			return nil
-		}
-		if !mode.IsRegular() {
-			ds.Add(pos, "", "%s; config files must be regular files", notRegular(mode))
-			return nil
-		}
-		srcs = append(srcs, source{rel: rel, path: path})
-		return nil
-	})
+	return root, true
+}
+
+// dirWalker collects the config files under root.
+type dirWalker struct {
+	root string
+	ds   *diag.Diagnostics
+	srcs []source
+}
+
+// inside reports whether the real path is root or below it.
+func (w *dirWalker) inside(real string) bool {
+	r, err := filepath.Rel(w.root, real)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+}
+
+// visit is readDir's filepath.WalkDirFunc.
+func (w *dirWalker) visit(path string, d fs.DirEntry, err error) error {
+	rel, _ := filepath.Rel(w.root, path)
+	rel = filepath.ToSlash(rel)
+	pos := diag.Pos{File: rel}
 	if err != nil {
-		ds.Add(diag.Pos{}, "", "reading config directory %s: %v", dir, err)
+		w.ds.Add(pos, "", "%v", unwrapPathError(err))
+		return nil
 	}
-	return srcs, true
+	if path != w.root && strings.HasPrefix(d.Name(), ".") {
+		if d.IsDir() {
+			return filepath.SkipDir
+		}
+		return nil
+	}
+	if d.IsDir() {
+		return nil
+	}
+	mode := d.Type()
+	if mode&fs.ModeSymlink != 0 {
+		var ok bool
+		if mode, ok = w.symlink(path, rel, pos); !ok {
+			return nil
+		}
+	} else if !IsConfigFile(rel) {
+		return nil
+	}
+	if !mode.IsRegular() {
+		w.ds.Add(pos, "", "%s; config files must be regular files", notRegular(mode))
+		return nil
+	}
+	w.srcs = append(w.srcs, source{rel: rel, path: path})
+	return nil
+}
+
+// symlink judges the symlink at path and returns the type of what it
+// points to; false means it is not to be read (said so in w.ds when
+// that is an error).
+func (w *dirWalker) symlink(path, rel string, pos diag.Pos) (fs.FileMode, bool) {
+	target, _ := os.Readlink(path)
+	real, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		real, err = filepath.Abs(real)
+	}
+	if err != nil {
+		if IsConfigFile(rel) {
+			w.ds.Add(pos, "", "broken symlink to %s: %v", target, unwrapPathError(err))
+		}
+		return 0, false
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		w.ds.Add(pos, "", "%v", unwrapPathError(err))
+		return 0, false
+	}
+	if st.IsDir() {
+		// A directory inside the config dir is walked where it
+		// really is; one outside it is refused, not skipped.
+		if !w.inside(real) {
+			w.ds.Add(pos, "", "symlink to a directory outside the config directory (points to %s)", target)
+		}
+		return 0, false
+	}
+	if !IsConfigFile(rel) {
+		return 0, false // never read, wherever it points
+	}
+	if !w.inside(real) {
+		w.ds.Add(pos, "", "symlink leaves the config directory (points to %s)", target)
+		return 0, false
+	}
+	return st.Mode().Type(), true
 }
 
 // notRegular names what a non-regular file is.
@@ -535,62 +565,14 @@ func document(d *doc, ds *diag.Diagnostics) (docResult, bool) {
 		ds.Add(nodePos(d.file, root), "", "a document must be a mapping with apiVersion, kind, metadata and spec; got %s", gotNode(root))
 		return docResult{}, false
 	}
-	// Most documents convert cleanly: that pass keeps no pointer map.
-	// Otherwise convert again, keeping it, for the diagnostics.
-	v, ok := convertValue(d.node)
-	var keyErrs []*convError
-	var err error
+	v, ok := convertDoc(d, root, ds)
 	if !ok {
-		v, d.locs, keyErrs, err = convert(d.node)
-	}
-	for _, ke := range keyErrs {
-		ds.Add(nodePos(d.file, ke.node), fieldPath(ke.ptr), "%s", ke.msg)
-	}
-	if err == nil && len(keyErrs) > 0 {
-		return docResult{}, false
-	}
-	if err != nil {
-		var ce *convError
-		if errors.As(err, &ce) {
-			ds.Add(nodePos(d.file, ce.node), fieldPath(ce.ptr), "%s", ce.msg)
-		} else {
-			ds.Add(nodePos(d.file, root), "", "%v", err)
-		}
 		return docResult{}, false
 	}
 	d.value = v
-	obj := v.(map[string]any)
-
-	apiVersion, hasAPI := obj["apiVersion"].(string)
-	kind, hasKind := obj["kind"].(string)
-	_, apiGiven := obj["apiVersion"]
-	_, kindGiven := obj["kind"]
-	switch {
-	case apiGiven && !hasAPI:
-		ds.Add(d.pos("/apiVersion"), "apiVersion", "must be the string %s; got %s", APIVersion, got(d, "/apiVersion"))
-		return docResult{}, false
-	case kindGiven && !hasKind:
-		ds.Add(d.pos("/kind"), "kind", "must be one of the strings Product, Target, Provider; got %s", got(d, "/kind"))
-		return docResult{}, false
-	case !hasAPI:
-		ds.Add(d.keyPos("/apiVersion"), "apiVersion", "required field is missing (want %s)", APIVersion)
-		return docResult{}, false
-	case apiVersion != APIVersion:
-		ds.Add(d.pos("/apiVersion"), "apiVersion", "unsupported apiVersion %q (this launchplane reads %s)", apiVersion, APIVersion)
-		return docResult{}, false
-	case !hasKind:
-		ds.Add(d.keyPos("/kind"), "kind", "required field is missing (want one of Product, Target, Provider)")
-		return docResult{}, false
-	case kind == "Policy":
-		ds.Add(d.pos("/kind"), "kind", "a Policy lives in the state repository as policy.yaml, not in the config directory")
-		return docResult{}, true
-	case kind != "Product" && kind != "Target" && kind != "Provider":
-		hint := ""
-		if near := closest(kind, []string{"Product", "Target", "Provider"}); near != "" {
-			hint = fmt.Sprintf("; did you mean %s?", near)
-		}
-		ds.Add(d.pos("/kind"), "kind", "unknown kind %q (want one of Product, Target, Provider)%s", kind, hint)
-		return docResult{}, false
+	kind, ok, readable := docKind(d, v.(map[string]any), ds)
+	if !ok {
+		return docResult{}, readable
 	}
 
 	// The name is kept even when the document is invalid, so references
@@ -611,6 +593,69 @@ func document(d *doc, ds *diag.Diagnostics) (docResult, bool) {
 		}
 	}
 	return dr, true
+}
+
+// convertDoc converts the document whose root mapping is root to JSON
+// values; false means it could not be (said so in ds).
+func convertDoc(d *doc, root *yaml.Node, ds *diag.Diagnostics) (any, bool) {
+	// Most documents convert cleanly: that pass keeps no pointer map.
+	// Otherwise convert again, keeping it, for the diagnostics.
+	v, ok := convertValue(d.node)
+	var keyErrs []*convError
+	var err error
+	if !ok {
+		v, d.locs, keyErrs, err = convert(d.node)
+	}
+	for _, ke := range keyErrs {
+		ds.Add(nodePos(d.file, ke.node), fieldPath(ke.ptr), "%s", ke.msg)
+	}
+	if err == nil && len(keyErrs) > 0 {
+		return nil, false
+	}
+	if err != nil {
+		var ce *convError
+		if errors.As(err, &ce) {
+			ds.Add(nodePos(d.file, ce.node), fieldPath(ce.ptr), "%s", ce.msg)
+		} else {
+			ds.Add(nodePos(d.file, root), "", "%v", err)
+		}
+		return nil, false
+	}
+	return v, true
+}
+
+// docKind reads apiVersion and kind. ok is false unless the document is
+// a Product, a Target or a Provider; readable then says whether it was
+// still read as config (a Policy, which defines nothing here).
+func docKind(d *doc, obj map[string]any, ds *diag.Diagnostics) (kind string, ok, readable bool) {
+	apiVersion, hasAPI := obj["apiVersion"].(string)
+	kind, hasKind := obj["kind"].(string)
+	_, apiGiven := obj["apiVersion"]
+	_, kindGiven := obj["kind"]
+	switch {
+	case apiGiven && !hasAPI:
+		ds.Add(d.pos("/apiVersion"), "apiVersion", "must be the string %s; got %s", APIVersion, got(d, "/apiVersion"))
+	case kindGiven && !hasKind:
+		ds.Add(d.pos("/kind"), "kind", "must be one of the strings Product, Target, Provider; got %s", got(d, "/kind"))
+	case !hasAPI:
+		ds.Add(d.keyPos("/apiVersion"), "apiVersion", "required field is missing (want %s)", APIVersion)
+	case apiVersion != APIVersion:
+		ds.Add(d.pos("/apiVersion"), "apiVersion", "unsupported apiVersion %q (this launchplane reads %s)", apiVersion, APIVersion)
+	case !hasKind:
+		ds.Add(d.keyPos("/kind"), "kind", "required field is missing (want one of Product, Target, Provider)")
+	case kind == "Policy":
+		ds.Add(d.pos("/kind"), "kind", "a Policy lives in the state repository as policy.yaml, not in the config directory")
+		return kind, false, true
+	case kind != "Product" && kind != "Target" && kind != "Provider":
+		hint := ""
+		if near := closest(kind, []string{"Product", "Target", "Provider"}); near != "" {
+			hint = fmt.Sprintf("; did you mean %s?", near)
+		}
+		ds.Add(d.pos("/kind"), "kind", "unknown kind %q (want one of Product, Target, Provider)%s", kind, hint)
+	default:
+		return kind, true, true
+	}
+	return kind, false, false
 }
 
 // decode fills the typed model from a document that passed its schema.
