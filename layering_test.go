@@ -78,6 +78,11 @@ func TestLayering(t *testing.T) {
 			func(p string) bool { return under(p, "planner") }, false},
 		{"drivers do not reach the planner or the executor", func(p string) bool { return under(p, "drivers") },
 			func(p string) bool { return under(p, "planner") || under(p, "apply") || under(p, "cmd") }, false},
+		{"only tests import internal/testfixture", func(p string) bool { return !under(p, "internal/testfixture") },
+			func(p string) bool { return under(p, "internal/testfixture") }, false},
+		{"internal/testfixture imports neither apply nor planner (their internal tests import it)",
+			func(p string) bool { return under(p, "internal/testfixture") },
+			func(p string) bool { return under(p, "apply") || under(p, "planner") }, false},
 	}
 	for _, p := range packages(t) {
 		for _, r := range rules {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/launchplane/launchplane/config"
 	_ "github.com/launchplane/launchplane/drivers/all"
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/planner"
 	_ "github.com/launchplane/launchplane/providers/all"
 	"github.com/launchplane/launchplane/redact"
@@ -131,7 +132,7 @@ func benchmarkApply(b *testing.B, parallelism int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		g := grantAll(b, snap, p)
+		g := testfixture.GrantAll(b, snap, p)
 		b.StartTimer()
 		res, err := Run(context.Background(), Options{Config: cfg, Store: st, Snapshot: snap, Plan: p, Grant: g, Parallelism: parallelism,
 			Actor: "bench", Now: time.Now, Getenv: os.Getenv, Redactor: redact.New()})

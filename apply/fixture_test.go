@@ -3,194 +3,51 @@ package apply
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/launchplane/launchplane/config"
-	_ "github.com/launchplane/launchplane/drivers/all"
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/planner"
-	_ "github.com/launchplane/launchplane/providers/all"
-	"github.com/launchplane/launchplane/providers/fake"
 	"github.com/launchplane/launchplane/redact"
-	"github.com/launchplane/launchplane/schema"
 	"github.com/launchplane/launchplane/state"
-	"github.com/launchplane/launchplane/state/gitstore"
 )
 
-const (
-	oldImg = "ghcr.io/acme/shop@sha256:1111111111111111111111111111111111111111111111111111111111111111"
-	newImg = "ghcr.io/acme/shop@sha256:2222222222222222222222222222222222222222222222222222222222222222"
-)
-
-var v3Img = "ghcr.io/acme/shop@sha256:" + strings.Repeat("3", 64)
-
-// fixedNow is the clock of every fixture run.
-var fixedNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-
-// canary is the value of the shop's DATABASE_URL secret, which
-// redaction also recognises by its shape (a URL password); canaryToken is
-// API_TOKEN's, which only the registered value gives away.
-const (
-	canary      = "postgres://app:CANARY-7f3a9c1e@db/shop"
-	canaryToken = "tok5d2b71e0CANARYa9"
-)
-
-// fixture is a config directory with a shop product on the fake
-// provider (testing and prod lanes), a fake world file and a local state
-// repository, all in a temp dir.
+// fixture is the shared test fixture (internal/testfixture) with the
+// events of its runs.
 type fixture struct {
-	t        *testing.T
-	dir      string // config dir
-	world    string // the fake's world file
-	stateDir string
-	store    *gitstore.Store
-	env      map[string]string
-
-	mu     sync.Mutex
-	events []Event
-}
-
-const fxProduct = `apiVersion: launchplane.dev/v1
-kind: Product
-metadata: {name: shop}
-spec:
-  driver: generic-web
-  image: ghcr.io/acme/shop
-  port: 8080
-  health: {path: /healthz, timeout: 5s}
-  env: {LOG_LEVEL: info}
-  secrets:
-    DATABASE_URL: {fromEnv: SHOP_DB_URL}
-    API_TOKEN: {fromEnv: SHOP_API_TOKEN}
-  preview:
-    enabled: true
-    slug: "pr-{number}"
-    host: "{slug}.preview.example.com"
-    from: testing
-    ttl: 72h
-`
-
-func fxTarget(lane, image string, domains ...string) string {
-	return `apiVersion: launchplane.dev/v1
-kind: Target
-metadata: {name: shop-` + lane + `}
-spec:
-  product: shop
-  lane: ` + lane + `
-  image: ` + image + `
-  deploy: {provider: local}
-  ingress: {provider: local, domains: [` + strings.Join(domains, ", ") + `]}
-`
+	*testfixture.Fixture
+	events testfixture.Events[Event]
 }
 
 func newFixture(t *testing.T) *fixture {
-	t.Helper()
-	root := t.TempDir()
-	fx := &fixture{t: t, dir: filepath.Join(root, "cfg"), world: filepath.Join(root, "w.json"), stateDir: filepath.Join(root, "state"),
-		env: map[string]string{"SHOP_DB_URL": canary, "SHOP_API_TOKEN": canaryToken}}
-	if err := os.MkdirAll(fx.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fx.write("providers.yaml", "apiVersion: launchplane.dev/v1\nkind: Provider\nmetadata: {name: local}\nspec:\n  type: fake\n  fake: {path: "+strconvQuote(fx.world)+"}\n")
-	fx.write("shop.yaml", fxProduct)
-	fx.write("testing.yaml", fxTarget("testing", oldImg, "testing.shop.example.com"))
-	fx.write("prod.yaml", fxTarget("prod", oldImg, "shop.example.com", "www.shop.example.com"))
-	st, err := gitstore.Open(context.Background(), fx.stateDir, gitstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	fx.store = st
-	return fx
+	return &fixture{Fixture: testfixture.New(t)}
 }
-
-func strconvQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-func (fx *fixture) write(name, body string) {
-	fx.t.Helper()
-	if err := os.WriteFile(filepath.Join(fx.dir, name), []byte(body), 0o644); err != nil {
-		fx.t.Fatal(err)
-	}
-}
-
-func (fx *fixture) read(name string) string {
-	fx.t.Helper()
-	b, err := os.ReadFile(filepath.Join(fx.dir, name))
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	return string(b)
-}
-
-// setImage points lane's target at image.
-func (fx *fixture) setImage(lane, image string) {
-	fx.t.Helper()
-	domains := map[string][]string{"testing": {"testing.shop.example.com"}, "prod": {"shop.example.com", "www.shop.example.com"}}[lane]
-	fx.write(lane+".yaml", fxTarget(lane, image, domains...))
-}
-
-func (fx *fixture) load() *config.Config {
-	fx.t.Helper()
-	cfg, ds := schema.Load(fx.dir)
-	if ds.HasErrors() {
-		fx.t.Fatal(ds)
-	}
-	return cfg
-}
-
-func (fx *fixture) snap() state.Snapshot {
-	fx.t.Helper()
-	s, err := fx.store.Snapshot(context.Background())
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	return s
-}
-
-func (fx *fixture) tip() string { return fx.snap().Commit() }
 
 func (fx *fixture) plan(cfg *config.Config, only map[string]bool) *plan.Plan {
-	fx.t.Helper()
-	p, _, err := planner.Plan(cfg, fx.snap(), only)
+	fx.T.Helper()
+	p, _, err := planner.Plan(cfg, fx.Snap(), only)
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	return p
 }
 
-// options are Run's options for cfg and p at the current tip; mod edits
-// them.
+// options are Run's options for cfg and p at the current tip.
 func (fx *fixture) options(cfg *config.Config, p *plan.Plan) Options {
-	snap := fx.snap()
-	return Options{Config: cfg, Store: fx.store, Snapshot: snap, Plan: p, Grant: grantAll(fx.t, snap, p), Actor: "tester", Now: func() time.Time { return fixedNow },
-		Getenv: func(k string) string { return fx.env[k] }, Redactor: redact.New(),
-		Events: func(e Event) {
-			fx.mu.Lock()
-			fx.events = append(fx.events, e)
-			fx.mu.Unlock()
-		}}
+	snap := fx.Snap()
+	return Options{Config: cfg, Store: fx.Store, Snapshot: snap, Plan: p, Grant: testfixture.GrantAll(fx.T, snap, p), Actor: "tester",
+		Now: fx.Now, Getenv: fx.Getenv, Redactor: redact.New(), Events: fx.events.Add}
 }
 
-// apply plans cfg and runs the plan.
+// apply plans cfg and runs the plan; mod edits its options.
 func (fx *fixture) apply(cfg *config.Config, mod func(*Options)) (*Result, error) {
-	fx.t.Helper()
+	fx.T.Helper()
 	o := fx.options(cfg, fx.plan(cfg, nil))
 	if mod != nil {
 		mod(&o)
@@ -200,126 +57,36 @@ func (fx *fixture) apply(cfg *config.Config, mod func(*Options)) (*Result, error
 
 // mustApply is apply that expects every target to succeed.
 func (fx *fixture) mustApply(cfg *config.Config, mod func(*Options)) *Result {
-	fx.t.Helper()
+	fx.T.Helper()
 	res, err := fx.apply(cfg, mod)
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	if len(res.Failed) > 0 {
-		fx.t.Fatalf("failed targets %v (records %v)", res.Failed, res.Records)
+		fx.T.Fatalf("failed targets %v (records %v)", res.Failed, res.Records)
 	}
 	return res
 }
 
-func (fx *fixture) target(key string) *state.TargetState {
-	fx.t.Helper()
-	ts, err := state.ReadTarget(fx.snap(), key)
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	return ts
-}
-
-func readRecord(t *testing.T, snap state.Snapshot, key, id string) state.Record {
-	t.Helper()
-	b, err := snap.ReadFile(state.RecordPath(key, id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec state.Record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
-func (fx *fixture) record(key, id string) state.Record {
-	fx.t.Helper()
-	return readRecord(fx.t, fx.snap(), key, id)
-}
-
-// records are the records of key, by sequence.
-func (fx *fixture) records(key string) []state.Record {
-	fx.t.Helper()
-	snap := fx.snap()
-	names, err := snap.ListDir(state.RecordsDir(key))
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	var out []state.Record
-	for _, n := range names {
-		if id, ok := strings.CutSuffix(n, ".json"); ok {
-			out = append(out, readRecord(fx.t, snap, key, id))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Sequence < out[j].Sequence })
-	return out
-}
-
-// worldBytes is the fake's world file; nil when it does not exist.
-func (fx *fixture) worldBytes() []byte {
-	fx.t.Helper()
-	b, err := os.ReadFile(fx.world)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	return b
-}
-
-func (fx *fixture) worldState() fake.World {
-	fx.t.Helper()
-	var w fake.World
-	if b := fx.worldBytes(); b != nil {
-		if err := json.Unmarshal(b, &w); err != nil {
-			fx.t.Fatal(err)
-		}
-	}
-	return w
-}
-
-// setWorld writes the fake's world file (faults, unhealthy targets) over
-// what is there, keeping the apps and routes.
-func (fx *fixture) setWorld(edit func(w *fake.World)) {
-	fx.t.Helper()
-	w := fx.worldState()
-	edit(&w)
-	b, err := json.MarshalIndent(w, "", "  ")
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	if err := os.WriteFile(fx.world, b, 0o600); err != nil {
-		fx.t.Fatal(err)
-	}
-}
-
-func (fx *fixture) takeEvents() []Event {
-	fx.mu.Lock()
-	defer fx.mu.Unlock()
-	ev := fx.events
-	fx.events = nil
-	return ev
-}
+func (fx *fixture) takeEvents() []Event { return fx.events.Take() }
 
 // repo opens the state repository with go-git, to look at what the
 // Store API does not show (history, every object).
 func (fx *fixture) repo() *git.Repository {
-	fx.t.Helper()
-	r, err := git.PlainOpen(fx.stateDir)
+	fx.T.Helper()
+	r, err := git.PlainOpen(fx.StateDir)
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	return r
 }
 
 // parent is the first parent of commit.
 func (fx *fixture) parent(commit string) string {
-	fx.t.Helper()
+	fx.T.Helper()
 	c, err := fx.repo().CommitObject(plumbing.NewHash(commit))
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	if len(c.ParentHashes) == 0 {
 		return ""
@@ -329,18 +96,18 @@ func (fx *fixture) parent(commit string) string {
 
 // commitCount is the number of commits reachable from the tip.
 func (fx *fixture) commitCount() int {
-	fx.t.Helper()
-	tip := fx.tip()
+	fx.T.Helper()
+	tip := fx.Tip()
 	if tip == "" {
 		return 0
 	}
 	iter, err := fx.repo().Log(&git.LogOptions{From: plumbing.NewHash(tip)})
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	n := 0
 	if err := iter.ForEach(func(*object.Commit) error { n++; return nil }); err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	return n
 }
@@ -348,11 +115,11 @@ func (fx *fixture) commitCount() int {
 // eachObject calls fn with the contents of every object in the state
 // repository (reachable or not) and every file of every commit.
 func (fx *fixture) eachObject(fn func(what string, data []byte)) {
-	fx.t.Helper()
+	fx.T.Helper()
 	r := fx.repo()
 	iter, err := r.Storer.IterEncodedObjects(plumbing.AnyObject)
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	err = iter.ForEach(func(o plumbing.EncodedObject) error {
 		rd, err := o.Reader()
@@ -368,11 +135,11 @@ func (fx *fixture) eachObject(fn func(what string, data []byte)) {
 		return nil
 	})
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	commits, err := r.CommitObjects()
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 	err = commits.ForEach(func(c *object.Commit) error {
 		fn("message of "+c.Hash.String(), []byte(c.Message))
@@ -390,7 +157,7 @@ func (fx *fixture) eachObject(fn func(what string, data []byte)) {
 		})
 	})
 	if err != nil {
-		fx.t.Fatal(err)
+		fx.T.Fatal(err)
 	}
 }
 

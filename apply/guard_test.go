@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
@@ -57,24 +58,24 @@ func appChange(p *plan.Plan, target string) *plan.Change {
 // apply loudly and never lands in the state repository.
 func TestRunRefusesSecretInState(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	p := fx.plan(cfg, nil)
 	c := appChange(p, "shop/prod")
 	after := map[string]any{}
 	for k, v := range c.After {
 		after[k] = v
 	}
-	after["env"] = map[string]any{"LOG_LEVEL": "info", "LEAKED": canaryToken} // a bug copying a value in
+	after["env"] = map[string]any{"LOG_LEVEL": "info", "LEAKED": testfixture.CanaryToken} // a bug copying a value in
 	c.After = after
 	_, err := Run(context.Background(), fx.options(cfg, p))
 	if !errors.Is(err, ErrSecretInState) {
 		t.Fatalf("got %v, want ErrSecretInState", err)
 	}
-	if strings.Contains(err.Error(), canaryToken) || !strings.Contains(err.Error(), "env SHOP_API_TOKEN") {
+	if strings.Contains(err.Error(), testfixture.CanaryToken) || !strings.Contains(err.Error(), "env SHOP_API_TOKEN") {
 		t.Errorf("error %q", err)
 	}
 	fx.eachObject(func(what string, data []byte) {
-		if s := containsAny(data, canaryToken, "CANARY"); s != "" {
+		if s := containsAny(data, testfixture.CanaryToken, "CANARY"); s != "" {
 			t.Errorf("%s holds %q", what, s)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/planner"
 	"github.com/launchplane/launchplane/state"
 )
@@ -20,11 +21,11 @@ import (
 // interleaving is exact, with no sleeps.
 func TestRunSecondApplyRefusedWhileFirstHoldsTarget(t *testing.T) {
 	fx := newFixture(t)
-	fx.mustApply(fx.load(), nil)
-	fx.setImage("prod", newImg)
-	cfg := fx.load()
+	fx.mustApply(fx.Load(), nil)
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg := fx.Load()
 	prodOnly := map[string]bool{"shop/prod": true}
-	before := fx.snap() // what a second apply that started earlier read
+	before := fx.Snap() // what a second apply that started earlier read
 	planBefore := fx.plan(cfg, prodOnly)
 
 	var once sync.Once
@@ -41,7 +42,7 @@ func TestRunSecondApplyRefusedWhileFirstHoldsTarget(t *testing.T) {
 			name string
 			snap func() (state.Snapshot, error)
 		}{
-			{"read after the mark", func() (state.Snapshot, error) { return fx.store.Snapshot(context.Background()) }},
+			{"read after the mark", func() (state.Snapshot, error) { return fx.Store.Snapshot(context.Background()) }},
 			{"read before the mark", func() (state.Snapshot, error) { return before, nil }},
 		} {
 			o := outcome{name: tc.name}
@@ -51,7 +52,7 @@ func TestRunSecondApplyRefusedWhileFirstHoldsTarget(t *testing.T) {
 				got = append(got, o)
 				continue
 			}
-			if ts, _ := state.ReadTarget(sn, "shop/prod"); ts != nil && ts.InFlight.Live(fixedNow) {
+			if ts, _ := state.ReadTarget(sn, "shop/prod"); ts != nil && ts.InFlight.Live(testfixture.FixedNow) {
 				o.sawLiveMark = true
 			}
 			p, _, err := planner.Plan(cfg, sn, prodOnly)
@@ -65,9 +66,9 @@ func TestRunSecondApplyRefusedWhileFirstHoldsTarget(t *testing.T) {
 			}
 			opts := fx.options(cfg, p)
 			opts.Snapshot, opts.Actor, opts.Events = sn, "bob", func(Event) {}
-			o.worldBefore = fx.worldBytes()
+			o.worldBefore = fx.WorldBytes()
 			_, o.err = Run(context.Background(), opts)
-			o.worldAfter = fx.worldBytes()
+			o.worldAfter = fx.WorldBytes()
 			got = append(got, o)
 		}
 	}
@@ -101,11 +102,11 @@ func TestRunSecondApplyRefusedWhileFirstHoldsTarget(t *testing.T) {
 	if errFirst != nil || len(res.Failed) > 0 {
 		t.Fatalf("the first apply: %v (failed %v)", errFirst, res)
 	}
-	ts := fx.target("shop/prod")
-	if ts.Image != newImg || ts.InFlight != nil || ts.LastRecord != res.Records["shop/prod"] {
+	ts := fx.Target("shop/prod")
+	if ts.Image != testfixture.NewImg || ts.InFlight != nil || ts.LastRecord != res.Records["shop/prod"] {
 		t.Errorf("after the first apply: image %s, in flight %+v, last record %s", ts.Image, ts.InFlight, ts.LastRecord)
 	}
-	for _, rec := range fx.records("shop/prod") {
+	for _, rec := range fx.Records("shop/prod") {
 		if rec.Actor == "bob" {
 			t.Errorf("the refused apply wrote record %s", rec.ID)
 		}

@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/providers/fake"
 )
 
 // setPromoted points prod at image, promoted from testing.
 func (fx *fixture) setPromoted(image string) {
-	fx.write("prod.yaml", fxTarget("prod", image, "shop.example.com", "www.shop.example.com")+"  promotion: {from: testing}\n")
+	fx.Write("prod.yaml", testfixture.TargetYAML("prod", image, "shop.example.com", "www.shop.example.com")+"  promotion: {from: testing}\n")
 }
 
 // A prod target with spec.promotion deploys only the exact digest
@@ -18,35 +19,35 @@ func (fx *fixture) setPromoted(image string) {
 // same repository is refused before any mutation.
 func TestRunPromotionNeedsHealthyDigest(t *testing.T) {
 	fx := newFixture(t)
-	fx.setPromoted(oldImg)
+	fx.setPromoted(testfixture.OldImg)
 	// testing gets oldImg in the same run: prod follows once it is healthy
-	res := fx.mustApply(fx.load(), nil)
-	if ev := fx.record("shop/prod", res.Records["shop/prod"]).Evidence["promotion"]; ev == nil {
+	res := fx.mustApply(fx.Load(), nil)
+	if ev := fx.Record("shop/prod", res.Records["shop/prod"]).Evidence["promotion"]; ev == nil {
 		t.Fatalf("prod record has no promotion evidence")
 	}
 
 	// newImg was never deployed on testing
-	fx.setPromoted(newImg)
-	cfg := fx.load()
-	tip, world := fx.tip(), fx.worldBytes()
+	fx.setPromoted(testfixture.NewImg)
+	cfg := fx.Load()
+	tip, world := fx.Tip(), fx.WorldBytes()
 	_, err := fx.apply(cfg, nil)
-	if err == nil || !strings.Contains(err.Error(), "image "+newImg+" is not the image recorded healthy on shop/testing ("+oldImg+")") {
+	if err == nil || !strings.Contains(err.Error(), "image "+testfixture.NewImg+" is not the image recorded healthy on shop/testing ("+testfixture.OldImg+")") {
 		t.Fatalf("promoting a digest not healthy on testing: %v", err)
 	}
-	if fx.tip() != tip || !bytes.Equal(fx.worldBytes(), world) {
+	if fx.Tip() != tip || !bytes.Equal(fx.WorldBytes(), world) {
 		t.Errorf("the refused promotion changed the state or the world")
 	}
 
 	// once testing runs newImg healthy, prod may take it
-	fx.setImage("testing", newImg)
-	fx.mustApply(fx.load(), func(o *Options) { o.Plan = fx.plan(o.Config, map[string]bool{"shop/testing": true}) })
-	res = fx.mustApply(fx.load(), nil)
-	ev, _ := fx.record("shop/prod", res.Records["shop/prod"]).Evidence["promotion"].(map[string]any)
-	if ev["image"] != newImg || ev["from"] != "shop/testing" {
+	fx.SetImage("testing", testfixture.NewImg)
+	fx.mustApply(fx.Load(), func(o *Options) { o.Plan = fx.plan(o.Config, map[string]bool{"shop/testing": true}) })
+	res = fx.mustApply(fx.Load(), nil)
+	ev, _ := fx.Record("shop/prod", res.Records["shop/prod"]).Evidence["promotion"].(map[string]any)
+	if ev["image"] != testfixture.NewImg || ev["from"] != "shop/testing" {
 		t.Fatalf("prod promotion evidence %v", ev)
 	}
-	if ts := fx.target("shop/prod"); ts.Image != newImg {
-		t.Fatalf("prod runs %s, want %s", ts.Image, newImg)
+	if ts := fx.Target("shop/prod"); ts.Image != testfixture.NewImg {
+		t.Fatalf("prod runs %s, want %s", ts.Image, testfixture.NewImg)
 	}
 }
 
@@ -54,19 +55,19 @@ func TestRunPromotionNeedsHealthyDigest(t *testing.T) {
 // testing: when testing's health check fails, prod is not deployed.
 func TestRunPromotionInSameRunWaitsForHealth(t *testing.T) {
 	fx := newFixture(t)
-	fx.setPromoted(oldImg)
-	fx.mustApply(fx.load(), nil)
-	fx.setImage("testing", v3Img)
-	fx.setPromoted(v3Img)
-	fx.setWorld(func(w *fake.World) { w.Unhealthy = []string{"shop/testing"} })
-	res, err := fx.apply(fx.load(), nil)
+	fx.setPromoted(testfixture.OldImg)
+	fx.mustApply(fx.Load(), nil)
+	fx.SetImage("testing", testfixture.V3Img)
+	fx.setPromoted(testfixture.V3Img)
+	fx.SetWorld(func(w *fake.World) { w.Unhealthy = []string{"shop/testing"} })
+	res, err := fx.apply(fx.Load(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ts := fx.target("shop/prod"); ts.Image != oldImg {
+	if ts := fx.Target("shop/prod"); ts.Image != testfixture.OldImg {
 		t.Fatalf("prod runs %s although testing did not prove it healthy", ts.Image)
 	}
-	if app := fx.worldState().Apps["shop/prod"]; app.Image != oldImg {
+	if app := fx.WorldState().Apps["shop/prod"]; app.Image != testfixture.OldImg {
 		t.Fatalf("fake prod app runs %s", app.Image)
 	}
 	if !strings.Contains(strings.Join(res.Failed, ","), "shop/testing") {

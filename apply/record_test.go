@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -32,18 +33,18 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t)
-			cfg := fx.load()
+			cfg := fx.Load()
 			fx.mustApply(cfg, nil)
-			tip, commits := fx.tip(), fx.commitCount()
+			tip, commits := fx.Tip(), fx.commitCount()
 			o := fx.options(cfg, fx.plan(cfg, nil))
 			states, err := readStates(o.Snapshot, fxKeys)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &run{o: o, states: states, recordIDs: map[string]string{}, started: fixedNow, planID: "0123456789ab"}
+			r := &run{o: o, states: states, recordIDs: map[string]string{}, started: testfixture.FixedNow, planID: "0123456789ab"}
 			results := map[string]*targetResult{}
 			for _, key := range fxKeys {
-				r.recordIDs[key] = state.NewRecordID(state.KindDeployment, key, fixedNow)
+				r.recordIDs[key] = state.NewRecordID(state.KindDeployment, key, testfixture.FixedNow)
 				tr := r.newTargetRun(key)
 				res := tr.finish(false, true, false, true)
 				results[key] = res
@@ -54,7 +55,7 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), bad.ID) {
 				t.Fatalf("error %v, want one naming %s and saying %q", err, bad.ID, tc.want)
 			}
-			if fx.tip() != tip || fx.commitCount() != commits {
+			if fx.Tip() != tip || fx.commitCount() != commits {
 				t.Errorf("the refused record was committed")
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/providers/fake"
 	"github.com/launchplane/launchplane/state"
@@ -18,7 +19,7 @@ var fxKeys = []string{"shop/prod", "shop/testing"}
 
 func TestRunCreateThenNoChanges(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	p := fx.plan(cfg, nil)
 	if got := p.Targets(); strings.Join(got, ",") != "shop/prod,shop/testing" {
 		t.Fatalf("plan targets %v", got)
@@ -33,8 +34,8 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 	if len(res.Failed) != 0 || len(res.Records) != 2 {
 		t.Fatalf("result %+v", res)
 	}
-	if res.Commit == "" || res.Commit != fx.tip() {
-		t.Fatalf("result commit %q, tip %q", res.Commit, fx.tip())
+	if res.Commit == "" || res.Commit != fx.Tip() {
+		t.Fatalf("result commit %q, tip %q", res.Commit, fx.Tip())
 	}
 	// one commit marks the targets in flight, one records the outcome
 	if n := fx.commitCount(); n != 2 {
@@ -55,13 +56,13 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 		t.Errorf("re-plan base %s, want %s", base, res.Commit)
 	}
 
-	w := fx.worldState()
+	w := fx.WorldState()
 	for _, key := range fxKeys {
-		ts := fx.target(key)
+		ts := fx.Target(key)
 		if ts == nil {
 			t.Fatalf("no state for %s", key)
 		}
-		if ts.Status != state.StatusHealthy || ts.Image != oldImg || ts.HealthyImage != oldImg || ts.PreviousHealthyImage != "" {
+		if ts.Status != state.StatusHealthy || ts.Image != testfixture.OldImg || ts.HealthyImage != testfixture.OldImg || ts.PreviousHealthyImage != "" {
 			t.Errorf("%s: status %s image %s healthy %s previous %s", key, ts.Status, ts.Image, ts.HealthyImage, ts.PreviousHealthyImage)
 		}
 		if ts.InFlight != nil {
@@ -74,17 +75,17 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 		if ts.LastRecord != id || ts.ImageRecord != id || ts.Sequence != 1 {
 			t.Errorf("%s: last record %s image record %s sequence %d, want %s and 1", key, ts.LastRecord, ts.ImageRecord, ts.Sequence, id)
 		}
-		if !ts.UpdatedAt.Equal(fixedNow) {
+		if !ts.UpdatedAt.Equal(testfixture.FixedNow) {
 			t.Errorf("%s: updated at %s, want the fixed clock", key, ts.UpdatedAt)
 		}
-		if app := w.Apps[key]; app == nil || app.Image != oldImg || app.Name != providersObjectName(key) || app.Deployments != 1 {
+		if app := w.Apps[key]; app == nil || app.Image != testfixture.OldImg || app.Name != providersObjectName(key) || app.Deployments != 1 {
 			t.Errorf("%s: fake app %+v", key, app)
 		} else if ts.ProviderIDs[key+"/app"] != app.ID {
 			t.Errorf("%s: provider ids %v, fake app id %s", key, ts.ProviderIDs, app.ID)
 		}
-		rec := fx.record(key, id)
-		if rec.Kind != state.KindDeployment || rec.Outcome != state.RecordSuccess || rec.Sequence != 1 || rec.Actor != "tester" || rec.Image != oldImg ||
-			rec.Target != key || rec.Plan == "" || rec.Error != "" || !rec.Started.Equal(fixedNow) {
+		rec := fx.Record(key, id)
+		if rec.Kind != state.KindDeployment || rec.Outcome != state.RecordSuccess || rec.Sequence != 1 || rec.Actor != "tester" || rec.Image != testfixture.OldImg ||
+			rec.Target != key || rec.Plan == "" || rec.Error != "" || !rec.Started.Equal(testfixture.FixedNow) {
 			t.Errorf("%s: record %+v", key, rec)
 		}
 		for _, c := range rec.Changes {
@@ -99,7 +100,7 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 
 	// the in-flight commit, before any provider mutation, held both
 	// targets with this run's record ids
-	first, err := fx.store.SnapshotAt(context.Background(), fx.parent(res.Commit))
+	first, err := fx.Store.SnapshotAt(context.Background(), fx.parent(res.Commit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,18 +110,18 @@ func TestRunCreateThenNoChanges(t *testing.T) {
 			t.Fatalf("%s in the in-flight commit: %v, %v", key, ts, err)
 		}
 		if ts.InFlight == nil || ts.InFlight.Record != res.Records[key] || ts.InFlight.Actor != "tester" ||
-			!ts.InFlight.Expires.Equal(fixedNow.Add(30*time.Minute)) {
+			!ts.InFlight.Expires.Equal(testfixture.FixedNow.Add(30*time.Minute)) {
 			t.Errorf("%s in the in-flight commit: %+v", key, ts.InFlight)
 		}
 	}
 
 	// applying the no-change plan does nothing at all
-	tip, world := fx.tip(), fx.worldBytes()
+	tip, world := fx.Tip(), fx.WorldBytes()
 	res2, err := Run(context.Background(), fx.options(cfg, again))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res2.Commit != "" || len(res2.Records) != 0 || fx.tip() != tip || !bytes.Equal(fx.worldBytes(), world) {
+	if res2.Commit != "" || len(res2.Records) != 0 || fx.Tip() != tip || !bytes.Equal(fx.WorldBytes(), world) {
 		t.Errorf("a no-change apply wrote: %+v", res2)
 	}
 }
@@ -132,10 +133,10 @@ func providersObjectName(key string) string { return strings.ReplaceAll(key, "/"
 // any error, even when the provider echoes it in an error message.
 func TestRunSecretCanary(t *testing.T) {
 	fx := newFixture(t)
-	fx.setWorld(func(w *fake.World) {
-		w.Faults = []*fake.Fault{{Op: "deploy", Target: "shop/testing", Times: 1, Error: "db rejected " + canary + " (" + canaryToken + ")"}}
+	fx.SetWorld(func(w *fake.World) {
+		w.Faults = []*fake.Fault{{Op: "deploy", Target: "shop/testing", Times: 1, Error: "db rejected " + testfixture.Canary + " (" + testfixture.CanaryToken + ")"}}
 	})
-	cfg := fx.load()
+	cfg := fx.Load()
 	p := fx.plan(cfg, nil)
 	if s := fmt.Sprintf("%#v", p); strings.Contains(s, "CANARY") {
 		t.Fatalf("the plan holds the secret")
@@ -147,12 +148,12 @@ func TestRunSecretCanary(t *testing.T) {
 	if strings.Join(res.Failed, ",") != "shop/testing" {
 		t.Fatalf("failed %v, want shop/testing", res.Failed)
 	}
-	rec := fx.record("shop/testing", res.Records["shop/testing"])
+	rec := fx.Record("shop/testing", res.Records["shop/testing"])
 	if rec.Outcome != "failed" || !strings.Contains(rec.Error, "db rejected") || !strings.Contains(rec.Error, "[REDACTED]") {
 		t.Errorf("failed record: outcome %s error %q", rec.Outcome, rec.Error)
 	}
 	// the failed target is not left in flight either
-	if ts := fx.target("shop/testing"); ts.InFlight != nil || ts.Status != state.StatusFailed {
+	if ts := fx.Target("shop/testing"); ts.InFlight != nil || ts.Status != state.StatusFailed {
 		t.Errorf("failed target: status %s in flight %+v", ts.Status, ts.InFlight)
 	}
 	check := func(what string, b []byte) {
@@ -178,11 +179,11 @@ func TestRunSecretCanary(t *testing.T) {
 	check("result", []byte(fmt.Sprintf("%#v", res)))
 	checkEvents()
 
-	w := fx.worldState()
+	w := fx.WorldState()
 	if app := w.Apps["shop/testing"]; app == nil || strings.Join(app.SecretKeys, ",") != "API_TOKEN,DATABASE_URL" || app.SecretsSHA256 == "" {
 		t.Fatalf("the fake did not get the secret: %+v", app)
 	}
-	check("world file", fx.worldBytes())
+	check("world file", fx.WorldBytes())
 
 	objects, files, keys := 0, 0, false
 	fx.eachObject(func(what string, b []byte) {
@@ -206,10 +207,10 @@ func TestRunSecretCanary(t *testing.T) {
 // Launchplane writes).
 func TestRunSecretEchoedWithEscapedSlashes(t *testing.T) {
 	fx := newFixture(t)
-	fx.setWorld(func(w *fake.World) {
-		w.Faults = []*fake.Fault{{Op: "ensure-route", Target: "shop/prod", Times: 1, Error: `upstream said {"dsn":"` + strings.ReplaceAll(canary, "/", `\/`) + `"}`}}
+	fx.SetWorld(func(w *fake.World) {
+		w.Faults = []*fake.Fault{{Op: "ensure-route", Target: "shop/prod", Times: 1, Error: `upstream said {"dsn":"` + strings.ReplaceAll(testfixture.Canary, "/", `\/`) + `"}`}}
 	})
-	cfg := fx.load()
+	cfg := fx.Load()
 	res, err := fx.apply(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -226,22 +227,22 @@ func TestRunSecretEchoedWithEscapedSlashes(t *testing.T) {
 
 func TestRunSequenceIncreasesPerTarget(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	fx.mustApply(cfg, nil)
 
 	// only prod changes: testing's sequence stays
-	fx.setImage("prod", newImg)
-	cfg = fx.load()
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg = fx.Load()
 	fx.mustApply(cfg, nil)
 
 	// a failed apply is a record too
 	v3 := "ghcr.io/acme/shop@sha256:" + strings.Repeat("3", 64)
-	fx.setImage("prod", v3)
-	fx.setImage("testing", newImg)
-	fx.setWorld(func(w *fake.World) {
+	fx.SetImage("prod", v3)
+	fx.SetImage("testing", testfixture.NewImg)
+	fx.SetWorld(func(w *fake.World) {
 		w.Faults = []*fake.Fault{{Op: "deploy", Target: "shop/prod", Times: 1, Error: "boom"}}
 	})
-	cfg = fx.load()
+	cfg = fx.Load()
 	res, err := fx.apply(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -252,10 +253,10 @@ func TestRunSequenceIncreasesPerTarget(t *testing.T) {
 	fx.mustApply(cfg, nil)
 
 	for key, want := range map[string][]string{
-		"shop/prod":    {"success " + oldImg, "success " + newImg, "failed " + newImg, "success " + v3},
-		"shop/testing": {"success " + oldImg, "success " + newImg},
+		"shop/prod":    {"success " + testfixture.OldImg, "success " + testfixture.NewImg, "failed " + testfixture.NewImg, "success " + v3},
+		"shop/testing": {"success " + testfixture.OldImg, "success " + testfixture.NewImg},
 	} {
-		recs := fx.records(key)
+		recs := fx.Records(key)
 		var got []string
 		for i, r := range recs {
 			if r.Sequence != int64(i+1) {
@@ -266,19 +267,19 @@ func TestRunSequenceIncreasesPerTarget(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s records by sequence:\n%s\nwant:\n%s", key, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		ts := fx.target(key)
+		ts := fx.Target(key)
 		if ts.Sequence != int64(len(want)) || ts.LastRecord != recs[len(recs)-1].ID {
 			t.Errorf("%s: sequence %d last record %s, want %d and %s", key, ts.Sequence, ts.LastRecord, len(want), recs[len(recs)-1].ID)
 		}
 	}
-	if ts := fx.target("shop/prod"); ts.HealthyImage != v3 || ts.PreviousHealthyImage != newImg {
+	if ts := fx.Target("shop/prod"); ts.HealthyImage != v3 || ts.PreviousHealthyImage != testfixture.NewImg {
 		t.Errorf("prod healthy %s previous %s", ts.HealthyImage, ts.PreviousHealthyImage)
 	}
 }
 
 func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	authz := map[string]any{"rule": "ops may apply", "subject": "alice"}
 	res := fx.mustApply(cfg, func(o *Options) {
 		o.Kind = state.KindClone
@@ -290,7 +291,7 @@ func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 		if !strings.HasPrefix(id, "clone-20261123T120000Z-") {
 			t.Errorf("%s: record id %s", key, id)
 		}
-		rec := fx.record(key, id)
+		rec := fx.Record(key, id)
 		if rec.Kind != state.KindClone || rec.Reason != "weekly release" {
 			t.Errorf("%s: kind %q reason %q", key, rec.Kind, rec.Reason)
 		}
@@ -305,14 +306,14 @@ func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 // no commit is made, nothing is marked in flight.
 func TestRunPreflightMissingSecretMutatesNothing(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	fx.mustApply(cfg, nil)
-	fx.setImage("prod", newImg)
-	cfg = fx.load()
-	delete(fx.env, "SHOP_DB_URL")
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg = fx.Load()
+	delete(fx.Env, "SHOP_DB_URL")
 
-	tip, world, commits := fx.tip(), fx.worldBytes(), fx.commitCount()
-	before := fx.target("shop/prod")
+	tip, world, commits := fx.Tip(), fx.WorldBytes(), fx.commitCount()
+	before := fx.Target("shop/prod")
 	fx.takeEvents()
 	res, err := fx.apply(cfg, nil)
 	if err == nil {
@@ -324,13 +325,13 @@ func TestRunPreflightMissingSecretMutatesNothing(t *testing.T) {
 	if res != nil {
 		t.Errorf("result %+v with a preflight error", res)
 	}
-	if fx.tip() != tip || fx.commitCount() != commits {
-		t.Errorf("state moved from %s to %s", tip, fx.tip())
+	if fx.Tip() != tip || fx.commitCount() != commits {
+		t.Errorf("state moved from %s to %s", tip, fx.Tip())
 	}
-	if !bytes.Equal(fx.worldBytes(), world) {
-		t.Errorf("fake world changed:\n%s", fx.worldBytes())
+	if !bytes.Equal(fx.WorldBytes(), world) {
+		t.Errorf("fake world changed:\n%s", fx.WorldBytes())
 	}
-	if after := fx.target("shop/prod"); after.InFlight != nil || after.Image != before.Image || after.Sequence != before.Sequence {
+	if after := fx.Target("shop/prod"); after.InFlight != nil || after.Image != before.Image || after.Sequence != before.Sequence {
 		t.Errorf("prod state changed: %+v", after)
 	}
 	for _, e := range fx.takeEvents() {
@@ -344,22 +345,22 @@ func TestRunPreflightMissingSecretMutatesNothing(t *testing.T) {
 // stays without commits.
 func TestRunPreflightFailureOnEmptyState(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
-	fx.env = map[string]string{}
+	cfg := fx.Load()
+	fx.Env = map[string]string{}
 	if _, err := fx.apply(cfg, nil); err == nil {
 		t.Fatal("no error")
 	}
-	if tip := fx.tip(); tip != "" {
+	if tip := fx.Tip(); tip != "" {
 		t.Errorf("state has commit %s", tip)
 	}
-	if w := fx.worldBytes(); w != nil {
+	if w := fx.WorldBytes(); w != nil {
 		t.Errorf("fake world written:\n%s", w)
 	}
 }
 
 func TestRunDryRunMutatesNothing(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	res, err := fx.apply(cfg, func(o *Options) { o.DryRun = true })
 	if err != nil {
 		t.Fatal(err)
@@ -367,10 +368,10 @@ func TestRunDryRunMutatesNothing(t *testing.T) {
 	if res.Commit != "" || len(res.Records) != 0 || len(res.Failed) != 0 {
 		t.Errorf("dry run result %+v", res)
 	}
-	if tip := fx.tip(); tip != "" {
+	if tip := fx.Tip(); tip != "" {
 		t.Errorf("dry run committed %s", tip)
 	}
-	if w := fx.worldBytes(); w != nil {
+	if w := fx.WorldBytes(); w != nil {
 		t.Errorf("dry run wrote the fake world:\n%s", w)
 	}
 	info := false
@@ -388,18 +389,18 @@ func TestRunDryRunMutatesNothing(t *testing.T) {
 
 	// on existing state too
 	fx.mustApply(cfg, nil)
-	fx.setImage("prod", newImg)
-	cfg = fx.load()
-	tip, world := fx.tip(), fx.worldBytes()
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg = fx.Load()
+	tip, world := fx.Tip(), fx.WorldBytes()
 	if _, err := fx.apply(cfg, func(o *Options) { o.DryRun = true }); err != nil {
 		t.Fatal(err)
 	}
-	if fx.tip() != tip || !bytes.Equal(fx.worldBytes(), world) {
+	if fx.Tip() != tip || !bytes.Equal(fx.WorldBytes(), world) {
 		t.Errorf("dry run changed the state or the world")
 	}
 
 	// and a dry run still checks everything: a missing secret fails it
-	fx.env = map[string]string{}
+	fx.Env = map[string]string{}
 	if _, err := fx.apply(cfg, func(o *Options) { o.DryRun = true }); err == nil || !strings.Contains(err.Error(), "SHOP_DB_URL") {
 		t.Errorf("dry run with a missing secret: %v", err)
 	}
@@ -409,38 +410,38 @@ func TestRunDryRunMutatesNothing(t *testing.T) {
 // conflict before any mutation.
 func TestRunRefusesTargetInFlight(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	fx.mustApply(cfg, nil)
-	ts := fx.target("shop/prod")
-	ts.InFlight = &state.InFlight{Record: "deployment-20261123T115900Z-shop-prod-0000aa", Actor: "bob", Started: fixedNow.Add(-time.Minute), Expires: fixedNow.Add(time.Hour)}
-	if _, err := fx.store.Commit(context.Background(), state.Write{Base: fx.tip(), Changes: []state.Change{{Path: state.TargetPath("shop/prod"), Data: encode(ts)}},
-		Message: "other apply", Author: state.Signature{Name: "t", Email: "t@localhost", When: fixedNow}}); err != nil {
+	ts := fx.Target("shop/prod")
+	ts.InFlight = &state.InFlight{Record: "deployment-20261123T115900Z-shop-prod-0000aa", Actor: "bob", Started: testfixture.FixedNow.Add(-time.Minute), Expires: testfixture.FixedNow.Add(time.Hour)}
+	if _, err := fx.Store.Commit(context.Background(), state.Write{Base: fx.Tip(), Changes: []state.Change{{Path: state.TargetPath("shop/prod"), Data: encode(ts)}},
+		Message: "other apply", Author: state.Signature{Name: "t", Email: "t@localhost", When: testfixture.FixedNow}}); err != nil {
 		t.Fatal(err)
 	}
-	fx.setImage("prod", newImg)
-	cfg = fx.load()
-	tip, world := fx.tip(), fx.worldBytes()
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg = fx.Load()
+	tip, world := fx.Tip(), fx.WorldBytes()
 	_, err := fx.apply(cfg, nil)
 	if !errors.Is(err, state.ErrConflict) || !strings.Contains(err.Error(), "bob") {
 		t.Fatalf("error %v, want a conflict naming bob", err)
 	}
-	if fx.tip() != tip || !bytes.Equal(fx.worldBytes(), world) {
+	if fx.Tip() != tip || !bytes.Equal(fx.WorldBytes(), world) {
 		t.Errorf("the refused apply changed the state or the world")
 	}
 
 	// expired: the next apply goes ahead and clears the mark
-	res := fx.mustApply(cfg, func(o *Options) { o.Now = func() time.Time { return fixedNow.Add(2 * time.Hour) } })
-	if ts := fx.target("shop/prod"); ts.InFlight != nil || ts.Image != newImg || ts.LastRecord != res.Records["shop/prod"] {
+	res := fx.mustApply(cfg, func(o *Options) { o.Now = func() time.Time { return testfixture.FixedNow.Add(2 * time.Hour) } })
+	if ts := fx.Target("shop/prod"); ts.InFlight != nil || ts.Image != testfixture.NewImg || ts.LastRecord != res.Records["shop/prod"] {
 		t.Errorf("after the expired mark: %+v", ts)
 	}
 }
 
 func TestRunSavedPlanStale(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	p := fx.plan(cfg, nil)
-	fx.setImage("prod", newImg)
-	changed := fx.load()
+	fx.SetImage("prod", testfixture.NewImg)
+	changed := fx.Load()
 	_, err := Run(context.Background(), func() Options { o := fx.options(changed, p); o.Saved = true; return o }())
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("error %v, want ErrStale", err)
@@ -449,12 +450,12 @@ func TestRunSavedPlanStale(t *testing.T) {
 	// state moved under the plan's target
 	p = fx.plan(changed, nil)
 	fx.mustApply(cfg, nil)
-	tip := fx.tip()
+	tip := fx.Tip()
 	_, err = Run(context.Background(), func() Options { o := fx.options(changed, p); o.Saved = true; return o }())
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("error %v, want ErrStale", err)
 	}
-	if fx.tip() != tip {
+	if fx.Tip() != tip {
 		t.Errorf("a stale plan committed")
 	}
 }
@@ -463,11 +464,11 @@ func TestRunSavedPlanStale(t *testing.T) {
 // previous healthy image and records both.
 func TestRunHealthFailureRollsBack(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	fx.mustApply(cfg, nil)
-	fx.setImage("prod", newImg)
-	fx.setWorld(func(w *fake.World) { w.Unhealthy = []string{"shop/prod"} })
-	cfg = fx.load()
+	fx.SetImage("prod", testfixture.NewImg)
+	fx.SetWorld(func(w *fake.World) { w.Unhealthy = []string{"shop/prod"} })
+	cfg = fx.Load()
 	res, err := fx.apply(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -475,7 +476,7 @@ func TestRunHealthFailureRollsBack(t *testing.T) {
 	if strings.Join(res.Failed, ",") != "shop/prod" {
 		t.Fatalf("failed %v", res.Failed)
 	}
-	rec := fx.record("shop/prod", res.Records["shop/prod"])
+	rec := fx.Record("shop/prod", res.Records["shop/prod"])
 	var actions []string
 	for _, c := range rec.Changes {
 		actions = append(actions, c.Address+" "+c.Action+" "+string(c.Outcome))
@@ -484,11 +485,11 @@ func TestRunHealthFailureRollsBack(t *testing.T) {
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {
 		t.Errorf("record changes:\n%s\nwant:\n%s", strings.Join(actions, "\n"), strings.Join(want, "\n"))
 	}
-	ts := fx.target("shop/prod")
-	if ts.Status != state.StatusFailed || ts.Image != oldImg || ts.HealthyImage != oldImg || ts.InFlight != nil {
+	ts := fx.Target("shop/prod")
+	if ts.Status != state.StatusFailed || ts.Image != testfixture.OldImg || ts.HealthyImage != testfixture.OldImg || ts.InFlight != nil {
 		t.Errorf("prod after the rollback: status %s image %s healthy %s in flight %v", ts.Status, ts.Image, ts.HealthyImage, ts.InFlight)
 	}
-	if app := fx.worldState().Apps["shop/prod"]; app.Image != oldImg || app.Deployments != 3 {
+	if app := fx.WorldState().Apps["shop/prod"]; app.Image != testfixture.OldImg || app.Deployments != 3 {
 		t.Errorf("fake app %+v, want the old image after 3 deployments", app)
 	}
 }

@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/secrets"
 )
 
 func (fx *fixture) planChecked(t *testing.T, key *secrets.FingerprintKey) *plan.Plan {
 	t.Helper()
-	cfg := fx.load()
-	p, _, err := PlanWith(cfg, fx.snap(), nil, Secrets{Getenv: func(k string) string { return fx.env[k] }, Key: key})
+	cfg := fx.Load()
+	p, _, err := PlanWith(cfg, fx.Snap(), nil, Secrets{Getenv: func(k string) string { return fx.Env[k] }, Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func appChange(p *plan.Plan, target string) *plan.Change {
 func TestFingerprintRotation(t *testing.T) {
 	fx := newFixture(t)
 	key := testKey(t, "test-key-one")
-	cfg := fx.load()
+	cfg := fx.Load()
 	p := fx.planChecked(t, key)
 	if !p.SecretsChecked {
 		t.Fatalf("secrets not checked: %v", p.Diagnostics)
@@ -67,7 +68,7 @@ func TestFingerprintRotation(t *testing.T) {
 		t.Fatalf("changes right after apply: %v", appChange(p, "shop/prod"))
 	}
 
-	fx.env["SHOP_DB_URL"] = canary + "-rotated"
+	fx.Env["SHOP_DB_URL"] = testfixture.Canary + "-rotated"
 	p = fx.planChecked(t, key)
 	for _, target := range []string{"shop/prod", "shop/testing"} {
 		c := appChange(p, target)
@@ -88,7 +89,7 @@ func TestFingerprintRotation(t *testing.T) {
 		t.Errorf("no note of the key change: %s", d)
 	}
 
-	delete(fx.env, "SHOP_API_TOKEN")
+	delete(fx.Env, "SHOP_API_TOKEN")
 	p = fx.planChecked(t, key)
 	if p.SecretsChecked || p.HasChanges() {
 		t.Errorf("unreadable secret: checked %v, changes %v", p.SecretsChecked, p.HasChanges())

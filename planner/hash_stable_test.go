@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/redact"
 	"github.com/launchplane/launchplane/schema"
@@ -38,12 +39,12 @@ func TestPlanHashStable(t *testing.T) {
 		if k == secrets.FingerprintKeyEnv {
 			return "pinned-fingerprint-key"
 		}
-		if v, ok := fx.env[k]; ok {
+		if v, ok := fx.Env[k]; ok {
 			return v
 		}
 		return "value-of-" + k
 	}
-	key, err := secrets.LoadFingerprintKey(getenv, fx.snap(), false)
+	key, err := secrets.LoadFingerprintKey(getenv, fx.Snap(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,31 +65,31 @@ func TestPlanHashStable(t *testing.T) {
 		if ds.HasErrors() {
 			t.Fatal(ds)
 		}
-		p, _, err := PlanWith(cfg, fx.snap(), nil, Secrets{Getenv: getenv, Key: key})
+		p, _, err := PlanWith(cfg, fx.Snap(), nil, Secrets{Getenv: getenv, Key: key})
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(ex.dir, p, ex.hash, ex.digest)
 	}
 
-	cfg := fx.load()
+	cfg := fx.Load()
 	fx.mustApply(cfg, nil)
-	fx.env["SHOP_API_TOKEN"] = "rotated-token-value-1"
-	fx.setImage("prod", newImg)
-	cfg = fx.load()
-	p, _, err := PlanWith(cfg, fx.snap(), nil, Secrets{Getenv: getenv, Key: key})
+	fx.Env["SHOP_API_TOKEN"] = "rotated-token-value-1"
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg = fx.Load()
+	p, _, err := PlanWith(cfg, fx.Snap(), nil, Secrets{Getenv: getenv, Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("shop update", p, "sha256:de43a3cb52a3cd13d6a68a1ead33bc5a59556775973bbbb062f64ad03c72e1e1", "f0bdbe463c2a7dd3")
-	p, _, err = PlanRefresh(t.Context(), cfg, fx.snap(), nil, RefreshOptions{Getenv: getenv, Redactor: redact.New(), Secrets: Secrets{Getenv: getenv, Key: key}})
+	p, _, err = PlanRefresh(t.Context(), cfg, fx.Snap(), nil, RefreshOptions{Getenv: getenv, Redactor: redact.New(), Secrets: Secrets{Getenv: getenv, Key: key}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("shop refresh", p, "sha256:de43a3cb52a3cd13d6a68a1ead33bc5a59556775973bbbb062f64ad03c72e1e1", "f0bdbe463c2a7dd3")
-	if err := os.Remove(filepath.Join(fx.dir, "prod.yaml")); err != nil {
+	if err := os.Remove(filepath.Join(fx.Dir, "prod.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	cfg = fx.load()
+	cfg = fx.Load()
 	check("shop destroy", fx.plan(cfg, nil), "sha256:2e564ddcb628dcd8885a0a7d703cbafbe0391f7256f260f344932d11c8796fdb", "7ad86c096a3819be")
 }

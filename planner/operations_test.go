@@ -7,11 +7,10 @@ import (
 	"testing"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
-
-var v3Img = "ghcr.io/acme/shop@sha256:" + strings.Repeat("3", 64)
 
 // seedState commits a target state and records as they are.
 func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...state.Record) {
@@ -29,7 +28,7 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 		changes = append(changes, state.Change{Path: state.RecordPath(ts.Target, r.ID), Data: encode(r)})
 	}
 	if _, err := st.Commit(ctx, state.Write{Base: snap.Commit(), Changes: changes, Message: "seed",
-		Author: state.Signature{Name: "t", Email: "t@localhost", When: fixedNow}}); err != nil {
+		Author: state.Signature{Name: "t", Email: "t@localhost", When: testfixture.FixedNow}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -37,11 +36,11 @@ func seedState(t *testing.T, st state.Store, ts *state.TargetState, recs ...stat
 func TestRollbackTarget(t *testing.T) {
 	const key = "shop/prod"
 	recs := []state.Record{
-		{FormatVersion: "1", ID: "deployment-20261120T100001Z-shop-prod-000001", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: oldImg},
-		{FormatVersion: "1", ID: "deployment-20261120T100002Z-shop-prod-000002", Kind: state.KindDeployment, Target: key, Outcome: state.RecordFailed, Image: v3Img, Error: "deploy failed"},
-		{FormatVersion: "1", ID: "backup-20261120T100003Z-shop-prod-000003", Kind: state.KindBackup, Target: key, Outcome: state.RecordSuccess, Image: oldImg},
-		{FormatVersion: "1", ID: "rollback-20261120T100004Z-shop-prod-000004", Kind: state.KindRollback, Target: key, Outcome: state.RecordSuccess, Image: v3Img},
-		{FormatVersion: "1", ID: "deployment-20261120T100005Z-shop-prod-000005", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: newImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100001Z-shop-prod-000001", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: testfixture.OldImg},
+		{FormatVersion: "1", ID: "deployment-20261120T100002Z-shop-prod-000002", Kind: state.KindDeployment, Target: key, Outcome: state.RecordFailed, Image: testfixture.V3Img, Error: "deploy failed"},
+		{FormatVersion: "1", ID: "backup-20261120T100003Z-shop-prod-000003", Kind: state.KindBackup, Target: key, Outcome: state.RecordSuccess, Image: testfixture.OldImg},
+		{FormatVersion: "1", ID: "rollback-20261120T100004Z-shop-prod-000004", Kind: state.KindRollback, Target: key, Outcome: state.RecordSuccess, Image: testfixture.V3Img},
+		{FormatVersion: "1", ID: "deployment-20261120T100005Z-shop-prod-000005", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess, Image: testfixture.NewImg},
 		{FormatVersion: "1", ID: "deployment-20261120T100006Z-shop-prod-000006", Kind: state.KindDeployment, Target: key, Outcome: state.RecordSuccess},
 	}
 	for _, tc := range []struct {
@@ -50,25 +49,25 @@ func TestRollbackTarget(t *testing.T) {
 		to                          string
 		want                        string // image, or "error: <text>"
 	}{
-		{name: "current failed: back to the healthy image", image: newImg, healthy: oldImg, prevHealthy: "", want: oldImg},
-		{name: "current failed, older healthy ignored", image: v3Img, healthy: newImg, prevHealthy: oldImg, want: newImg},
-		{name: "current healthy: back to the previous healthy", image: newImg, healthy: newImg, prevHealthy: oldImg, want: oldImg},
-		{name: "current healthy, no previous", image: newImg, healthy: newImg, want: "error: no previous healthy image"},
-		{name: "never healthy", image: newImg, want: "error: no previous healthy image"},
-		{name: "to a successful deployment", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "deployment-20261120T100001Z-shop-prod-000001", want: oldImg},
-		{name: "to a successful rollback", image: newImg, healthy: newImg, to: "rollback-20261120T100004Z-shop-prod-000004", want: v3Img},
-		{name: "to a failed record", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-20261120T100002Z-shop-prod-000002", want: "error: only a successful deployment or rollback"},
-		{name: "to a backup record", image: newImg, healthy: newImg, prevHealthy: v3Img, to: "backup-20261120T100003Z-shop-prod-000003", want: "error: only a successful deployment or rollback"},
-		{name: "to a record without image", image: newImg, to: "deployment-20261120T100006Z-shop-prod-000006", want: "error: only a successful deployment or rollback"},
-		{name: "to a missing record", image: newImg, to: "deployment-20261120T100009Z-shop-prod-000099", want: "error: not found"},
-		{name: "to the image it runs", image: newImg, healthy: newImg, prevHealthy: oldImg, to: "deployment-20261120T100005Z-shop-prod-000005", want: "error: already runs"},
+		{name: "current failed: back to the healthy image", image: testfixture.NewImg, healthy: testfixture.OldImg, prevHealthy: "", want: testfixture.OldImg},
+		{name: "current failed, older healthy ignored", image: testfixture.V3Img, healthy: testfixture.NewImg, prevHealthy: testfixture.OldImg, want: testfixture.NewImg},
+		{name: "current healthy: back to the previous healthy", image: testfixture.NewImg, healthy: testfixture.NewImg, prevHealthy: testfixture.OldImg, want: testfixture.OldImg},
+		{name: "current healthy, no previous", image: testfixture.NewImg, healthy: testfixture.NewImg, want: "error: no previous healthy image"},
+		{name: "never healthy", image: testfixture.NewImg, want: "error: no previous healthy image"},
+		{name: "to a successful deployment", image: testfixture.NewImg, healthy: testfixture.NewImg, prevHealthy: testfixture.V3Img, to: "deployment-20261120T100001Z-shop-prod-000001", want: testfixture.OldImg},
+		{name: "to a successful rollback", image: testfixture.NewImg, healthy: testfixture.NewImg, to: "rollback-20261120T100004Z-shop-prod-000004", want: testfixture.V3Img},
+		{name: "to a failed record", image: testfixture.NewImg, healthy: testfixture.NewImg, prevHealthy: testfixture.OldImg, to: "deployment-20261120T100002Z-shop-prod-000002", want: "error: only a successful deployment or rollback"},
+		{name: "to a backup record", image: testfixture.NewImg, healthy: testfixture.NewImg, prevHealthy: testfixture.V3Img, to: "backup-20261120T100003Z-shop-prod-000003", want: "error: only a successful deployment or rollback"},
+		{name: "to a record without image", image: testfixture.NewImg, to: "deployment-20261120T100006Z-shop-prod-000006", want: "error: only a successful deployment or rollback"},
+		{name: "to a missing record", image: testfixture.NewImg, to: "deployment-20261120T100009Z-shop-prod-000099", want: "error: not found"},
+		{name: "to the image it runs", image: testfixture.NewImg, healthy: testfixture.NewImg, prevHealthy: testfixture.OldImg, to: "deployment-20261120T100005Z-shop-prod-000005", want: "error: already runs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t)
 			ts := &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Image: tc.image, HealthyImage: tc.healthy,
 				PreviousHealthyImage: tc.prevHealthy, Resources: []state.Resource{}}
-			seedState(t, fx.store, ts, recs...)
-			to, got, err := RollbackTarget(fx.snap(), key, tc.to)
+			seedState(t, fx.Store, ts, recs...)
+			to, got, err := RollbackTarget(fx.Snap(), key, tc.to)
 			if want, ok := strings.CutPrefix(tc.want, "error: "); ok {
 				if err == nil {
 					t.Fatalf("rolled back to %s, want an error saying %q", to, want)
@@ -99,11 +98,11 @@ func TestRollbackTarget(t *testing.T) {
 
 func TestRollbackTargetWithoutDeployment(t *testing.T) {
 	fx := newFixture(t)
-	if _, _, err := RollbackTarget(fx.snap(), "shop/prod", ""); err == nil || !strings.Contains(err.Error(), "no recorded deployment") {
+	if _, _, err := RollbackTarget(fx.Snap(), "shop/prod", ""); err == nil || !strings.Contains(err.Error(), "no recorded deployment") {
 		t.Errorf("no state: %v", err)
 	}
-	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: "shop/prod", Status: state.StatusUnknown, Resources: []state.Resource{}})
-	if _, _, err := RollbackTarget(fx.snap(), "shop/prod", ""); err == nil || !strings.Contains(err.Error(), "no recorded deployment") {
+	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: "shop/prod", Status: state.StatusUnknown, Resources: []state.Resource{}})
+	if _, _, err := RollbackTarget(fx.Snap(), "shop/prod", ""); err == nil || !strings.Contains(err.Error(), "no recorded deployment") {
 		t.Errorf("state without an image: %v", err)
 	}
 }
@@ -114,23 +113,23 @@ func TestRollbackTargetWithoutDeployment(t *testing.T) {
 func TestRollbackEndToEnd(t *testing.T) {
 	const key = "shop/prod"
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	first := fx.mustApply(cfg, nil)
-	fx.setImage("prod", newImg)
-	cfg = fx.load()
+	fx.SetImage("prod", testfixture.NewImg)
+	cfg = fx.Load()
 	second := fx.mustApply(cfg, nil)
 
-	to, _, err := RollbackTarget(fx.snap(), key, "")
+	to, _, err := RollbackTarget(fx.Snap(), key, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if to != oldImg {
-		t.Fatalf("rollback to %s, want the previous healthy %s", to, oldImg)
+	if to != testfixture.OldImg {
+		t.Fatalf("rollback to %s, want the previous healthy %s", to, testfixture.OldImg)
 	}
 	// a pending config change of the route is not part of the rollback
-	fx.write("prod.yaml", fxTarget("prod", newImg, "shop.example.com", "new.shop.example.com"))
-	cfg = fx.load()
-	p, err := RollbackPlan(cfg, fx.snap(), key, to)
+	fx.Write("prod.yaml", testfixture.TargetYAML("prod", testfixture.NewImg, "shop.example.com", "new.shop.example.com"))
+	cfg = fx.Load()
+	p, err := RollbackPlan(cfg, fx.Snap(), key, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,15 +141,15 @@ func TestRollbackEndToEnd(t *testing.T) {
 		if c.Action != plan.NoOp {
 			got = append(got, c.Action.String()+" "+c.Address+" ("+c.Reason+")")
 		}
-		if c.Kind == plan.KindApp && str(c.After, "image") != oldImg {
+		if c.Kind == plan.KindApp && str(c.After, "image") != testfixture.OldImg {
 			t.Errorf("app after %v", c.After)
 		}
 	}
-	want := []string{"update shop/prod/app (rollback to " + oldImg + ")", "run shop/prod/health (app changed)"}
+	want := []string{"update shop/prod/app (rollback to " + testfixture.OldImg + ")", "run shop/prod/health (app changed)"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rollback plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if p.Base.StateCommit != fx.tip() || p.Base.ConfigDigest != cfg.Digest {
+	if p.Base.StateCommit != fx.Tip() || p.Base.ConfigDigest != cfg.Digest {
 		t.Errorf("plan base %+v", p.Base)
 	}
 
@@ -167,19 +166,19 @@ func TestRollbackEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(id, "rollback-20261123T120000Z-shop-prod-") {
 		t.Errorf("record id %s", id)
 	}
-	rec := fx.record(key, id)
-	if rec.Kind != state.KindRollback || rec.Reason != "checkout broken in v2" || rec.Image != oldImg || rec.PreviousImage != newImg || rec.Outcome != state.RecordSuccess || rec.Sequence != 3 {
+	rec := fx.Record(key, id)
+	if rec.Kind != state.KindRollback || rec.Reason != "checkout broken in v2" || rec.Image != testfixture.OldImg || rec.PreviousImage != testfixture.NewImg || rec.Outcome != state.RecordSuccess || rec.Sequence != 3 {
 		t.Errorf("rollback record %+v", rec)
 	}
-	ts := fx.target(key)
-	if ts.Image != oldImg || ts.Status != state.StatusHealthy || ts.ImageRecord != id || ts.InFlight != nil {
+	ts := fx.Target(key)
+	if ts.Image != testfixture.OldImg || ts.Status != state.StatusHealthy || ts.ImageRecord != id || ts.InFlight != nil {
 		t.Errorf("state after rollback %+v", ts)
 	}
-	if rb := ts.RolledBack; rb == nil || rb.Record != id || rb.From != newImg || rb.To != oldImg || rb.Reason != "checkout broken in v2" {
+	if rb := ts.RolledBack; rb == nil || rb.Record != id || rb.From != testfixture.NewImg || rb.To != testfixture.OldImg || rb.Reason != "checkout broken in v2" {
 		t.Errorf("rolled back %+v", ts.RolledBack)
 	}
-	w := fx.worldState()
-	if app := w.Apps[key]; app.Image != oldImg {
+	w := fx.WorldState()
+	if app := w.Apps[key]; app.Image != testfixture.OldImg {
 		t.Errorf("fake app runs %s", app.Image)
 	}
 	if w.Routes["new.shop.example.com"] != nil {
@@ -199,26 +198,26 @@ func TestRollbackEndToEnd(t *testing.T) {
 	}
 
 	// --to the record that deployed v2, then again: it already runs
-	to, _, err = RollbackTarget(fx.snap(), key, second.Records[key])
-	if err != nil || to != newImg {
+	to, _, err = RollbackTarget(fx.Snap(), key, second.Records[key])
+	if err != nil || to != testfixture.NewImg {
 		t.Fatalf("--to %s: %s, %v", second.Records[key], to, err)
 	}
-	if _, _, err := RollbackTarget(fx.snap(), key, first.Records[key]); err == nil || !strings.Contains(err.Error(), "already runs") {
+	if _, _, err := RollbackTarget(fx.Snap(), key, first.Records[key]); err == nil || !strings.Contains(err.Error(), "already runs") {
 		t.Errorf("--to the record of the image it runs: %v", err)
 	}
 }
 
 func TestRollbackPlanErrors(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
-	if _, err := RollbackPlan(cfg, fx.snap(), "shop/prod", oldImg); err == nil || !strings.Contains(err.Error(), "not both in the config and in the state") {
+	cfg := fx.Load()
+	if _, err := RollbackPlan(cfg, fx.Snap(), "shop/prod", testfixture.OldImg); err == nil || !strings.Contains(err.Error(), "not both in the config and in the state") {
 		t.Errorf("no state: %v", err)
 	}
-	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: "shop/prod", Status: state.StatusHealthy, Image: newImg, Resources: []state.Resource{}})
-	if _, err := RollbackPlan(cfg, fx.snap(), "shop/prod", oldImg); err == nil || !strings.Contains(err.Error(), "no recorded app") {
+	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: "shop/prod", Status: state.StatusHealthy, Image: testfixture.NewImg, Resources: []state.Resource{}})
+	if _, err := RollbackPlan(cfg, fx.Snap(), "shop/prod", testfixture.OldImg); err == nil || !strings.Contains(err.Error(), "no recorded app") {
 		t.Errorf("no recorded app: %v", err)
 	}
-	if _, err := RollbackPlan(cfg, fx.snap(), "shop/staging", oldImg); err == nil {
+	if _, err := RollbackPlan(cfg, fx.Snap(), "shop/staging", testfixture.OldImg); err == nil {
 		t.Errorf("a target not in the config: no error")
 	}
 }
@@ -230,12 +229,12 @@ func TestCloneSourceIsTheRecordedGate(t *testing.T) {
 	const key = "erp/prod"
 	id := "backup-gate-20261120T100001Z-erp-prod-000001"
 	gate := &state.Gate{Record: id, Provider: "local", Database: "erp", BackupID: "b-1", Location: "fake://erp/b-1",
-		Size: 2048, Checksum: "sha256:" + strings.Repeat("ab", 32), Taken: fixedNow}
+		Size: 2048, Checksum: "sha256:" + strings.Repeat("ab", 32), Taken: testfixture.FixedNow}
 	rec := state.Record{FormatVersion: "1", ID: id, Kind: state.KindBackupGate, Target: key, Outcome: state.RecordSuccess,
 		Gate: gate, Evidence: map[string]any{"gate": id, "backup_id": "evidence-says-b-9", "location": "evidence://elsewhere", "database": "other"}}
 	fx := newFixture(t)
-	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
-	got, err := cloneSource(fx.snap(), key, id)
+	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
+	got, err := cloneSource(fx.Snap(), key, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,8 +245,8 @@ func TestCloneSourceIsTheRecordedGate(t *testing.T) {
 	// the same record without its typed gate: refused, not rebuilt
 	fx = newFixture(t)
 	rec.Gate = nil
-	seedState(t, fx.store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
-	if g, err := cloneSource(fx.snap(), key, id); err == nil || !strings.Contains(err.Error(), "missing properties: 'gate'") {
+	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
+	if g, err := cloneSource(fx.Snap(), key, id); err == nil || !strings.Contains(err.Error(), "missing properties: 'gate'") {
 		t.Fatalf("a backup-gate record without its gate: %+v, %v", g, err)
 	}
 }

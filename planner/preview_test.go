@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/launchplane/launchplane/apply"
+	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/plan"
 	"github.com/launchplane/launchplane/state"
 )
@@ -14,8 +15,8 @@ const previewImg = "ghcr.io/acme/shop@sha256:" + "abcdef0123456789abcdef01234567
 
 // previewProduct is the fixture's product with another preview policy.
 func previewProduct(policy string) string {
-	i := strings.Index(fxProduct, "  preview:\n")
-	return fxProduct[:i] + policy
+	i := strings.Index(testfixture.Product, "  preview:\n")
+	return testfixture.Product[:i] + policy
 }
 
 func TestPreviewOf(t *testing.T) {
@@ -42,9 +43,9 @@ func TestPreviewOf(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t)
 			if tc.policy != "" {
-				fx.write("shop.yaml", previewProduct(tc.policy))
+				fx.Write("shop.yaml", previewProduct(tc.policy))
 			}
-			cfg := fx.load()
+			cfg := fx.Load()
 			pv, err := PreviewOf(cfg, "shop", tc.pr)
 			if err != nil {
 				t.Fatal(err)
@@ -61,7 +62,7 @@ func TestPreviewOf(t *testing.T) {
 
 func TestPreviewOfErrors(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	for _, tc := range []struct {
 		product string
 		pr      int
@@ -76,8 +77,8 @@ func TestPreviewOfErrors(t *testing.T) {
 		}
 	}
 	for _, policy := range []string{"", "  preview:\n    enabled: false\n"} {
-		fx.write("shop.yaml", previewProduct(policy))
-		cfg := fx.load()
+		fx.Write("shop.yaml", previewProduct(policy))
+		cfg := fx.Load()
 		if _, err := PreviewOf(cfg, "shop", 1); err == nil || !strings.Contains(err.Error(), "no preview policy") {
 			t.Errorf("policy %q: %v", policy, err)
 		}
@@ -89,8 +90,8 @@ func TestPreviewOfErrors(t *testing.T) {
 // from validates and then fails at preview time.
 func TestPreviewFromDefaultsToTesting(t *testing.T) {
 	fx := newFixture(t)
-	fx.write("shop.yaml", previewProduct("  preview:\n    enabled: true\n    slug: \"pr-{number}\"\n    host: \"{slug}.preview.example.com\"\n"))
-	cfg := fx.load()
+	fx.Write("shop.yaml", previewProduct("  preview:\n    enabled: true\n    slug: \"pr-{number}\"\n    host: \"{slug}.preview.example.com\"\n"))
+	cfg := fx.Load()
 	pv, err := PreviewOf(cfg, "shop", 5)
 	if err != nil {
 		t.Fatal(err)
@@ -105,20 +106,20 @@ func TestPreviewFromDefaultsToTesting(t *testing.T) {
 
 func TestWithPreview(t *testing.T) {
 	fx := newFixture(t)
-	fx.write("testing.yaml", `apiVersion: launchplane.dev/v1
+	fx.Write("testing.yaml", `apiVersion: launchplane.dev/v1
 kind: Target
 metadata: {name: shop-testing}
 spec:
   product: shop
   lane: testing
-  image: `+oldImg+`
+  image: `+testfixture.OldImg+`
   source: {commit: 0123456789abcdef0123456789abcdef01234567}
   deploy: {provider: local}
   ingress: {provider: local, domains: [testing.shop.example.com, t2.shop.example.com]}
   env: {FEATURE_X: "on"}
   health: {url: "https://testing.shop.example.com/ready"}
 `)
-	cfg := fx.load()
+	cfg := fx.Load()
 	origTargets := len(cfg.Targets)
 	testing0 := cfg.Target("shop", "testing")
 	pv, err := PreviewOf(cfg, "shop", 7)
@@ -132,7 +133,7 @@ spec:
 	if len(cfg.Targets) != origTargets || cfg.Target("shop", "preview/pr-7") != nil {
 		t.Fatalf("WithPreview changed the config it was given")
 	}
-	if d := testing0.Spec.Ingress.Domains; strings.Join(d, ",") != "testing.shop.example.com,t2.shop.example.com" || testing0.Spec.Image != oldImg || testing0.Spec.Health == nil {
+	if d := testing0.Spec.Ingress.Domains; strings.Join(d, ",") != "testing.shop.example.com,t2.shop.example.com" || testing0.Spec.Image != testfixture.OldImg || testing0.Spec.Health == nil {
 		t.Fatalf("the from lane's target changed: %+v", testing0.Spec)
 	}
 	if len(want.Targets) != origTargets+1 {
@@ -195,7 +196,7 @@ spec:
 
 func TestWithPreviewErrors(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	pv, err := PreviewOf(cfg, "shop", 7)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +226,7 @@ func TestWithPreviewErrors(t *testing.T) {
 // previews/, deployed under its own object name and host.
 func TestPreviewApply(t *testing.T) {
 	fx := newFixture(t)
-	cfg := fx.load()
+	cfg := fx.Load()
 	fx.mustApply(cfg, nil)
 	pv, err := PreviewOf(cfg, "shop", 7)
 	if err != nil {
@@ -245,20 +246,20 @@ func TestPreviewApply(t *testing.T) {
 	if !strings.HasPrefix(id, "preview-20261123T120000Z-shop-preview-pr-7-") {
 		t.Errorf("record id %s", id)
 	}
-	if _, err := fx.snap().ReadFile("previews/shop/pr-7.json"); err != nil {
+	if _, err := fx.Snap().ReadFile("previews/shop/pr-7.json"); err != nil {
 		t.Errorf("preview state file: %v", err)
 	}
-	if _, err := fx.snap().ReadFile(state.RecordPath(pv.Key, id)); err != nil {
+	if _, err := fx.Snap().ReadFile(state.RecordPath(pv.Key, id)); err != nil {
 		t.Errorf("preview record: %v", err)
 	}
-	w := fx.worldState()
+	w := fx.WorldState()
 	if app := w.Apps[pv.Key]; app == nil || app.Name != "shop-pr-7" || app.Image != previewImg {
 		t.Errorf("fake app %+v", app)
 	}
 	if r := w.Routes["pr-7.preview.example.com"]; r == nil || r.Target != pv.Key || r.Upstream != "shop-pr-7" {
 		t.Errorf("fake route %+v", r)
 	}
-	previews, err := RecordedPreviews(fx.snap())
+	previews, err := RecordedPreviews(fx.Snap())
 	if err != nil {
 		t.Fatal(err)
 	}
