@@ -12,15 +12,13 @@ import (
 	gh "github.com/google/go-github/v89/github"
 
 	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/providers/httpapi"
 	"github.com/launchplane/launchplane/redact"
 )
 
 // This file is the only one that imports go-github: the adapter is pinned
 // to one major version (v89) behind the small rest type, so moving to
 // another (v90 takes IssueCommentRequest values) touches nothing else.
-
-// maxErrorBody is how much of GitHub's error message an error keeps.
-const maxErrorBody = 1024
 
 // comment is an issue comment as the adapter sees it.
 type comment struct {
@@ -213,16 +211,6 @@ const (
 	needStatus  = "statuses: write"
 )
 
-// apiError is GitHub's refusal, said plainly; it unwraps to the
-// *providers.APIError, whose Body is GitHub's redacted message.
-type apiError struct {
-	msg string
-	api *providers.APIError
-}
-
-func (e *apiError) Error() string { return e.msg }
-func (e *apiError) Unwrap() error { return e.api }
-
 // fail turns a go-github error into the adapter's: what failed, then
 // GitHub's redacted message with the status and, for 401, 403 and 404,
 // what the token needs. Context errors stay visible to errors.Is; the
@@ -269,22 +257,11 @@ func (r *rest) fail(what, need string, err error) error {
 	if resp == nil {
 		return fmt.Errorf("%s: %w", what, r.red.Error(err))
 	}
-	ae := &providers.APIError{Status: resp.StatusCode, Body: r.cut(msg)}
+	ae := &providers.APIError{Status: resp.StatusCode, Body: httpapi.Excerpt(r.red, msg)}
 	if resp.Request != nil {
 		ae.Method, ae.Path = resp.Request.Method, resp.Request.URL.Path
 	}
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		ae.Sentinel = providers.ErrUnauthorized
-	case http.StatusNotFound:
-		ae.Sentinel = providers.ErrNotFound
-	}
-	head := fmt.Sprint(resp.StatusCode)
-	if ae.Body != "" {
-		head += " " + ae.Body
-	} else {
-		head += " " + http.StatusText(resp.StatusCode)
-	}
+	head := httpapi.Head(ae)
 	var text string
 	switch {
 	case limited != "":
@@ -298,14 +275,5 @@ func (r *rest) fail(what, need string, err error) error {
 	default:
 		text = "GitHub answered " + head
 	}
-	return fmt.Errorf("%s: %w", what, &apiError{msg: text, api: ae})
-}
-
-// cut redacts s and keeps at most maxErrorBody bytes of it, on one line.
-func (r *rest) cut(s string) string {
-	s = strings.Join(strings.Fields(r.red.String(s)), " ")
-	if len(s) > maxErrorBody {
-		s = strings.ToValidUTF8(s[:maxErrorBody], "") + "…"
-	}
-	return s
+	return fmt.Errorf("%s: %w", what, &httpapi.Refusal{Msg: text, API: ae})
 }

@@ -308,10 +308,7 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 	if err != nil {
 		return p.fail(op, err)
 	}
-	body = p.red.String(body)
-	if !providers.HoldsMarker(body, marker) {
-		body = marker + "\n" + body
-	}
+	body = providers.MarkBody(p.red.String(body), marker)
 	if n := utf8.RuneCountInString(body); n > MaxCommentBody {
 		return p.fail(op, fmt.Errorf("comment body is %d characters, over GitHub's limit of %d", n, MaxCommentBody))
 	}
@@ -319,41 +316,51 @@ func (p *Provider) UpsertComment(ctx context.Context, pr int, marker, body strin
 	if err != nil {
 		return p.fail(op, err)
 	}
-	for page := 1; ; {
-		list, next, err := api.listComments(ctx, pr, page)
-		if err != nil {
-			return p.fail(op, err)
-		}
-		for _, c := range list {
-			// Only the token's own comments: anyone may post the marker.
-			if !strings.EqualFold(c.Author, self) {
-				continue
-			}
-			if !providers.HoldsMarker(c.Body, marker) {
-				continue
-			}
-			if c.Body == body {
-				return nil
-			}
-			return p.fail(op, api.editComment(ctx, c.ID, body))
-		}
-		if next == 0 {
-			break
-		}
-		if next <= page {
-			return p.fail(op, fmt.Errorf("list comments of %s#%d: the Link header's next page %d does not follow page %d", p.repository, pr, next, page))
-		}
-		page = next
-	}
-	created, err := api.createComment(ctx, pr, body)
+	return p.fail(op, providers.UpsertMarked(ctx, comments{api, p.repository, pr, self}, marker, body))
+}
+
+// comments are a pull request's conversation comments as
+// providers.UpsertMarked sees them: a comment counts when the token's
+// identity (self, see identity) wrote it.
+type comments struct {
+	api        *rest
+	repository string
+	pr         int
+	self       string
+}
+
+func (t comments) Page(ctx context.Context, page int64) ([]providers.Marked, int64, error) {
+	list, next, err := t.api.listComments(ctx, t.pr, int(page))
 	if err != nil {
-		return p.fail(op, err)
+		return nil, 0, err
 	}
-	if !strings.EqualFold(created.Author, self) {
-		// The next upsert would not find this comment and post another:
-		// say so rather than duplicate the plan on every run.
-		return p.fail(op, fmt.Errorf("comment %d on %s#%d was posted as %q, but the token's identity was taken to be %q, so the next plan would post another: set %s=%s (or author in the github provider)",
-			created.ID, p.repository, pr, created.Author, self, AuthorEnv, created.Author))
+	if next != 0 && int64(next) <= page {
+		return nil, 0, fmt.Errorf("list comments of %s#%d: the Link header's next page %d does not follow page %d", t.repository, t.pr, next, page)
+	}
+	out := make([]providers.Marked, 0, len(list))
+	for _, c := range list {
+		// Only the token's own comments: anyone may post the marker.
+		out = append(out, providers.Marked{ID: c.ID, Body: c.Body, Own: strings.EqualFold(c.Author, t.self)})
+	}
+	return out, int64(next), nil
+}
+
+func (t comments) Update(ctx context.Context, id int64, body string) error {
+	return t.api.editComment(ctx, id, body)
+}
+
+// Create posts the comment and checks that its author is the identity
+// assumed: otherwise the next upsert would not find this comment and
+// post another, so it says so rather than duplicate the plan on every
+// run.
+func (t comments) Create(ctx context.Context, body string) error {
+	created, err := t.api.createComment(ctx, t.pr, body)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(created.Author, t.self) {
+		return fmt.Errorf("comment %d on %s#%d was posted as %q, but the token's identity was taken to be %q, so the next plan would post another: set %s=%s (or author in the github provider)",
+			created.ID, t.repository, t.pr, created.Author, t.self, AuthorEnv, created.Author)
 	}
 	return nil
 }

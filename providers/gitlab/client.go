@@ -5,20 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/launchplane/launchplane/providers"
+	"github.com/launchplane/launchplane/providers/httpapi"
 	"github.com/launchplane/launchplane/redact"
 )
 
 // This file is the only one that imports GitLab's client: the adapter is
 // pinned to one major version (v2) behind the small rest type.
-
-// maxErrorBody is how much of GitLab's error message an error keeps.
-const maxErrorBody = 1024
 
 // note is a merge request note as the adapter sees it.
 type note struct {
@@ -137,16 +134,6 @@ const (
 	needStatus  = "the api scope and at least the Developer role on the project"
 )
 
-// apiError is GitLab's refusal, said plainly; it unwraps to the
-// *providers.APIError, whose Body is GitLab's redacted message.
-type apiError struct {
-	msg string
-	api *providers.APIError
-}
-
-func (e *apiError) Error() string { return e.msg }
-func (e *apiError) Unwrap() error { return e.api }
-
 // fail turns a client error into the adapter's: what failed, then
 // GitLab's redacted message with the status and, for 401, 403 and 404,
 // what the token needs. Context errors stay visible to errors.Is.
@@ -161,7 +148,7 @@ func (r *rest) fail(what, need string, err error) error {
 	var er *gl.ErrorResponse
 	switch {
 	case errors.As(err, &er):
-		ae.Status, ae.Body = er.StatusCode, r.cut(er.Message)
+		ae.Status, ae.Body = er.StatusCode, httpapi.Excerpt(r.red, er.Message)
 		if er.Response != nil && er.Response.Request != nil {
 			ae.Method, ae.Path = er.Response.Request.Method, er.Response.Request.URL.Path
 		}
@@ -172,18 +159,7 @@ func (r *rest) fail(what, need string, err error) error {
 		// A network or decoding failure.
 		return fmt.Errorf("%s: %w", what, r.red.Error(err))
 	}
-	switch ae.Status {
-	case http.StatusUnauthorized:
-		ae.Sentinel = providers.ErrUnauthorized
-	case http.StatusNotFound:
-		ae.Sentinel = providers.ErrNotFound
-	}
-	head := fmt.Sprint(ae.Status)
-	if ae.Body != "" {
-		head += " " + ae.Body
-	} else {
-		head += " " + http.StatusText(ae.Status)
-	}
+	head := httpapi.Head(ae)
 	var text string
 	switch ae.Status {
 	case http.StatusUnauthorized:
@@ -197,14 +173,5 @@ func (r *rest) fail(what, need string, err error) error {
 	default:
 		text = "GitLab answered " + head
 	}
-	return fmt.Errorf("%s: %w", what, &apiError{msg: text, api: ae})
-}
-
-// cut redacts s and keeps at most maxErrorBody bytes of it, on one line.
-func (r *rest) cut(s string) string {
-	s = strings.Join(strings.Fields(r.red.String(s)), " ")
-	if len(s) > maxErrorBody {
-		s = strings.ToValidUTF8(s[:maxErrorBody], "") + "…"
-	}
-	return s
+	return fmt.Errorf("%s: %w", what, &httpapi.Refusal{Msg: text, API: ae})
 }

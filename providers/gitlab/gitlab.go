@@ -245,10 +245,7 @@ func (p *Provider) UpsertComment(ctx context.Context, iid int, marker, body stri
 	if err != nil {
 		return p.fail(op, err)
 	}
-	body = p.red.String(body)
-	if !providers.HoldsMarker(body, marker) {
-		body = marker + "\n" + body
-	}
+	body = providers.MarkBody(p.red.String(body), marker)
 	if n := utf8.RuneCountInString(body); n > MaxNoteBody {
 		return p.fail(op, fmt.Errorf("note body is %d characters, over GitLab's limit of %d", n, MaxNoteBody))
 	}
@@ -256,29 +253,39 @@ func (p *Provider) UpsertComment(ctx context.Context, iid int, marker, body stri
 	if err != nil {
 		return p.fail(op, err)
 	}
-	for page := int64(1); ; {
-		list, next, err := api.listNotes(ctx, iid, page)
-		if err != nil {
-			return p.fail(op, err)
-		}
-		for _, n := range list {
-			if n.System || n.AuthorID != self || !providers.HoldsMarker(n.Body, marker) {
-				continue
-			}
-			if n.Body == body {
-				return nil
-			}
-			return p.fail(op, api.updateNote(ctx, iid, n.ID, body))
-		}
-		if next == 0 {
-			break
-		}
-		if next <= page {
-			return p.fail(op, fmt.Errorf("list notes of %s!%d: X-Next-Page %d does not follow page %d", p.project, iid, next, page))
-		}
-		page = next
+	return p.fail(op, providers.UpsertMarked(ctx, notes{api, iid, self}, marker, body))
+}
+
+// notes are a merge request's notes as providers.UpsertMarked sees
+// them: a note counts when the token's user (self) wrote it and it is
+// not a system note.
+type notes struct {
+	api  *rest
+	iid  int
+	self int64
+}
+
+func (t notes) Page(ctx context.Context, page int64) ([]providers.Marked, int64, error) {
+	list, next, err := t.api.listNotes(ctx, t.iid, page)
+	if err != nil {
+		return nil, 0, err
 	}
-	return p.fail(op, api.createNote(ctx, iid, body))
+	if next != 0 && next <= page {
+		return nil, 0, fmt.Errorf("list notes of %s!%d: X-Next-Page %d does not follow page %d", t.api.project, t.iid, next, page)
+	}
+	out := make([]providers.Marked, 0, len(list))
+	for _, n := range list {
+		out = append(out, providers.Marked{ID: n.ID, Body: n.Body, Own: !n.System && n.AuthorID == t.self})
+	}
+	return out, next, nil
+}
+
+func (t notes) Update(ctx context.Context, id int64, body string) error {
+	return t.api.updateNote(ctx, t.iid, id, body)
+}
+
+func (t notes) Create(ctx context.Context, body string) error {
+	return t.api.createNote(ctx, t.iid, body)
 }
 
 // states maps the Feedback role's states to GitLab's; GitLab's own

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/launchplane/launchplane/providers/internal/holdgate"
 )
 
 // Endpoint names one REST endpoint the server follows; the value is its
@@ -120,7 +122,7 @@ type Server struct {
 	headers  map[Endpoint]http.Header
 	faults   map[Endpoint][]fault
 	git      *repoWorld    // repos.go
-	hold     chan struct{} // non-nil: calls wait for it or their client
+	hold     holdgate.Gate // held: calls wait for it or their client
 }
 
 type issueKey struct {
@@ -252,35 +254,14 @@ func (s *Server) Fail(ep Endpoint, status int, message string) {
 
 // Hold makes every call wait until its client gives up (its context
 // ends) or the returned release is called: a slow server.
-func (s *Server) Hold() (release func()) {
-	ch := make(chan struct{})
-	s.mu.Lock()
-	s.hold = ch
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			s.hold = nil
-			s.mu.Unlock()
-			close(ch)
-		})
-	}
-}
+func (s *Server) Hold() (release func()) { return s.hold.Hold() }
 
 // serve wraps an endpoint's handler with what every call goes through:
 // counting, the API version, authentication and injected faults.
 func (s *Server) serve(ep Endpoint, h func(http.ResponseWriter, *http.Request) (int, any)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		hold := s.hold
-		s.mu.Unlock()
-		if hold != nil {
-			select {
-			case <-hold:
-			case <-r.Context().Done():
-				return
-			}
+		if !s.hold.Wait(r.Context()) {
+			return
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -49,6 +49,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/launchplane/launchplane/providers/internal/holdgate"
 )
 
 // Defaults of New: the project every helper without a project argument
@@ -107,7 +109,7 @@ type Server struct {
 	nextID   int64
 	calls    map[string]int
 	fail     map[string]failure // endpoint -> next answer
-	hold     chan struct{}      // non-nil: requests wait for it or their context
+	hold     holdgate.Gate      // held: requests wait for it or their context
 	clock    time.Time
 }
 
@@ -204,21 +206,7 @@ func (s *Server) FailNext(endpoint string, status int, message string) {
 
 // Hold makes every request wait until its client gives up (its context
 // ends) or the returned release is called: a slow server.
-func (s *Server) Hold() (release func()) {
-	ch := make(chan struct{})
-	s.mu.Lock()
-	s.hold = ch
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			s.hold = nil
-			s.mu.Unlock()
-			close(ch)
-		})
-	}
-}
+func (s *Server) Hold() (release func()) { return s.hold.Hold() }
 
 func (s *Server) addNote(k string, author int64, body string, system bool) *Note {
 	s.nextID++
@@ -251,7 +239,7 @@ func message(w http.ResponseWriter, status int, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if !s.waitHold(r) {
+	if !s.hold.Wait(r.Context()) {
 		return
 	}
 	// The escaped path keeps a project path's %2F in one segment.
@@ -281,23 +269,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.dispatch(w, r, endpoint, args, u)
-}
-
-// waitHold blocks a request while the server is held; false when the
-// client gave up first.
-func (s *Server) waitHold(r *http.Request) bool {
-	s.mu.Lock()
-	hold := s.hold
-	s.mu.Unlock()
-	if hold == nil {
-		return true
-	}
-	select {
-	case <-hold:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
 }
 
 // dispatch answers an authenticated request for a known endpoint; s.mu
