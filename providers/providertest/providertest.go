@@ -585,10 +585,6 @@ type SlowBackend interface {
 // FeedbackSetup is Setup for the Feedback role.
 type FeedbackSetup struct {
 	Setup[providers.Feedback]
-	// AnyAuthor says the adapter, as built, takes any author's comment
-	// with the marker for its own (github without Options.Author): the
-	// case of another user's comment carrying the marker is skipped.
-	AnyAuthor bool
 	// FailedState is the backend's state for a status set to "failure"
 	// ("failure" on GitHub, "failed" on GitLab).
 	FailedState string
@@ -763,9 +759,6 @@ func runFeedbackSeeded(t *testing.T, s FeedbackSetup) {
 		}
 	})
 	t.Run("marker-by-another-user", func(t *testing.T) {
-		if s.AnyAuthor {
-			t.Skip("the adapter as built counts any author's comment (see FeedbackSetup.AnyAuthor)")
-		}
 		f, fs := seeded(t)
 		fs.Seed(t, 7, false, feedbackMarker+"\nplan written by someone else")
 		if err := f.UpsertComment(ctxT(t), 7, feedbackMarker, feedbackMarker+"\nplan"); err != nil {
