@@ -109,7 +109,7 @@ var (
 )
 
 // Register adds a driver. It panics on an empty or duplicate id, an
-// unknown base, or a settings schema without a settings key (or the other
+// unknown base, a clone action without Cloner (or the other way round), or a settings schema without a settings key (or the other
 // way round).
 func Register(d Driver) {
 	desc := d.Descriptor()
@@ -131,6 +131,9 @@ func Register(d Driver) {
 			panic("drivers: " + desc.ID + ": action " + a.Name + " runs as step " + string(a.Step) + ", which the driver does not dispatch")
 		}
 	}
+	if err := checkOptional(d, desc); err != nil {
+		panic(err.Error())
+	}
 	for kind := range steps {
 		if !desc.declaresStep(kind) {
 			panic("drivers: " + desc.ID + ": step " + string(kind) + " is dispatched but no action of the descriptor declares it")
@@ -147,6 +150,29 @@ func Register(d Driver) {
 		}
 	}
 	registry[desc.ID] = d
+}
+
+// ActionClone is the action a driver implementing Cloner declares.
+const ActionClone = "clone"
+
+// checkOptional checks that the descriptor and the optional capabilities
+// agree: a driver that lists the clone action implements Cloner, and a
+// Cloner lists it (policy and `launchplane drivers` read the action, the
+// planner the interface; if they disagree, clone is refused with a
+// misleading reason or allowed without a policy action).
+func checkOptional(d Driver, desc Descriptor) error {
+	declared := false
+	for _, a := range desc.Actions {
+		declared = declared || a.Name == ActionClone
+	}
+	_, cloner := d.(Cloner)
+	switch {
+	case declared && !cloner:
+		return fmt.Errorf("drivers: %s: declares the %s action but does not implement drivers.Cloner", desc.ID, ActionClone)
+	case cloner && !declared:
+		return fmt.Errorf("drivers: %s: implements drivers.Cloner but declares no %s action", desc.ID, ActionClone)
+	}
+	return nil
 }
 
 // Lookup finds a driver by id.

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,7 +139,7 @@ func launchplaneCmd(ts *testscript.TestScript, args []string) *exec.Cmd {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = ts.MkAbs(".")
-	env := os.Environ()
+	env := hostEnv(os.Environ())
 	// testscript cannot list a script's environment: pass the harness's
 	// variables and those the script names in PASSENV (comma-separated).
 	keys := []string{"HOME", "PATH", "WORK", "LAUNCHPLANE_NOW", "LAUNCHPLANE_STATE", "NO_COLOR", "GITHUB_ACTIONS", "SHOP_DB_URL"}
@@ -150,6 +151,27 @@ func launchplaneCmd(ts *testscript.TestScript, args []string) *exec.Cmd {
 	}
 	cmd.Env = env
 	return cmd
+}
+
+// hostEnv is the host's environment without what would tell launchplane
+// it runs in a CI job or give it configuration: a script run by `exec`
+// never sees those (testscript builds its environment from scratch), and
+// the commands that start launchplane themselves must not either, or a
+// GitLab runner's GITLAB_CI would make the GitHub scripts ambiguous.
+func hostEnv(environ []string) []string {
+	var env []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "CI" || k == "GITLAB_CI" || k == "GITHUB_ACTIONS" {
+			continue
+		}
+		if strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "GITLAB_") || strings.HasPrefix(k, "CI_") ||
+			strings.HasPrefix(k, "ACTIONS_") || strings.HasPrefix(k, "RUNNER_") || strings.HasPrefix(k, "LAUNCHPLANE_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
 }
 
 func exitCode(err error) int {
@@ -817,4 +839,16 @@ func cmdBackgroundStop(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("bg-stop: %s did not stop within 20s of SIG%s", args[0], args[1])
 	}
 	fmt.Fprintf(ts.Stdout(), "exit code %d\n", p.code)
+}
+
+// TestHostEnvDropsCIVariables: a host's CI variables (a GitLab runner's
+// GITLAB_CI, GitHub's tokens, a developer's LAUNCHPLANE_STATE) never
+// reach the launchplane a script command starts.
+func TestHostEnvDropsCIVariables(t *testing.T) {
+	got := hostEnv([]string{"PATH=/bin", "GITLAB_CI=true", "CI=true", "CI_JOB_TOKEN=x", "GITHUB_TOKEN=y",
+		"GITHUB_ACTIONS=true", "ACTIONS_ID_TOKEN_REQUEST_URL=z", "RUNNER_TEMP=/t", "LAUNCHPLANE_STATE=/s", "TMPDIR=/tmp", "CIRCLE=1"})
+	want := []string{"PATH=/bin", "TMPDIR=/tmp", "CIRCLE=1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("hostEnv = %q, want %q", got, want)
+	}
 }
