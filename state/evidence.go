@@ -354,7 +354,7 @@ type InterruptedEvidence struct {
 // Check implementations: what each kind must hold.
 
 func (e DeployEvidence) Check() error  { return need(e.Image != "", "image") }
-func (e AlreadyDeployed) Check() error { return nil }
+func (e AlreadyDeployed) Check() error { return need(e.AppID != "", "app_id") }
 func (e HealthEvidence) Check() error { return need(e.URL != "", "url") }
 func (e HealthSkipped) Check() error {
 	return errors.Join(need(e.URL != "", "url"), need(e.Skipped != "", "skipped"))

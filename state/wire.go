@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The wire form of a record: the record with its evidence (and each
@@ -236,7 +237,13 @@ func strict(b []byte, v any) error {
 func fieldError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("/%s: %s is not %s", strings.ReplaceAll(te.Field, ".", "/"), te.Value, te.Type)
+		var path []string
+		for _, f := range strings.Split(te.Field, ".") {
+			if f != "" && !unicode.IsUpper(rune(f[0])) { // not an embedded struct's name
+				path = append(path, f)
+			}
+		}
+		return fmt.Errorf("/%s: %s is not %s", strings.Join(path, "/"), te.Value, te.Type)
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return fmt.Errorf("/%s: unknown field", strings.Trim(f, `"`))
