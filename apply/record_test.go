@@ -23,12 +23,32 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 		}, "missing properties: 'evidence'"},
 		{"a deploy whose evidence lost its image", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/app", Action: "update", Outcome: state.OutcomeDone,
-				Evidence: map[string]any{"app_id": "a-1"}})
-		}, "missing properties: 'image', 'env', 'secrets'"},
-		{"a health result of the wrong type", func(rec *state.Record) {
+				Evidence: state.DeployEvidence{AppID: "a-1"}})
+		}, "state.DeployEvidence: image: missing"},
+		{"a deploy whose evidence lost its key names", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/app", Action: "update", Outcome: state.OutcomeDone,
+				Evidence: state.DeployEvidence{Image: "img", AppID: "a-1"}})
+		}, "missing properties: 'env', 'secrets'"},
+		{"a health check that ran without attempts", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/health", Action: "run", Outcome: state.OutcomeDone,
-				Evidence: map[string]any{"url": "https://shop.example/", "attempts": "1", "last_status": 200, "latency_ms": 1, "detail": "HTTP 200"}})
-		}, "attempts: expected integer"},
+				Evidence: state.HealthEvidence{URL: "https://shop.example/", LastStatus: 200, LatencyMS: 1, Detail: "HTTP 200"}})
+		}, "attempts: must be >= 1"},
+		{"a backup step whose backup gave no checksum", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/backup", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.BackupEvidence{Gate: "g", BackupID: "b", Location: "l", Size: 1}})
+		}, "state.BackupEvidence: checksum: missing"},
+		{"a post-deploy step without its module update", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/post-deploy", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.PostDeployEvidence{SettingsJob: &state.JobRun{Job: "j"}}})
+		}, "state.PostDeployEvidence: module_update: missing"},
+		{"a sanitize step without its command", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/sanitize", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.SanitizeEvidence{Job: "j"}})
+		}, "state.SanitizeEvidence: command: missing"},
+		{"a restore step without its backup", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/restore", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.RestoreEvidence{Gate: "g"}})
+		}, "state.RestoreEvidence: backup_id: missing"},
 		{"an unknown kind", func(rec *state.Record) { rec.Kind = "release-train" }, "kind: value must be one of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

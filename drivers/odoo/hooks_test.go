@@ -60,7 +60,7 @@ func (r *rt) Provider(name string) (any, error) {
 	}
 	return p, nil
 }
-func (r *rt) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (providers.Evidence, error)) error {
+func (r *rt) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (state.Evidence, error)) error {
 	r.steps = append(r.steps, address+" "+action)
 	_, err := fn(ctx)
 	return err
@@ -119,7 +119,7 @@ func reused(t *testing.T, g *state.Gate, c plan.Change) (bool, *rt, *backups) {
 	if err != nil || outcome != state.OutcomeDone {
 		t.Fatalf("backup step: outcome %q, err %v", outcome, err)
 	}
-	if ev["reused"] == true {
+	if _, ok := ev.(state.GateReused); ok {
 		if len(p.taken) != 0 || r.gate.Record != g.Record || r.gate.UsedBy != r.record {
 			t.Fatalf("reused gate but took %v, gate now %+v", p.taken, r.gate)
 		}
@@ -185,7 +185,7 @@ func TestGateBoundToProviderAndDatabase(t *testing.T) {
 			if ok {
 				t.Fatal("a gate taken for another deployment was claimed")
 			}
-			if why, _ := r.gateRec.Evidence["new_because"].(string); !strings.Contains(why, tc.want) {
+			if why := r.gateRec.Evidence.(state.BackupEvidence).NewBecause; !strings.Contains(why, tc.want) {
 				t.Errorf("new_because %q, want it to say %q", why, tc.want)
 			}
 			r2 := newRT()
