@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/launchplane/launchplane/internal/testfixture"
+	"github.com/launchplane/launchplane/providers/fake"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -78,6 +79,39 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 			if fx.Tip() != tip || fx.commitCount() != commits {
 				t.Errorf("the refused record was committed")
 			}
+		})
+	}
+}
+
+// A provider whose deploy facts carry a secret value (its output echoes
+// what it ran with) never gets it into the record: the facts are typed,
+// and their free text is redacted before it is recorded, a short secret
+// the write guard does not look for included.
+func TestProviderFactsWithASecretAreRedacted(t *testing.T) {
+	for _, tc := range []struct{ name, key, value string }{
+		{"a short secret", "API_TOKEN", "q7Zx!w"}, // below the write guard's minimum
+		{"a long secret", "DATABASE_URL", testfixture.Canary},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t)
+			fx.Env["SHOP_API_TOKEN"] = tc.value
+			if tc.key == "DATABASE_URL" {
+				fx.Env["SHOP_DB_URL"] = tc.value
+			}
+			fx.SetWorld(func(w *fake.World) {
+				w.Faults = []*fake.Fault{{Op: "deploy-output", Target: "shop/testing", Times: 1, Output: tc.key}}
+			})
+			res := fx.mustApply(fx.Load(), nil)
+			rec := fx.Record("shop/testing", res.Records["shop/testing"])
+			dep, _ := rec.Changes[0].Evidence.(state.DeployEvidence)
+			if dep.Up == nil || len(*dep.Up) != 1 || !strings.Contains((*dep.Up)[0], "[REDACTED]") {
+				t.Fatalf("deploy facts %+v, want the output line, redacted", dep.DeployFacts)
+			}
+			fx.eachObject(func(what string, data []byte) {
+				if strings.Contains(string(data), tc.value) {
+					t.Errorf("%s holds the secret:\n%s", what, data)
+				}
+			})
 		})
 	}
 }

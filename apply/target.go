@@ -473,7 +473,9 @@ func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (state.Ev
 	}
 	app, ev := r.appOf(c, a, ref)
 	id, facts, err := dep.Deploy(ctx, app)
-	ev.DeployFacts = facts
+	// what a platform printed may hold what it ran with: redacted
+	// before it is recorded, whatever the adapter did
+	ev.DeployFacts = facts.Redacted(r.o.Redactor.String)
 	ev.AppID = id
 	return ev, done, wrap(c, "deploy", err)
 }

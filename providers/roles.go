@@ -68,6 +68,25 @@ type DeployFacts struct {
 	Deployment int `json:"deployment,omitempty"` // the app's deploy count
 }
 
+// Redacted is f with its free-text facts (the lines of Up, the error of
+// Restore: a platform's own output) passed through redact; ids, names
+// and flags are kept as they are.
+func (f DeployFacts) Redacted(redact func(string) string) DeployFacts {
+	if f.Up != nil {
+		up := make([]string, len(*f.Up))
+		for i, l := range *f.Up {
+			up[i] = redact(l)
+		}
+		f.Up = &up
+	}
+	if f.Restore != nil {
+		r := *f.Restore
+		r.Error = redact(r.Error)
+		f.Restore = &r
+	}
+	return f
+}
+
 // PutBack is what an adapter did to undo a failed deploy.
 type PutBack struct {
 	Action  string `json:"action"`

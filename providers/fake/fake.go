@@ -111,6 +111,11 @@ type Fault struct {
 	// fake then neither registers nor redacts. Only apply's own
 	// redaction can keep it out of what is printed and recorded.
 	Echo string `json:"echo,omitempty"`
+	// Output, on op "deploy-output", makes a deploy succeed and report
+	// the value of the app's env key Output in its facts (the lines of
+	// its output), like an API that echoes what it ran: a secret value
+	// the fake neither registers nor redacts. It is not consumed.
+	Output string `json:"output,omitempty"`
 	Hold string `json:"hold,omitempty"`
 }
 
@@ -354,10 +359,13 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 	id := appID(app.Target)
 	var ev providers.DeployFacts
 	secret := map[string]bool{}
-	echo := false
+	echo, output := false, ""
 	_ = p.store.locked(func(w *World) (*entry, error) {
 		if f := w.fault("deploy", app.Target); f != nil && f.Echo != "" {
 			echo = true
+		}
+		if f := w.fault("deploy-output", app.Target); f != nil {
+			output = f.Output
 		}
 		return nil, nil
 	})
@@ -399,6 +407,9 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 		a.Deployments++
 		w.Log = append(w.Log, fmt.Sprintf("deploy %s %s", app.Target, app.Image))
 		ev = providers.DeployFacts{Deployment: a.Deployments}
+		if output != "" {
+			ev.Up = &[]string{"ran with " + output + "=" + app.Env[output]}
+		}
 		return nil
 	})
 	return id, ev, err
