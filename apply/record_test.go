@@ -25,7 +25,7 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 		{"a deploy whose evidence lost its image", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/app", Action: "update", Outcome: state.OutcomeDone,
 				Evidence: state.DeployEvidence{AppID: "a-1"}})
-		}, "state.DeployEvidence: image: missing"},
+		}, "state.DeployEvidence: missing image"},
 		{"a deploy whose evidence lost its key names", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/app", Action: "update", Outcome: state.OutcomeDone,
 				Evidence: state.DeployEvidence{Image: "img", AppID: "a-1"}})
@@ -37,19 +37,19 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 		{"a backup step whose backup gave no checksum", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/backup", Action: "run", Outcome: state.OutcomeDone,
 				Evidence: state.BackupEvidence{Gate: "g", BackupID: "b", Location: "l", Size: 1}})
-		}, "state.BackupEvidence: checksum: missing"},
+		}, "state.BackupEvidence: missing checksum"},
 		{"a post-deploy step without its module update", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/post-deploy", Action: "run", Outcome: state.OutcomeDone,
 				Evidence: state.PostDeployEvidence{SettingsJob: &state.JobRun{Job: "j"}}})
-		}, "state.PostDeployEvidence: module_update: missing"},
+		}, "state.PostDeployEvidence: missing module_update"},
 		{"a sanitize step without its command", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/sanitize", Action: "run", Outcome: state.OutcomeDone,
 				Evidence: state.SanitizeEvidence{Job: "j"}})
-		}, "state.SanitizeEvidence: command: missing"},
+		}, "state.SanitizeEvidence: missing command"},
 		{"a restore step without its backup", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/restore", Action: "run", Outcome: state.OutcomeDone,
 				Evidence: state.RestoreEvidence{Gate: "g"}})
-		}, "state.RestoreEvidence: backup_id: missing"},
+		}, "state.RestoreEvidence: missing backup_id"},
 		{"an unknown kind", func(rec *state.Record) { rec.Kind = "release-train" }, "kind: value must be one of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -249,7 +249,7 @@ func TestCloneSourceIsTheRecordedGate(t *testing.T) {
 	rec.Gate = nil
 	rec.Evidence = state.BackupEvidence{Gate: id, BackupID: "evidence-says-b-9", Location: "evidence://elsewhere", Database: "other"}
 	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
-	if g, err := cloneSource(fx.Snap(), key, id); err == nil || !strings.Contains(err.Error(), "evidence: legacy gate: size: missing") {
+	if g, err := cloneSource(fx.Snap(), key, id); err == nil || !strings.Contains(err.Error(), "evidence: legacy gate: missing size, checksum") {
 		t.Fatalf("a backup-gate record without its gate: %+v, %v", g, err)
 	}
 }

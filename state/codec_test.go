@@ -59,38 +59,38 @@ func TestEncodeRecordRefusesMissingOrMistypedEvidence(t *testing.T) {
 		{"unknown outcome", func(r *Record) { r.Outcome = "mostly" }, "outcome: value must be one of"},
 		{"unknown change outcome", func(r *Record) { r.Changes[0].Outcome = "half-done" }, "changes/0/outcome: value must be one of"},
 		{"deployment without deploy evidence", func(r *Record) { r.Changes[0].Evidence = nil }, "changes/0: missing properties: 'evidence'"},
-		{"deploy evidence without the image", func(r *Record) { r.Changes[0].Evidence = DeployEvidence{Env: Names(nil, "")} }, "changes/0/evidence: state.DeployEvidence: image: missing"},
+		{"deploy evidence without the image", func(r *Record) { r.Changes[0].Evidence = DeployEvidence{Env: Names(nil, "")} }, "changes/0/evidence: state.DeployEvidence: missing image"},
 		{"deploy evidence without the secrets digest", func(r *Record) {
 			r.Changes[0].Evidence = DeployEvidence{Image: "img", Env: Names([]string{}, ""), Secrets: Names(nil, "")}
 		}, "changes/0/evidence/secrets: missing properties: 'keys_sha256'"},
 		{"already-done app without its id", func(r *Record) {
 			r.Changes[0].Outcome, r.Changes[0].Evidence = OutcomeAlreadyDone, AlreadyDeployed{}
-		}, "changes/0/evidence: state.AlreadyDeployed: app_id: missing"},
+		}, "changes/0/evidence: state.AlreadyDeployed: missing app_id"},
 		{"health without its result", func(r *Record) { r.Changes[1].Evidence = HealthEvidence{URL: "https://shop.example/health"} }, "changes/1/evidence/attempts: must be >= 1"},
 		{"a failed change without its error", func(r *Record) { r.Changes[1].Outcome = OutcomeFailed }, "changes/1: missing properties: 'error'"},
 		{"a backup step without size and checksum", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/backup", Action: "run", Outcome: OutcomeDone,
 				Evidence: BackupEvidence{Gate: "g", BackupID: "b", Location: "l"}})
-		}, "changes/2/evidence: state.BackupEvidence: size: missing\nchecksum: missing"},
+		}, "changes/2/evidence: state.BackupEvidence: missing size, checksum"},
 		{"a route without evidence", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/route/shop.example", Action: "create", Outcome: OutcomeDone})
 		}, "changes/2: missing properties: 'evidence'"},
 		{"a route whose evidence lost its domain", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/route/shop.example", Action: "update", Outcome: OutcomeAlreadyDone,
 				Evidence: RouteEvidence{RouteFacts: providers.RouteFacts{Server: "srv0"}}})
-		}, "changes/2/evidence: state.RouteEvidence: domain: missing"},
+		}, "changes/2/evidence: state.RouteEvidence: missing domain"},
 		{"a post-deploy step without evidence", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/post-deploy", Action: "run", Outcome: OutcomeDone, Evidence: PostDeployEvidence{}})
-		}, "changes/2/evidence: state.PostDeployEvidence: module_update: missing"},
+		}, "changes/2/evidence: state.PostDeployEvidence: missing module_update"},
 		{"a post-deploy step that ran without evidence", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/post-deploy", Action: "run", Outcome: OutcomeDone})
 		}, "changes/2: missing properties: 'evidence'"},
 		{"a sanitize step without its command", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/sanitize", Action: "run", Outcome: OutcomeDone, Evidence: SanitizeEvidence{Job: "j"}})
-		}, "changes/2/evidence: state.SanitizeEvidence: command: missing"},
+		}, "changes/2/evidence: state.SanitizeEvidence: missing command"},
 		{"a restore without its backup", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/restore", Action: "run", Outcome: OutcomeDone, Evidence: RestoreEvidence{Gate: "g"}})
-		}, "changes/2/evidence: state.RestoreEvidence: backup_id: missing"},
+		}, "changes/2/evidence: state.RestoreEvidence: missing backup_id"},
 		{"evidence of another step kind", func(r *Record) {
 			r.Changes = append(r.Changes, RecordChange{Address: "shop/prod/restore", Action: "run", Outcome: OutcomeDone, Evidence: SanitizeEvidence{Command: "c"}})
 		}, "changes/2/evidence/command: unknown field"},
@@ -100,8 +100,8 @@ func TestEncodeRecordRefusesMissingOrMistypedEvidence(t *testing.T) {
 		{"a denial without its decision", func(r *Record) {
 			r.Kind, r.Outcome, r.Changes = KindDenied, RecordDenied, []RecordChange{}
 			r.Evidence = PolicyEvidence{Action: "apply"}
-		}, "evidence: state.PolicyEvidence: decision: missing"},
-		{"an unlock without the apply it cut off", func(r *Record) { r.Kind, r.Evidence = KindUnlock, UnlockEvidence{} }, "evidence: state.UnlockEvidence: cut_off.record: missing"},
+		}, "evidence: state.PolicyEvidence: missing decision"},
+		{"an unlock without the apply it cut off", func(r *Record) { r.Kind, r.Evidence = KindUnlock, UnlockEvidence{} }, "evidence: state.UnlockEvidence: missing cut_off.record"},
 		{"a record evidence of another kind", func(r *Record) { r.Evidence = ReleaseEvidence{NeedsOperator: "x"} }, "evidence/needs_operator: unknown field"},
 		{"an id that is not <kind>-<time>-…", func(r *Record) { r.ID = "deployment-1" }, "id: does not match pattern"},
 		{"unknown format_version", func(r *Record) { r.FormatVersion = "2" }, "format_version: value must be \"1\""},
@@ -274,7 +274,7 @@ func TestDecodeRecordRefusesHandEditedEvidence(t *testing.T) {
 		{"an image digest removed from the deploy evidence", goodRecord, func(m map[string]any) { delete(evidenceOf(m, 0)["secrets"].(map[string]any), "keys_sha256") },
 			"changes/0/evidence/secrets: missing properties: 'keys_sha256'"},
 		{"a backup gate's checksum removed", goodGate, func(m map[string]any) { delete(evidenceOf(m, -1), "checksum") },
-			"evidence: state.BackupEvidence: checksum: missing"},
+			"evidence: state.BackupEvidence: missing checksum"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := tc.rec()
@@ -341,7 +341,7 @@ func TestDecodeRecordUpgradesALegacyGate(t *testing.T) {
 		want   string
 	}{
 		{"no evidence", func(m map[string]any) { delete(m, "evidence") }, "gate: missing"},
-		{"no checksum", func(m map[string]any) { delete(m["evidence"].(map[string]any), "checksum") }, "evidence: legacy gate: checksum: missing"},
+		{"no checksum", func(m map[string]any) { delete(m["evidence"].(map[string]any), "checksum") }, "evidence: legacy gate: missing checksum"},
 		{"an extra key", func(m map[string]any) { m["evidence"].(map[string]any)["provider_token"] = "x" }, "evidence/provider_token: unknown field"},
 		{"a size of the wrong type", func(m map[string]any) { m["evidence"].(map[string]any)["size"] = "2k" }, "evidence/size: string is not int64"},
 		{"another record's gate", func(m map[string]any) { m["evidence"].(map[string]any)["gate"] = "backup-gate-x" }, `evidence/gate: "backup-gate-x" is not the record's id`},

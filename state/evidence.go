@@ -3,8 +3,8 @@ package state
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/launchplane/launchplane/providers"
@@ -81,11 +81,19 @@ func (s *Second) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func need(ok bool, field string) error {
-	if ok {
+// need says which of the facts named after each false condition are
+// missing: need(ok1, "size", ok2, "checksum").
+func need(conds ...any) error {
+	var miss []string
+	for i := 0; i+1 < len(conds); i += 2 {
+		if !conds[i].(bool) {
+			miss = append(miss, conds[i+1].(string))
+		}
+	}
+	if len(miss) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: missing", field)
+	return fmt.Errorf("missing %s", strings.Join(miss, ", "))
 }
 
 // KeyNames are the names of env or secret keys given to an app, never
@@ -355,24 +363,24 @@ type InterruptedEvidence struct {
 
 func (e DeployEvidence) Check() error  { return need(e.Image != "", "image") }
 func (e AlreadyDeployed) Check() error { return need(e.AppID != "", "app_id") }
-func (e HealthEvidence) Check() error { return need(e.URL != "", "url") }
+func (e HealthEvidence) Check() error  { return need(e.URL != "", "url") }
 func (e HealthSkipped) Check() error {
-	return errors.Join(need(e.URL != "", "url"), need(e.Skipped != "", "skipped"))
+	return need(e.URL != "", "url", e.Skipped != "", "skipped")
 }
 func (e RouteEvidence) Check() error { return need(e.Domain != "", "domain") }
 func (e BackupEvidence) Check() error {
-	return errors.Join(need(e.Gate != "", "gate"), need(e.BackupID != "", "backup_id"), need(e.Location != "", "location"),
-		need(e.Size > 0, "size"), need(e.Checksum != "", "checksum"))
+	return need(e.Gate != "", "gate", e.BackupID != "", "backup_id", e.Location != "", "location",
+		e.Size > 0, "size", e.Checksum != "", "checksum")
 }
 func (e GateReused) Check() error {
-	return errors.Join(need(e.Gate != "", "gate"), need(e.Reused, "reused"), need(e.BackupID != "", "backup_id"), need(e.Location != "", "location"))
+	return need(e.Gate != "", "gate", e.Reused, "reused", e.BackupID != "", "backup_id", e.Location != "", "location")
 }
 func (e RestoreEvidence) Check() error {
-	return errors.Join(need(e.Gate != "", "gate"), need(e.BackupID != "", "backup_id"), need(e.Location != "", "location"))
+	return need(e.Gate != "", "gate", e.BackupID != "", "backup_id", e.Location != "", "location")
 }
 func (e RestoreByHand) Check() error      { return nil }
 func (e PostDeployEvidence) Check() error { return need(e.ModuleUpdate != nil, "module_update") }
-func (e SanitizeEvidence) Check() error { return need(e.Command != "", "command") }
+func (e SanitizeEvidence) Check() error   { return need(e.Command != "", "command") }
 func (e RunEvidence) Check() error {
 	if e.Health != "" && e.Health != HealthWasSkipped {
 		return fmt.Errorf("health: %q is not %q", e.Health, HealthWasSkipped)
@@ -380,7 +388,7 @@ func (e RunEvidence) Check() error {
 	return nil
 }
 func (e PolicyEvidence) Check() error {
-	return errors.Join(need(e.Action != "", "action"), need(e.Decision == "allowed" || e.Decision == "denied", "decision"))
+	return need(e.Action != "", "action", e.Decision == "allowed" || e.Decision == "denied", "decision")
 }
 func (e UnlockEvidence) Check() error      { return need(e.CutOff.Record != "", "cut_off.record") }
 func (e ReleaseEvidence) Check() error     { return nil }
