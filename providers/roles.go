@@ -43,11 +43,13 @@ type AppStatus struct {
 
 // DeployFacts are what a Deployer reports of one deploy, for the record:
 // a closed shape, one named field per fact an adapter gives (an adapter
-// that learns a new fact adds a field here, and the record schema and
-// codec learn it with it). Free-text fields (Up, DeploymentTitle,
-// Restore.Error) are redacted by the adapter; the record's write guard
-// refuses any resolved secret value all the same. The zero value is no
-// facts.
+// that learns a new fact adds a field here; the state codec decodes
+// records into it strictly, so a fact no adapter gives is refused on
+// read). Free-text fields (Up, Restore.Error: a platform's output) are
+// redacted by the adapter and again by apply (Redacted) before they are
+// recorded; the record's write guard refuses any resolved secret value
+// all the same. The zero value is no facts. Adapters never put the
+// image, the app's id or the domain here: apply records those itself.
 type DeployFacts struct {
 	// dokploy
 	ServiceType      string `json:"service_type,omitempty"`
