@@ -102,12 +102,12 @@ type PutBack struct {
 type RouteFacts struct {
 	Action string `json:"action,omitempty"` // created, updated, unchanged
 	// caddy
-	Server  string `json:"server,omitempty"`
-	Dial    string `json:"dial,omitempty"`
-	Attempts int   `json:"attempts,omitempty"`
-	IfMatch *bool  `json:"if_match,omitempty"`
-	RouteID string `json:"route_id,omitempty"`
-	Created string `json:"created,omitempty"` // the config path a route was created under
+	Server   string `json:"server,omitempty"`
+	Dial     string `json:"dial,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+	IfMatch  *bool  `json:"if_match,omitempty"`
+	RouteID  string `json:"route_id,omitempty"`
+	Created  string `json:"created,omitempty"` // the config path a route was created under
 	// npmplus
 	Forward     string `json:"forward,omitempty"`
 	ProxyHostID int    `json:"proxy_host_id,omitempty"`

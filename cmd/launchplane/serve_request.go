@@ -87,9 +87,9 @@ type served struct {
 	red   *redact.Redactor
 	req   *request.Request
 	event *request.Event
-	id    *policy.Identity // verified
+	id    *policy.Identity      // verified
 	ev    *state.PolicyEvidence // the decision, as evidence
-	grant *policy.Grant    // the policy's, for the request's action on its target
+	grant *policy.Grant         // the policy's, for the request's action on its target
 	fb    providers.Feedback
 }
 

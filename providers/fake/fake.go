@@ -116,7 +116,7 @@ type Fault struct {
 	// its output), like an API that echoes what it ran: a secret value
 	// the fake neither registers nor redacts. It is not consumed.
 	Output string `json:"output,omitempty"`
-	Hold string `json:"hold,omitempty"`
+	Hold   string `json:"hold,omitempty"`
 }
 
 // appEnv carries a deploy's env to an Echo fault.
