@@ -76,7 +76,7 @@ type Options struct {
 	Reason string
 	// Authorization is the policy decision that allowed the run, kept as
 	// evidence in every record.
-	Authorization map[string]any
+	Authorization *state.PolicyEvidence
 	// Grant is the policy's permission for what the run does (made only
 	// by the policy check): Run, Release and Unlock refuse to start
 	// without one that covers their action and targets.

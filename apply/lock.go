@@ -33,10 +33,7 @@ func Unlock(ctx context.Context, o Options, key, reason string) (record, commit 
 	f := *ts.InFlight
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindUnlock, key, now), Kind: state.KindUnlock, Target: key,
 		Actor: o.Actor, Started: now, Finished: now, Outcome: state.RecordSuccess, Reason: reason, Changes: []state.RecordChange{},
-		Evidence: map[string]any{"cut_off": state.CutOffEvidence{Mark: f, Live: f.Live(now)}.Fields()}}
-	if o.Authorization != nil {
-		rec.Evidence["policy"] = o.Authorization
-	}
+		Evidence: state.UnlockEvidence{CutOff: state.CutOff(f, f.Live(now)), Policy: o.Authorization}}
 	next := *ts
 	f.UnlockedBy = rec.ID
 	next.Interrupted = append(slices.Clone(ts.Interrupted), f)
@@ -65,7 +62,7 @@ func interruptedRuns(old *state.TargetState) []state.InFlight {
 // interruptedRecord is the record an apply announced and never wrote,
 // written by the apply by that reconciles it.
 func interruptedRecord(key string, f state.InFlight, by string, now time.Time) *state.Record {
-	ev := state.InterruptedEvidence{ReconciledBy: by, Expires: f.Expires, UnlockedBy: f.UnlockedBy}.Fields()
+	ev := state.InterruptedEvidence{ReconciledBy: by, Expires: state.Second{Time: f.Expires}, UnlockedBy: f.UnlockedBy}
 	why := "the apply did not finish (its process stopped before recording an outcome)"
 	if f.UnlockedBy != "" {
 		why = "the apply did not finish: its in-flight mark was cleared by " + f.UnlockedBy

@@ -7,6 +7,7 @@ import (
 
 	"github.com/launchplane/launchplane/internal/testfixture"
 	"github.com/launchplane/launchplane/providers/fake"
+	"github.com/launchplane/launchplane/state"
 )
 
 // setPromoted points prod at image, promoted from testing.
@@ -22,7 +23,7 @@ func TestRunPromotionNeedsHealthyDigest(t *testing.T) {
 	fx.setPromoted(testfixture.OldImg)
 	// testing gets oldImg in the same run: prod follows once it is healthy
 	res := fx.mustApply(fx.Load(), nil)
-	if ev := fx.Record("shop/prod", res.Records["shop/prod"]).Evidence["promotion"]; ev == nil {
+	if ev, _ := fx.Record("shop/prod", res.Records["shop/prod"]).Evidence.(state.RunEvidence); ev.Promotion == nil {
 		t.Fatalf("prod record has no promotion evidence")
 	}
 
@@ -42,9 +43,9 @@ func TestRunPromotionNeedsHealthyDigest(t *testing.T) {
 	fx.SetImage("testing", testfixture.NewImg)
 	fx.mustApply(fx.Load(), func(o *Options) { o.Plan = fx.plan(o.Config, map[string]bool{"shop/testing": true}) })
 	res = fx.mustApply(fx.Load(), nil)
-	ev, _ := fx.Record("shop/prod", res.Records["shop/prod"]).Evidence["promotion"].(map[string]any)
-	if ev["image"] != testfixture.NewImg || ev["from"] != "shop/testing" {
-		t.Fatalf("prod promotion evidence %v", ev)
+	run, _ := fx.Record("shop/prod", res.Records["shop/prod"]).Evidence.(state.RunEvidence)
+	if ev := run.Promotion; ev == nil || ev.Image != testfixture.NewImg || ev.From != "shop/testing" {
+		t.Fatalf("prod promotion evidence %+v", run.Promotion)
 	}
 	if ts := fx.Target("shop/prod"); ts.Image != testfixture.NewImg {
 		t.Fatalf("prod runs %s, want %s", ts.Image, testfixture.NewImg)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/launchplane/launchplane/internal/testfixture"
+	"github.com/launchplane/launchplane/providers/fake"
 	"github.com/launchplane/launchplane/state"
 )
 
@@ -23,12 +24,32 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 		}, "missing properties: 'evidence'"},
 		{"a deploy whose evidence lost its image", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/app", Action: "update", Outcome: state.OutcomeDone,
-				Evidence: map[string]any{"app_id": "a-1"}})
-		}, "missing properties: 'image', 'env', 'secrets'"},
-		{"a health result of the wrong type", func(rec *state.Record) {
+				Evidence: state.DeployEvidence{AppID: "a-1"}})
+		}, "state.DeployEvidence: missing image"},
+		{"a deploy whose evidence lost its key names", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/app", Action: "update", Outcome: state.OutcomeDone,
+				Evidence: state.DeployEvidence{Image: "img", AppID: "a-1"}})
+		}, "missing properties: 'env', 'secrets'"},
+		{"a health check that ran without attempts", func(rec *state.Record) {
 			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/health", Action: "run", Outcome: state.OutcomeDone,
-				Evidence: map[string]any{"url": "https://shop.example/", "attempts": "1", "last_status": 200, "latency_ms": 1, "detail": "HTTP 200"}})
-		}, "attempts: expected integer"},
+				Evidence: state.HealthEvidence{URL: "https://shop.example/", LastStatus: 200, LatencyMS: 1, Detail: "HTTP 200"}})
+		}, "attempts: must be >= 1"},
+		{"a backup step whose backup gave no checksum", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/backup", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.BackupEvidence{Gate: "g", BackupID: "b", Location: "l", Size: 1}})
+		}, "state.BackupEvidence: missing checksum"},
+		{"a post-deploy step without its module update", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/post-deploy", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.PostDeployEvidence{SettingsJob: &state.JobRun{Job: "j"}}})
+		}, "state.PostDeployEvidence: missing module_update"},
+		{"a sanitize step without its command", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/sanitize", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.SanitizeEvidence{Job: "j"}})
+		}, "state.SanitizeEvidence: missing command"},
+		{"a restore step without its backup", func(rec *state.Record) {
+			rec.Changes = append(rec.Changes, state.RecordChange{Address: "shop/prod/restore", Action: "run", Outcome: state.OutcomeDone,
+				Evidence: state.RestoreEvidence{Gate: "g"}})
+		}, "state.RestoreEvidence: missing backup_id"},
 		{"an unknown kind", func(rec *state.Record) { rec.Kind = "release-train" }, "kind: value must be one of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +79,39 @@ func TestFinishRefusesARecordWithoutEvidence(t *testing.T) {
 			if fx.Tip() != tip || fx.commitCount() != commits {
 				t.Errorf("the refused record was committed")
 			}
+		})
+	}
+}
+
+// A provider whose deploy facts carry a secret value (its output echoes
+// what it ran with) never gets it into the record: the facts are typed,
+// and their free text is redacted before it is recorded, a short secret
+// the write guard does not look for included.
+func TestProviderFactsWithASecretAreRedacted(t *testing.T) {
+	for _, tc := range []struct{ name, key, value string }{
+		{"a short secret", "API_TOKEN", "q7Zx!w"}, // below the write guard's minimum
+		{"a long secret", "DATABASE_URL", testfixture.Canary},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t)
+			fx.Env["SHOP_API_TOKEN"] = tc.value
+			if tc.key == "DATABASE_URL" {
+				fx.Env["SHOP_DB_URL"] = tc.value
+			}
+			fx.SetWorld(func(w *fake.World) {
+				w.Faults = []*fake.Fault{{Op: "deploy-output", Target: "shop/testing", Times: 1, Output: tc.key}}
+			})
+			res := fx.mustApply(fx.Load(), nil)
+			rec := fx.Record("shop/testing", res.Records["shop/testing"])
+			dep, _ := rec.Changes[0].Evidence.(state.DeployEvidence)
+			if dep.Up == nil || len(*dep.Up) != 1 || !strings.Contains((*dep.Up)[0], "[REDACTED]") {
+				t.Fatalf("deploy facts %+v, want the output line, redacted", dep.DeployFacts)
+			}
+			fx.eachObject(func(what string, data []byte) {
+				if strings.Contains(string(data), tc.value) {
+					t.Errorf("%s holds the secret:\n%s", what, data)
+				}
+			})
 		})
 	}
 }

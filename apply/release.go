@@ -34,7 +34,7 @@ func Release(ctx context.Context, o Options, key, reason string) (record, commit
 	now := o.Now()
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindRelease, key, now), Kind: state.KindRelease, Target: key,
 		Actor: o.Actor, Started: now, Finished: now, Outcome: state.RecordSuccess, Image: ts.Image, Reason: reason,
-		Evidence: map[string]any{"needs_operator": ts.NeedsOperator}, Changes: []state.RecordChange{}}
+		Evidence: state.ReleaseEvidence{NeedsOperator: ts.NeedsOperator}, Changes: []state.RecordChange{}}
 	next := *ts
 	// Still failed: the next apply checks health again before calling the
 	// target healthy.
@@ -72,12 +72,12 @@ func commitRecord(ctx context.Context, o Options, key string, ts *state.TargetSt
 // RecordDenial writes a "denied" record for each key: the policy refused
 // the request, and the evidence says who asked and why it was refused. It
 // changes no target, so it conflicts with no other writer.
-func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, keys []string, actor string, now time.Time, red *redact.Redactor, reason string, evidence map[string]any) error {
+func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, keys []string, actor string, now time.Time, red *redact.Redactor, reason string, evidence *state.PolicyEvidence) error {
 	var changes []state.Change
 	var ids []string
 	for _, key := range keys {
 		rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindDenied, key, now), Kind: state.KindDenied, Target: key,
-			Actor: actor, Started: now, Finished: now, Outcome: state.RecordDenied, Reason: red.String(reason), Evidence: evidence, Changes: []state.RecordChange{}}
+			Actor: actor, Started: now, Finished: now, Outcome: state.RecordDenied, Reason: red.String(reason), Evidence: policyEvidence(evidence), Changes: []state.RecordChange{}}
 		ids = append(ids, rec.ID)
 		ch, err := recordChange(key, rec)
 		if err != nil {
@@ -91,4 +91,12 @@ func RecordDenial(ctx context.Context, store state.Store, snap state.Snapshot, k
 		Author:   state.Signature{Name: "launchplane", Email: "launchplane@localhost", When: now},
 	})
 	return err
+}
+
+// policyEvidence is ev as a record's evidence: none for nil.
+func policyEvidence(ev *state.PolicyEvidence) state.Evidence {
+	if ev == nil {
+		return nil
+	}
+	return *ev
 }

@@ -280,7 +280,7 @@ func TestRunSequenceIncreasesPerTarget(t *testing.T) {
 func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 	fx := newFixture(t)
 	cfg := fx.Load()
-	authz := map[string]any{"rule": "ops may apply", "subject": "alice"}
+	authz := &state.PolicyEvidence{Action: "clone", Decision: "allowed", Reason: "ops may apply", Identity: "alice"}
 	res := fx.mustApply(cfg, func(o *Options) {
 		o.Kind = state.KindClone
 		o.Reason = "weekly release"
@@ -295,8 +295,8 @@ func TestRunKindReasonAuthorizationInRecords(t *testing.T) {
 		if rec.Kind != state.KindClone || rec.Reason != "weekly release" {
 			t.Errorf("%s: kind %q reason %q", key, rec.Kind, rec.Reason)
 		}
-		pol, _ := rec.Evidence["policy"].(map[string]any)
-		if pol["rule"] != "ops may apply" || pol["subject"] != "alice" {
+		run, _ := rec.Evidence.(state.RunEvidence)
+		if pol := run.Policy; pol == nil || pol.Reason != "ops may apply" || pol.Identity != "alice" {
 			t.Errorf("%s: evidence %v", key, rec.Evidence)
 		}
 	}

@@ -135,7 +135,7 @@ func (t *targetRun) SetGate(g *state.Gate, rec *state.Record) {
 }
 
 // Step runs a sub-step with progress events and records it.
-func (t *targetRun) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (providers.Evidence, error)) error {
+func (t *targetRun) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (state.Evidence, error)) error {
 	rc := state.RecordChange{Address: address, Action: action, Reason: reason}
 	t.r.o.Events(Event{Kind: StepStart, Target: t.key, Address: address, Action: action})
 	start := time.Now()
@@ -143,9 +143,7 @@ func (t *targetRun) Step(ctx context.Context, address, action, reason string, fn
 	elapsed := time.Since(start)
 	rc.ElapsedMS = elapsed.Milliseconds()
 	rc.Outcome = state.OutcomeDone
-	if ev != nil {
-		rc.Evidence = map[string]any(ev)
-	}
+	rc.Evidence = ev
 	if err != nil {
 		err = t.r.o.Redactor.Error(err)
 		rc.Outcome, rc.Error = state.OutcomeFailed, err.Error()
@@ -178,9 +176,7 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 		elapsed := time.Since(start)
 		rc.ElapsedMS = elapsed.Milliseconds()
 		rc.Outcome = outcome
-		if ev != nil {
-			rc.Evidence = map[string]any(ev)
-		}
+		rc.Evidence = ev
 		if err != nil {
 			err = r.o.Redactor.Error(err)
 			rc.Outcome = state.OutcomeFailed
@@ -207,7 +203,7 @@ func (r *run) applyTarget(ctx context.Context, target string) *targetResult {
 			continue
 		}
 		t.resources[c.Address] = state.Resource{Address: c.Address, Kind: c.Kind, Provider: c.Provider, Attrs: c.After, IdempotencyKey: c.IdempotencyKey}
-		if id, ok := ev["app_id"].(string); ok && id != "" {
+		if id := state.AppIDOf(ev); id != "" {
 			t.ts.ProviderIDs = withID(t.ts.ProviderIDs, c.Address, id)
 		}
 		if c.Kind == plan.KindApp {
@@ -303,31 +299,16 @@ func (t *targetRun) settleStatus(failed, healthy, rendered, unchecked bool) {
 // applies whose records this one writes.
 func (t *targetRun) settleEvidence(skippedHealth bool) {
 	rec := t.rec
-	promo := t.r.promotions[t.key]
-	if skippedHealth || t.r.o.Authorization != nil || promo != nil {
-		rec.Evidence = map[string]any{}
-	}
-	if promo != nil {
-		rec.Evidence["promotion"] = promo.Fields()
-	}
+	ev := state.RunEvidence{Promotion: t.r.promotions[t.key], Policy: t.r.o.Authorization}
 	if skippedHealth {
-		rec.Evidence["health"] = "skipped"
+		ev.Health = state.HealthWasSkipped
 	}
-	if t.r.o.Authorization != nil {
-		rec.Evidence["policy"] = t.r.o.Authorization
-	}
-	var cut []any
 	for _, f := range interruptedRuns(t.old) {
 		t.extra = append(t.extra, interruptedRecord(t.key, f, rec.ID, t.r.o.Now()))
-		cut = append(cut, f.Record)
+		ev.Interrupted = append(ev.Interrupted, f.Record)
 	}
 	t.ts.Interrupted = nil
-	if len(cut) > 0 {
-		if rec.Evidence == nil {
-			rec.Evidence = map[string]any{}
-		}
-		rec.Evidence["interrupted"] = cut
-	}
+	rec.Evidence = ev
 }
 
 // settleSequence numbers the records written beside this one, then this
@@ -351,10 +332,8 @@ func (t *targetRun) settleSequence() {
 func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 	v := t.drv.OnRollback(ctx, t)
 	if !v.Proceed {
-		rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "step after the app change failed", Outcome: state.OutcomeSkipped, Error: v.Reason}
-		if v.Evidence != nil {
-			rc.Evidence = map[string]any(v.Evidence)
-		}
+		rc := state.RecordChange{Address: app.Address, Action: "rollback", Reason: "step after the app change failed", Outcome: state.OutcomeSkipped, Error: v.Reason,
+			Evidence: v.Evidence}
 		t.rec.Changes = append(t.rec.Changes, rc)
 		if v.Status != "" {
 			t.ts.Status = v.Status
@@ -391,12 +370,12 @@ func (t *targetRun) rollback(ctx context.Context, app *plan.Change) {
 	elapsed := time.Since(start)
 	rc.ElapsedMS = elapsed.Milliseconds()
 	rc.Outcome = outcome
-	rc.Evidence = map[string]any{"image": old.HealthyImage}
-	if ev != nil {
-		for k, v := range ev {
-			rc.Evidence[k] = v
-		}
+	dep, _ := ev.(state.DeployEvidence)
+	dep.Image = old.HealthyImage
+	if dep.AppID == "" {
+		dep.AppID = state.AppIDOf(ev)
 	}
+	rc.Evidence = dep
 	if err != nil {
 		err = t.r.o.Redactor.Error(err)
 		rc.Outcome, rc.Error = state.OutcomeFailed, err.Error()
@@ -422,7 +401,7 @@ func (t *targetRun) failedKind() plan.Kind {
 
 // execute runs a change: app, route and health changes through apply's
 // own code, every other step through the driver's dispatch table.
-func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
+func (t *targetRun) execute(ctx context.Context, c plan.Change) (state.Evidence, state.ChangeOutcome, error) {
 	switch c.Kind {
 	case plan.KindApp, plan.KindRoute, plan.KindHealth:
 		return t.r.execute(ctx, c)
@@ -437,7 +416,7 @@ func (t *targetRun) execute(ctx context.Context, c plan.Change) (providers.Evide
 // execute performs one change through its provider. Creates and updates
 // first observe, so a change an interrupted apply already made is not
 // made again.
-func (r *run) execute(ctx context.Context, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
+func (r *run) execute(ctx context.Context, c plan.Change) (state.Evidence, state.ChangeOutcome, error) {
 	inst, err := r.provider(c.Provider)
 	if err != nil {
 		return nil, "", err
@@ -460,7 +439,7 @@ func wrap(c plan.Change, op string, err error) error {
 
 // executeApp destroys or deploys the app, unless an interrupted apply
 // already deployed it.
-func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (providers.Evidence, state.ChangeOutcome, error) {
+func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (state.Evidence, state.ChangeOutcome, error) {
 	dep := inst.(providers.Deployer)
 	attrs := c.After
 	if c.Action == plan.Delete {
@@ -488,24 +467,22 @@ func (r *run) executeApp(ctx context.Context, c plan.Change, inst any) (provider
 	// behind Launchplane's back is deployed again (drift).
 	if st.Exists && st.IdempotencyKey == c.IdempotencyKey && st.Image == a.Image {
 		if done == state.OutcomeRendered {
-			return providers.Evidence(state.AlreadyDeployed{AppID: st.ID}.Fields()), done, nil
+			return state.AlreadyDeployed{AppID: st.ID}, done, nil
 		}
-		return providers.Evidence(state.AlreadyDeployed{AppID: st.ID}.Fields()), state.OutcomeAlreadyDone, nil
+		return state.AlreadyDeployed{AppID: st.ID}, state.OutcomeAlreadyDone, nil
 	}
 	app, ev := r.appOf(c, a, ref)
-	id, pev, err := dep.Deploy(ctx, app)
-	for k, v := range pev {
-		ev[k] = v
-	}
-	if id != "" {
-		ev["app_id"] = id
-	}
+	id, facts, err := dep.Deploy(ctx, app)
+	// what a platform printed may hold what it ran with: redacted
+	// before it is recorded, whatever the adapter did
+	ev.DeployFacts = facts.Redacted(r.o.Redactor.String)
+	ev.AppID = id
 	return ev, done, wrap(c, "deploy", err)
 }
 
 // executeRoute deletes or ensures a route, unless the same route is
 // there already.
-func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ingress) (providers.Evidence, state.ChangeOutcome, error) {
+func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ingress) (state.Evidence, state.ChangeOutcome, error) {
 	attrs := c.After
 	if c.Action == plan.Delete {
 		attrs = c.Before
@@ -523,16 +500,16 @@ func (r *run) executeRoute(ctx context.Context, c plan.Change, ing providers.Ing
 	}
 	for _, rt := range routes {
 		if rt.Domain == route.Domain && rt.IdempotencyKey == c.IdempotencyKey && rt.Port == route.Port && rt.Upstream == route.Upstream {
-			return providers.Evidence(state.RouteEvidence{Domain: rt.Domain}.Fields()), state.OutcomeAlreadyDone, nil
+			return state.RouteEvidence{Domain: rt.Domain}, state.OutcomeAlreadyDone, nil
 		}
 	}
-	ev, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: route.Domain, Upstream: route.Upstream, Port: route.Port, IdempotencyKey: c.IdempotencyKey})
-	return ev, state.OutcomeDone, wrap(c, "route", err)
+	facts, err := ing.EnsureRoute(ctx, providers.Route{Target: c.Target, Domain: route.Domain, Upstream: route.Upstream, Port: route.Port, IdempotencyKey: c.IdempotencyKey})
+	return state.RouteEvidence{Domain: route.Domain, RouteFacts: facts}, state.OutcomeDone, wrap(c, "route", err)
 }
 
 // executeHealth polls the health URL, through the provider when it
 // checks health itself; a limited provider skips it and says why.
-func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (providers.Evidence, state.ChangeOutcome, error) {
+func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (state.Evidence, state.ChangeOutcome, error) {
 	h, err := plan.HealthOf(c.After)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", c.Address, err)
@@ -543,7 +520,7 @@ func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (provi
 	}
 	if l, ok := inst.(providers.Limited); ok {
 		if why := l.Limitation(ctx); why != "" {
-			return providers.Evidence(state.HealthEvidence{URL: h.URL, Skipped: why}.Fields()), state.OutcomeSkipped, nil
+			return state.HealthSkipped{URL: h.URL, Skipped: why}, state.OutcomeSkipped, nil
 		}
 	}
 	var res providers.HealthResult
@@ -559,21 +536,20 @@ func (r *run) executeHealth(ctx context.Context, c plan.Change, inst any) (provi
 		// redacted before it is cut, so no secret is cut in half
 		res.Detail += ": " + bodyExcerpt(r.o.Redactor.String(res.Body))
 	}
-	he := state.HealthEvidence{URL: h.URL, Attempts: res.Attempts, LastStatus: res.Status, Latency: res.Latency, Detail: res.Detail}
+	he := state.HealthEvidence{URL: h.URL, Attempts: res.Attempts, LastStatus: res.Status, LatencyMS: res.Latency.Milliseconds(), Detail: res.Detail}
 	if !res.Healthy && strings.TrimSpace(res.Body) != "" {
 		he.Body = bodyExcerpt(r.o.Redactor.String(res.Body))
 	}
-	ev := providers.Evidence(he.Fields())
 	if err == nil && !res.Healthy {
 		err = fmt.Errorf("unhealthy after %d attempt(s): %s", res.Attempts, res.Detail)
 	}
-	return ev, state.OutcomeDone, wrap(c, "health check", err)
+	return he, state.OutcomeDone, wrap(c, "health check", err)
 }
 
 // appOf builds the provider's App with resolved secrets, and the evidence
 // that may be recorded of it: key names, counts and a hash over sorted
 // key names, never values.
-func (r *run) appOf(c plan.Change, a plan.App, ref providers.AppRef) (providers.App, providers.Evidence) {
+func (r *run) appOf(c plan.Change, a plan.App, ref providers.AppRef) (providers.App, state.DeployEvidence) {
 	env := maps.Clone(a.Env)
 	if env == nil {
 		env = map[string]string{}
@@ -593,8 +569,7 @@ func (r *run) appOf(c plan.Change, a plan.App, ref providers.AppRef) (providers.
 	slices.Sort(envKeys)
 	return providers.App{AppRef: ref, Image: a.Image, Port: a.Port,
 			Env: env, SecretKeys: keys, IdempotencyKey: c.IdempotencyKey, Title: r.recordIDs[c.Target]},
-		providers.Evidence(state.DeployEvidence{Image: a.Image, Env: state.KeyNames{Keys: envKeys},
-			Secrets: state.KeyNames{Keys: keys, SHA256: hex.EncodeToString(h[:])}}.Fields())
+		state.DeployEvidence{Image: a.Image, Env: state.Names(envKeys, ""), Secrets: state.Names(keys, hex.EncodeToString(h[:]))}
 }
 
 func withID(m map[string]string, address, id string) map[string]string {

@@ -35,7 +35,7 @@ type Runtime interface {
 	// Step runs fn as a sub-step of the apply (a restore, a job),
 	// reporting its progress and recording its outcome and evidence under
 	// address. It returns fn's error, redacted.
-	Step(ctx context.Context, address, action, reason string, fn func(context.Context) (providers.Evidence, error)) error
+	Step(ctx context.Context, address, action, reason string, fn func(context.Context) (state.Evidence, error)) error
 	// Fact and SetFact read and write what the driver remembers of the
 	// target between applies (kept in the target's state).
 	Fact(key string) string
@@ -49,7 +49,7 @@ type Runtime interface {
 // StepFunc runs a step a driver added to the plan. It returns evidence
 // for the record and the outcome (state.OutcomeDone, OutcomeAlreadyDone,
 // OutcomeSkipped).
-type StepFunc func(ctx context.Context, rt Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error)
+type StepFunc func(ctx context.Context, rt Runtime, c plan.Change) (state.Evidence, state.ChangeOutcome, error)
 
 // Verdict is a driver's answer to "may apply roll the image back now?".
 type Verdict struct {
@@ -61,5 +61,5 @@ type Verdict struct {
 	// Reason explains, for the record and the operator.
 	Reason string
 	// Evidence is added to the record of the rollback.
-	Evidence providers.Evidence
+	Evidence state.Evidence
 }

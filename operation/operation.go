@@ -113,7 +113,7 @@ type Runner struct {
 // as evidence for the records, and who applies.
 type Authorized struct {
 	Grant    *policy.Grant
-	Evidence map[string]any
+	Evidence *state.PolicyEvidence
 	Actor    string
 }
 
@@ -161,7 +161,7 @@ func (r *Runner) Authorize(ctx context.Context, op Operation) (*Authorized, erro
 	}
 	var id *policy.Identity
 	var grant *policy.Grant
-	var ev map[string]any
+	var ev *state.PolicyEvidence
 	for _, ask := range op.asks() {
 		if loaded.Present() && id == nil && len(ask.Targets) > 0 {
 			if id, err = r.identify(ctx, loaded, ask); err != nil {
@@ -181,7 +181,7 @@ func (r *Runner) Authorize(ctx context.Context, op Operation) (*Authorized, erro
 		if ev == nil {
 			ev = aev
 		} else {
-			ev["destroy"] = aev
+			ev.Destroy = aev
 		}
 	}
 	return &Authorized{Grant: grant, Evidence: ev, Actor: r.actorOf(ev)}, nil
@@ -200,7 +200,7 @@ func (r *Runner) identify(ctx context.Context, loaded *policy.Loaded, ask policy
 	id, err := policy.Resolve(ctx, r.Getenv, policy.Options{Repository: OwnerName(co.Origin), Ref: co.Ref, Verifier: v})
 	if err != nil {
 		err = fmt.Errorf("policy: cannot establish who is applying: %w", err)
-		r.Deny(ctx, ask.Targets, err.Error(), map[string]any{"action": ask.Action, "decision": "denied", "identity": "unverified", "policy_blob": loaded.Blob()})
+		r.Deny(ctx, ask.Targets, err.Error(), &state.PolicyEvidence{Action: ask.Action, Decision: "denied", Identity: "unverified", PolicyBlob: loaded.Blob()})
 		return nil, &Error{Code: ExitDenied, Err: err}
 	}
 	return &id, nil
@@ -208,11 +208,11 @@ func (r *Runner) identify(ctx context.Context, loaded *policy.Loaded, ask policy
 
 // ask is one policy question: its grant and its decision as evidence, or
 // the denial, recorded.
-func (r *Runner) ask(ctx context.Context, loaded *policy.Loaded, id *policy.Identity, ask policy.Ask) (*policy.Grant, map[string]any, error) {
+func (r *Runner) ask(ctx context.Context, loaded *policy.Loaded, id *policy.Identity, ask policy.Ask) (*policy.Grant, *state.PolicyEvidence, error) {
 	g, ds, err := loaded.Authorize(id, ask)
 	var nd *policy.NoPolicyDestroyError
 	if errors.As(err, &nd) {
-		r.Deny(ctx, nd.Targets, nd.Error(), map[string]any{"action": policy.ActionDestroy, "decision": "denied", "reason": "no policy and no --allow-destroy"})
+		r.Deny(ctx, nd.Targets, nd.Error(), &state.PolicyEvidence{Action: policy.ActionDestroy, Decision: "denied", Reason: "no policy and no --allow-destroy"})
 		return nil, nil, &Error{Code: ExitDenied, Err: err}
 	}
 	if len(ask.Targets) == 0 {
@@ -223,40 +223,38 @@ func (r *Runner) ask(ctx context.Context, loaded *policy.Loaded, id *policy.Iden
 		if ask.Action == policy.ActionDestroy {
 			reason += "; apply --allow-destroy"
 		}
-		return g, map[string]any{"action": ask.Action, "decision": "allowed", "reason": reason}, err
+		return g, &state.PolicyEvidence{Action: ask.Action, Decision: "allowed", Reason: reason}, err
 	}
-	ev := map[string]any{"action": ask.Action, "identity": id.String(), "source": id.Source, "policy_blob": loaded.Blob()}
-	var decisions []any
+	ev := &state.PolicyEvidence{Action: ask.Action, Identity: id.String(), Source: id.Source, PolicyBlob: loaded.Blob()}
 	for _, d := range ds {
-		dec := map[string]any{"target": d.Target, "allowed": d.Allowed, "reason": d.Reason}
+		dec := state.PolicyDecision{Target: d.Target, Allowed: d.Allowed, Reason: d.Reason}
 		if d.Allowed {
-			dec["rule"] = d.Rule + 1 // as the reasons count them
+			dec.Rule = d.Rule + 1 // as the reasons count them
 		}
-		decisions = append(decisions, dec)
+		ev.Decisions = append(ev.Decisions, dec)
 	}
-	ev["decisions"] = decisions
 	if err != nil {
-		ev["decision"] = "denied"
+		ev.Decision = "denied"
 		last := ds[len(ds)-1]
 		r.Deny(ctx, []string{last.Target}, last.Reason, ev)
 		return nil, nil, &Error{Code: ExitDenied, Err: fmt.Errorf("policy: %w", err)}
 	}
-	ev["decision"] = "allowed"
+	ev.Decision = "allowed"
 	return g, ev, nil
 }
 
 // actorOf names who applies in records: the verified identity when the
 // policy established one, else the environment's actor.
-func (r *Runner) actorOf(ev map[string]any) string {
-	if id, ok := ev["identity"].(string); ok && id != "" && id != "unverified" {
-		return id
+func (r *Runner) actorOf(ev *state.PolicyEvidence) string {
+	if ev != nil && ev.Identity != "" && ev.Identity != "unverified" {
+		return ev.Identity
 	}
 	return r.Actor
 }
 
 // Deny records a refusal in the state repository, so every decision is
 // on record; failing to write it is a warning, the refusal stands.
-func (r *Runner) Deny(ctx context.Context, keys []string, reason string, ev map[string]any) {
+func (r *Runner) Deny(ctx context.Context, keys []string, reason string, ev *state.PolicyEvidence) {
 	red := redact.New()
 	if err := apply.RecordDenial(ctx, r.Store, r.Snapshot, keys, r.actorOf(ev), r.Now(), red, reason, ev); err != nil && r.Stderr != nil {
 		fmt.Fprintf(r.Stderr, "warning: the denial could not be recorded: %v\n", red.Error(err))

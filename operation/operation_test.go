@@ -3,7 +3,6 @@ package operation
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -92,11 +91,11 @@ func (h *harness) records(key string) map[string][]state.Record {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		var r state.Record
-		if err := json.Unmarshal(b, &r); err != nil {
+		r, err := state.DecodeRecord(state.RecordsDir(key)+n, b)
+		if err != nil {
 			h.t.Fatal(err)
 		}
-		out[string(r.Kind)] = append(out[string(r.Kind)], r)
+		out[string(r.Kind)] = append(out[string(r.Kind)], *r)
 	}
 	return out
 }
@@ -157,7 +156,7 @@ func TestRunAuthorizesEveryOperation(t *testing.T) {
 				want = policy.ActionDestroy
 			}
 			d := recs["denied"][0]
-			if d.Evidence["action"] != want || d.Evidence["decision"] != "denied" || d.Outcome != "denied" {
+			if ev, _ := d.Evidence.(state.PolicyEvidence); ev.Action != want || ev.Decision != "denied" || d.Outcome != "denied" {
 				t.Errorf("denial evidence %v outcome %s, want action %s", d.Evidence, d.Outcome, want)
 			}
 			if !strings.HasPrefix(d.Actor, "local") {
@@ -178,7 +177,7 @@ func TestExecuteChecksTheGrantOfTheOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Evidence["action"] != policy.ActionRelease || a.Evidence["reason"] != "no policy in the state repository" || a.Actor != "env-actor" {
+	if a.Evidence.Action != policy.ActionRelease || a.Evidence.Reason != "no policy in the state repository" || a.Actor != "env-actor" {
 		t.Fatalf("authorized %+v", a)
 	}
 	if _, err := r.Execute(context.Background(), a, release); err == nil || errors.Is(err, policy.ErrNotAuthorized) {
@@ -194,7 +193,7 @@ func TestExecuteChecksTheGrantOfTheOperation(t *testing.T) {
 			t.Errorf("%s with release's grant: %v, want refused, exit 4", op.Action, err)
 		}
 	}
-	for _, bad := range []*Authorized{{}, {Grant: nil, Evidence: map[string]any{"decision": "allowed"}}} {
+	for _, bad := range []*Authorized{{}, {Grant: nil, Evidence: &state.PolicyEvidence{Action: "release", Decision: "allowed"}}} {
 		if _, err := r.Execute(context.Background(), bad, release); !errors.Is(err, policy.ErrNotAuthorized) {
 			t.Errorf("release without a grant: %v", err)
 		}
@@ -214,7 +213,7 @@ func TestApplyDestroyWithoutPolicy(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Code != ExitDenied || !strings.Contains(err.Error(), "apply --allow-destroy") {
 		t.Fatalf("err %v", err)
 	}
-	if recs := h.records("shop/prod")["denied"]; len(recs) != 1 || recs[0].Evidence["action"] != policy.ActionDestroy {
+	if recs := h.records("shop/prod")["denied"]; len(recs) != 1 || recs[0].Evidence.(state.PolicyEvidence).Action != policy.ActionDestroy {
 		t.Fatalf("denial records %v", recs)
 	}
 	op.AllowDestroy = true
@@ -224,8 +223,7 @@ func TestApplyDestroyWithoutPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, _ := a.Evidence["destroy"].(map[string]any)
-	if a.Evidence["action"] != policy.ActionApply || dev["reason"] != "no policy in the state repository; apply --allow-destroy" {
+	if dev := a.Evidence.Destroy; a.Evidence.Action != policy.ActionApply || dev == nil || dev.Reason != "no policy in the state repository; apply --allow-destroy" {
 		t.Fatalf("evidence %v", a.Evidence)
 	}
 	snap := h.snap()

@@ -231,7 +231,8 @@ func TestCloneSourceIsTheRecordedGate(t *testing.T) {
 	gate := &state.Gate{Record: id, Provider: "local", Database: "erp", BackupID: "b-1", Location: "fake://erp/b-1",
 		Size: 2048, Checksum: "sha256:" + strings.Repeat("ab", 32), Taken: testfixture.FixedNow}
 	rec := state.Record{FormatVersion: "1", ID: id, Kind: state.KindBackupGate, Target: key, Outcome: state.RecordSuccess,
-		Gate: gate, Evidence: map[string]any{"gate": id, "backup_id": "evidence-says-b-9", "location": "evidence://elsewhere", "database": "other"}}
+		Gate: gate, Evidence: state.BackupEvidence{Gate: id, BackupID: "evidence-says-b-9", Location: "evidence://elsewhere", Database: "other",
+			Size: 1, Checksum: "sha256:other"}}
 	fx := newFixture(t)
 	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
 	got, err := cloneSource(fx.Snap(), key, id)
@@ -242,11 +243,13 @@ func TestCloneSourceIsTheRecordedGate(t *testing.T) {
 		t.Errorf("clone source %+v, want the recorded gate %+v", got, gate)
 	}
 
-	// the same record without its typed gate: refused, not rebuilt
+	// the same record without its typed gate, and evidence that is no
+	// complete legacy gate (no size, no checksum): refused, not rebuilt
 	fx = newFixture(t)
 	rec.Gate = nil
+	rec.Evidence = state.BackupEvidence{Gate: id, BackupID: "evidence-says-b-9", Location: "evidence://elsewhere", Database: "other"}
 	seedState(t, fx.Store, &state.TargetState{FormatVersion: "1", Target: key, Status: state.StatusHealthy, Resources: []state.Resource{}}, rec)
-	if g, err := cloneSource(fx.Snap(), key, id); err == nil || !strings.Contains(err.Error(), "missing properties: 'gate'") {
+	if g, err := cloneSource(fx.Snap(), key, id); err == nil || !strings.Contains(err.Error(), "evidence: legacy gate: missing size, checksum") {
 		t.Fatalf("a backup-gate record without its gate: %+v, %v", g, err)
 	}
 }

@@ -41,9 +41,86 @@ type AppStatus struct {
 	IdempotencyKey string            // of the last deploy that completed, "" when unknown
 }
 
-// Evidence is what an adapter reports of an operation for the record. It
-// must never hold a secret value.
-type Evidence map[string]any
+// DeployFacts are what a Deployer reports of one deploy, for the record:
+// a closed shape, one named field per fact an adapter gives (an adapter
+// that learns a new fact adds a field here; the state codec decodes
+// records into it strictly, so a fact no adapter gives is refused on
+// read). Free-text fields (Up, Restore.Error: a platform's output) are
+// redacted by the adapter and again by apply (Redacted) before they are
+// recorded; the record's write guard refuses any resolved secret value
+// all the same. The zero value is no facts. Adapters never put the
+// image, the app's id or the domain here: apply records those itself.
+type DeployFacts struct {
+	// dokploy
+	ServiceType      string `json:"service_type,omitempty"`
+	Created          *bool  `json:"created,omitempty"` // the service was created by this deploy
+	ServiceID        string `json:"service_id,omitempty"`
+	DeploymentTitle  string `json:"deployment_title,omitempty"`
+	DeploymentID     string `json:"deployment_id,omitempty"`
+	DeploymentStatus string `json:"deployment_status,omitempty"`
+	Restored         *bool  `json:"restored,omitempty"` // the previous image and env were put back after a failure
+	// compose
+	Project     string    `json:"project,omitempty"`
+	ComposeFile string    `json:"compose_file,omitempty"`
+	Mode        string    `json:"mode,omitempty"`
+	Engine      string    `json:"engine,omitempty"`
+	Up          *[]string `json:"up,omitempty"` // summary of `compose up`, one line a service
+	Restore     *PutBack  `json:"restore,omitempty"`
+	// fake
+	Deployment int `json:"deployment,omitempty"` // the app's deploy count
+}
+
+// Redacted is f with its free-text facts (the lines of Up, the error of
+// Restore: a platform's own output) passed through redact; ids, names
+// and flags are kept as they are.
+func (f DeployFacts) Redacted(redact func(string) string) DeployFacts {
+	if f.Up != nil {
+		up := make([]string, len(*f.Up))
+		for i, l := range *f.Up {
+			up[i] = redact(l)
+		}
+		f.Up = &up
+	}
+	if f.Restore != nil {
+		r := *f.Restore
+		r.Error = redact(r.Error)
+		f.Restore = &r
+	}
+	return f
+}
+
+// PutBack is what an adapter did to undo a failed deploy.
+type PutBack struct {
+	Action  string `json:"action"`
+	Image   string `json:"image,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// RouteFacts are what an Ingress reports of one EnsureRoute, for the
+// record; closed like DeployFacts. The domain itself is the caller's.
+type RouteFacts struct {
+	Action string `json:"action,omitempty"` // created, updated, unchanged
+	// caddy
+	Server   string `json:"server,omitempty"`
+	Dial     string `json:"dial,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+	IfMatch  *bool  `json:"if_match,omitempty"`
+	RouteID  string `json:"route_id,omitempty"`
+	Created  string `json:"created,omitempty"` // the config path a route was created under
+	// npmplus
+	Forward     string `json:"forward,omitempty"`
+	ProxyHostID int    `json:"proxy_host_id,omitempty"`
+	// dokploy
+	ServiceID    string `json:"service_id,omitempty"`
+	DomainID     string `json:"domain_id,omitempty"`
+	Changed      *bool  `json:"changed,omitempty"`
+	Redeployed   bool   `json:"redeployed,omitempty"`
+	DeploymentID string `json:"deployment_id,omitempty"`
+}
+
+// Bool is a pointer to b, for the facts whose false is a fact too.
+func Bool(b bool) *bool { return &b }
 
 // Deployer observes, deploys and destroys apps.
 type Deployer interface {
@@ -53,7 +130,7 @@ type Deployer interface {
 	// Deploy finds or creates the app by name, makes it run App's image
 	// and env, and waits until the platform reports this deploy finished.
 	// Deploying the same App twice leaves one app.
-	Deploy(ctx context.Context, app App) (id string, ev Evidence, err error)
+	Deploy(ctx context.Context, app App) (id string, facts DeployFacts, err error)
 	// Destroy removes the app; a missing app is not an error.
 	Destroy(ctx context.Context, ref AppRef) error
 }
@@ -73,7 +150,7 @@ type Ingress interface {
 	ListRoutes(ctx context.Context, target string) ([]Route, error)
 	// EnsureRoute creates or updates the route of r.Domain; it is
 	// idempotent.
-	EnsureRoute(ctx context.Context, r Route) (Evidence, error)
+	EnsureRoute(ctx context.Context, r Route) (RouteFacts, error)
 	// DeleteRoute removes a route; a missing route is not an error.
 	DeleteRoute(ctx context.Context, target, domain string) error
 }
@@ -212,3 +289,6 @@ type Dispatcher interface {
 	// object) to the provider's repository.
 	Dispatch(ctx context.Context, eventType string, payload json.RawMessage) error
 }
+
+// Is reports whether the fact b is known and equal to want.
+func Is(b *bool, want bool) bool { return b != nil && *b == want }

@@ -80,21 +80,9 @@ func (r *Request) Policy() policy.Request {
 }
 
 // Facts are the request without its token, for records and feedback.
-func (r *Request) Facts() map[string]any {
-	f := map[string]any{"action": r.Action, "product": r.Product}
-	if r.PullRequest > 0 {
-		f["pull_request"] = r.PullRequest
-	}
-	if r.Image != "" {
-		f["image"] = r.Image
-	}
-	if r.SourceCommit != "" {
-		f["source_commit"] = r.SourceCommit
-	}
-	if len(r.Checks) > 0 {
-		f["checks"] = r.Checks
-	}
-	return f
+func (r *Request) Facts() *state.RequestFacts {
+	return &state.RequestFacts{Action: r.Action, Product: r.Product, PullRequest: max(r.PullRequest, 0), Image: r.Image,
+		SourceCommit: r.SourceCommit, Checks: r.Checks}
 }
 
 // Parse checks data against the Request schema and decodes it. Unknown
@@ -272,11 +260,14 @@ func Spend(ctx context.Context, store state.Store, snap state.Snapshot, tok *pol
 // records: who asked, the policy decision (with its policy blob) and the
 // pull request that carries the bump, or why it failed. It changes no
 // target, so it conflicts with no other writer.
-func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, r *Request, actor string, now time.Time, outcome state.RecordOutcome, reason string, evidence map[string]any) (string, error) {
+func RecordPublish(ctx context.Context, store state.Store, snap state.Snapshot, r *Request, actor string, now time.Time, outcome state.RecordOutcome, reason string, evidence *state.PolicyEvidence) (string, error) {
 	key := r.Key()
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: state.NewRecordID(state.KindPublish, key, now), Kind: state.KindPublish, Target: key,
 		Actor: actor, Started: now, Finished: now, Outcome: outcome, Reason: reason, Image: r.Image, Source: r.SourceCommit,
-		Evidence: evidence, Changes: []state.RecordChange{}}
+		Changes: []state.RecordChange{}}
+	if evidence != nil {
+		rec.Evidence = *evidence
+	}
 	b, err := state.EncodeRecord(rec)
 	if err != nil {
 		return "", err

@@ -49,26 +49,43 @@ func DecodeTarget(p string, b []byte) (*TargetState, error) {
 }
 
 // DecodeRecord decodes the record file at p. The record must validate
-// against RecordSchema, and its id and target must be the ones its path
-// names.
+// against RecordSchema, its id and target must be the ones its path
+// names, and its evidence and each change's must decode strictly into the
+// type their kind calls for (evidenceFor): an unknown or mistyped field
+// is refused, naming the file and the field. A record of an older form
+// of its format_version is upgraded first, here and nowhere else
+// (upgradeRecord).
 func DecodeRecord(p string, b []byte) (*Record, error) {
 	if !recordFile.MatchString(p) {
 		return nil, fmt.Errorf("state %s: not a record file", p)
 	}
-	var rec Record
-	if err := strictDecode(b, &rec); err != nil {
+	var w wireRecord
+	if err := strictDecode(b, &w); err != nil {
 		return nil, fmt.Errorf("state %s: %w", p, err)
 	}
-	if err := checkVersion(rec.FormatVersion); err != nil {
+	if err := checkVersion(w.FormatVersion); err != nil {
 		return nil, fmt.Errorf("state %s: %w", p, err)
+	}
+	upgraded, err := upgradeRecord(&w)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", p, err)
+	}
+	if upgraded {
+		if b, err = encode(&w); err != nil {
+			return nil, fmt.Errorf("state %s: %w", p, err)
+		}
 	}
 	if err := validateRecord(b); err != nil {
 		return nil, fmt.Errorf("state %s: %w", p, err)
 	}
-	if want := RecordPath(rec.Target, rec.ID); want != p {
-		return nil, fmt.Errorf("state %s: holds record %s of %s, which belongs in %s", p, rec.ID, rec.Target, want)
+	if want := RecordPath(w.Target, w.ID); want != p {
+		return nil, fmt.Errorf("state %s: holds record %s of %s, which belongs in %s", p, w.ID, w.Target, want)
 	}
-	return &rec, nil
+	rec, err := w.typed()
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", p, err)
+	}
+	return rec, nil
 }
 
 // EncodeTarget encodes a target or preview file.
@@ -82,15 +99,29 @@ func EncodeTarget(ts *TargetState) ([]byte, error) {
 	return encode(ts)
 }
 
-// EncodeRecord encodes a record after validating it against
-// RecordSchema: a record of an unknown kind or outcome, or missing the
-// evidence its kind and changes require, is never written.
+// EncodeRecord encodes a record after checking each evidence (Check)
+// and validating it against RecordSchema: a record of an unknown kind or
+// outcome, or missing the evidence its kind and changes require, is never
+// written.
 func EncodeRecord(rec *Record) ([]byte, error) {
-	b, err := encode(rec)
+	n, err := normalized(rec)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", rec.ID, err)
+	}
+	b, err := encode(n)
 	if err != nil {
 		return nil, err
 	}
 	if err := validateRecord(b); err != nil {
+		return nil, fmt.Errorf("record %s: %w", rec.ID, err)
+	}
+	// what is written reads back: each evidence is the type its step
+	// or record kind calls for
+	var w wireRecord
+	if err := strictDecode(b, &w); err != nil {
+		return nil, fmt.Errorf("record %s: %w", rec.ID, err)
+	}
+	if _, err := w.typed(); err != nil {
 		return nil, fmt.Errorf("record %s: %w", rec.ID, err)
 	}
 	return b, nil

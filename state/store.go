@@ -1,9 +1,11 @@
 // Package state is the state repository: recorded-state types with their
-// typed kinds, outcomes and statuses (types.go), typed evidence
-// (evidence.go), the one codec that reads and writes target, preview and
-// record files and validates records against record.schema.json
-// (codec.go), and the Store interface that state/gitstore implements over
-// git.
+// typed kinds, outcomes and statuses (types.go), evidence typed per step
+// and record kind, a closed set of Go types (evidence.go), the one codec
+// that reads and writes target, preview and record files, validates
+// records against record.schema.json, picks each evidence's type from its
+// step or record kind and decodes it strictly, and upgrades records of an
+// older form in one place (codec.go, wire.go), and the Store interface
+// that state/gitstore implements over git.
 package state
 
 import (

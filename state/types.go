@@ -197,21 +197,26 @@ type Record struct {
 	Changes       []RecordChange `json:"changes"`
 	// Gate is the gate a backup-gate record took, typed: what a clone
 	// restores and the next deployment is authorised by.
-	Gate     *Gate          `json:"gate,omitempty"`
-	Evidence map[string]any `json:"evidence,omitempty"`
-	Error    string         `json:"error,omitempty"`
+	Gate *Gate `json:"gate,omitempty"`
+	// Evidence is typed by the record's kind and outcome (evidenceFor):
+	// RunEvidence, PolicyEvidence, BackupEvidence, UnlockEvidence,
+	// ReleaseEvidence or InterruptedEvidence.
+	Evidence Evidence `json:"evidence,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 // RecordChange is what happened to one planned change.
 type RecordChange struct {
-	Address        string         `json:"address"`
-	Action         string         `json:"action"`
-	Reason         string         `json:"reason"`
-	IdempotencyKey string         `json:"idempotency_key,omitempty"`
-	Outcome        ChangeOutcome  `json:"outcome"`
-	ElapsedMS      int64          `json:"elapsed_ms"`
-	Error          string         `json:"error,omitempty"`
-	Evidence       map[string]any `json:"evidence,omitempty"`
+	Address        string        `json:"address"`
+	Action         string        `json:"action"`
+	Reason         string        `json:"reason"`
+	IdempotencyKey string        `json:"idempotency_key,omitempty"`
+	Outcome        ChangeOutcome `json:"outcome"`
+	ElapsedMS      int64         `json:"elapsed_ms"`
+	Error          string        `json:"error,omitempty"`
+	// Evidence is typed by the step kind the address names and the
+	// action (evidenceFor).
+	Evidence Evidence `json:"evidence,omitempty"`
 }
 
 // Change outcomes.

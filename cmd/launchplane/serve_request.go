@@ -87,9 +87,9 @@ type served struct {
 	red   *redact.Redactor
 	req   *request.Request
 	event *request.Event
-	id    *policy.Identity // verified
-	ev    map[string]any   // the decision, as evidence
-	grant *policy.Grant    // the policy's, for the request's action on its target
+	id    *policy.Identity      // verified
+	ev    *state.PolicyEvidence // the decision, as evidence
+	grant *policy.Grant         // the policy's, for the request's action on its target
 	fb    providers.Feedback
 }
 
@@ -119,20 +119,20 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 	}
 	defer ws.Close()
 	s := &served{e: e, dir: dir, ws: ws, red: red, req: req, event: event}
-	s.ev = map[string]any{"action": req.Policy().Action, "request": req.Facts()}
+	s.ev = &state.PolicyEvidence{Action: req.Policy().Action, Request: req.Facts()}
 
 	loaded, err := readPolicy(e, ws.snap)
 	if err != nil {
 		return err
 	}
 	if loaded.Present() {
-		s.ev["policy_blob"] = loaded.Blob()
+		s.ev.PolicyBlob = loaded.Blob()
 	}
 	issuer, audience := policy.Trust(loaded.Policy())
 	tok, err := policy.VerifyToken(ctx, req.Token, issuer, audience, nil, nil)
 	if err != nil {
 		reason := "the request's token is refused: " + red.String(err.Error())
-		s.ev["decision"], s.ev["identity"] = "denied", "unverified"
+		s.ev.Decision, s.ev.Identity = "denied", "unverified"
 		s.runner().Deny(ctx, []string{req.Key()}, reason, s.ev)
 		return &exitErr{code: exitDenied, err: errors.New("serve-request: " + reason)}
 	}
@@ -146,7 +146,7 @@ func serveRequest(ctx context.Context, e *env, dir, stateLocFlag, eventPath stri
 		return &exitErr{code: exitError, err: err}
 	}
 	s.id = &tok.Identity
-	s.ev["identity"], s.ev["source"] = s.id.String(), s.id.Source
+	s.ev.Identity, s.ev.Source = s.id.String(), s.id.Source
 	s.fb = s.feedback()
 
 	if err := s.authorize(loaded); err != nil {
@@ -179,15 +179,15 @@ func (s *served) authorize(loaded *policy.Loaded) error {
 		return &exitErr{code: exitError, err: fmt.Errorf("serve-request: the policy decided nothing for %s: %v", req.Key(), err)}
 	}
 	d := decisions[0].Decision
-	s.ev["reason"] = d.Reason
+	s.ev.Reason = d.Reason
 	if !d.Allowed {
 		return s.deny(d.Reason)
 	}
 	s.grant = grant
 	if d.Rule >= 0 {
-		s.ev["rule"] = d.Rule + 1
+		s.ev.Rule = d.Rule + 1
 	}
-	s.ev["decision"] = "allowed"
+	s.ev.Decision = "allowed"
 	fmt.Fprintf(s.e.stderr, "%s\n", d.Reason)
 	return nil
 }
@@ -276,8 +276,8 @@ func (s *served) report(ctx context.Context, state, headline, details, url strin
 // deny records the denial of a verified request, reports it and exits 4.
 func (s *served) deny(reason string) error {
 	ctx := context.Background()
-	s.ev["decision"] = "denied"
-	s.ev["reason"] = reason
+	s.ev.Decision = "denied"
+	s.ev.Reason = reason
 	s.runner().Deny(ctx, []string{s.req.Key()}, reason, s.ev)
 	s.report(ctx, "failure", "**Denied**: "+reason, "", "")
 	return &exitErr{code: exitDenied, err: errors.New("serve-request: " + reason)}
@@ -410,7 +410,7 @@ func (s *served) publish(ctx context.Context) error {
 	if pr.Created {
 		verb = "Opened"
 	}
-	s.ev["pull_request"] = map[string]any{"repository": repo, "number": pr.Number, "url": pr.URL, "created": pr.Created}
+	s.ev.PullRequest = &state.PullRequestEvidence{Repository: repo, Number: pr.Number, URL: pr.URL, Created: pr.Created}
 	rec, err := request.RecordPublish(ctx, s.ws.store, s.ws.snap, req, s.id.String(), now(s.e)(), state.RecordSuccess,
 		fmt.Sprintf("%s pull request %s#%d", strings.ToLower(verb), repo, pr.Number), s.ev)
 	if err != nil {

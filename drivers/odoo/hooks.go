@@ -337,7 +337,7 @@ func gateProblem(g *state.Gate, now time.Time, maxAge time.Duration) string {
 // new backup through the provider's Backups role, or through a pg_dump
 // job when the provider only runs jobs. Either way the gate is then
 // used: it authorises this deployment and no other.
-func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
+func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (state.Evidence, state.ChangeOutcome, error) {
 	maxAge, err := time.ParseDuration(str(c.After, "max_age"))
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: max_age: %w", c.Address, err)
@@ -361,8 +361,8 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		cp := *g
 		cp.UsedBy = rt.Record()
 		rt.SetGate(&cp, nil)
-		return providers.Evidence{"gate": g.Record, "reused": true, "backup_id": g.BackupID, "location": g.Location,
-			"taken": g.Taken.UTC().Format(time.RFC3339), "age": now.Sub(g.Taken).Round(time.Second).String()}, state.OutcomeDone, nil
+		return state.GateReused{Gate: g.Record, Reused: true, BackupID: g.BackupID, Location: g.Location,
+			Taken: state.Second{Time: g.Taken}, Age: now.Sub(g.Taken).Round(time.Second).String()}, state.OutcomeDone, nil
 	}
 	inst, err := rt.Provider(c.Provider)
 	if err != nil {
@@ -393,17 +393,19 @@ func backupStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	id := state.NewRecordID(state.KindBackupGate, rt.Target(), now)
 	g := &state.Gate{Record: id, Provider: c.Provider, Database: db, BackupID: b.ID, Location: b.Location, Size: b.Size,
 		Checksum: b.Checksum, Taken: now, Duration: b.Duration, UsedBy: usedBy}
-	ev := providers.Evidence{"gate": id, "backup_id": b.ID, "location": b.Location, "size": b.Size, "checksum": b.Checksum,
-		"duration_ms": b.Duration.Milliseconds(), "method": method, "database": db}
-	if final {
-		ev["final"] = true
-	}
+	ev := state.BackupEvidence{Gate: id, BackupID: b.ID, Location: b.Location, Size: b.Size, Checksum: b.Checksum,
+		DurationMS: b.Duration.Milliseconds(), Method: method, Database: db, Final: final}
 	if mismatch != "" {
-		ev["new_because"] = "gate " + rt.Gate().Record + " does not authorise this deployment: " + mismatch
+		ev.NewBecause = "gate " + rt.Gate().Record + " does not authorise this deployment: " + mismatch
+	}
+	// a backup that does not say its size and checksum is no gate: the
+	// step fails before the gate is taken or recorded
+	if err := ev.Check(); err != nil {
+		return nil, "", providers.Wrap(c.Provider, "backup", rt.Target(), fmt.Errorf("the backup %s gives no proof of itself: %w", b.ID, err))
 	}
 	gc := *g
 	rec := &state.Record{FormatVersion: state.FormatVersion, ID: id, Kind: state.KindBackupGate, Target: rt.Target(), Started: now, Finished: now,
-		Outcome: state.RecordSuccess, Gate: &gc, Evidence: map[string]any(ev), Changes: []state.RecordChange{}}
+		Outcome: state.RecordSuccess, Gate: &gc, Evidence: ev, Changes: []state.RecordChange{}}
 	rt.SetGate(g, rec)
 	return ev, state.OutcomeDone, nil
 }
@@ -439,7 +441,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // postDeploy runs the module update after an image or module-list change
 // (refused while another job runs on the target), then applies the
 // settings. Secret setting values reach the job's environment only.
-func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
+func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (state.Evidence, state.ChangeOutcome, error) {
 	inst, err := rt.Provider(c.Provider)
 	if err != nil {
 		return nil, "", err
@@ -458,7 +460,7 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		}
 	}
 	app := rt.Change(rt.Target() + "/app")
-	ev := providers.Evidence{}
+	ev := state.PostDeployEvidence{}
 	appName := str(c.After, "app")
 	db := str(c.After, "database")
 	ext, image, err := appExt(app)
@@ -470,12 +472,12 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 		rt.Note(noteModuleUpdate)
 		rt.SetFact(factMigrated, image)
 		res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "module-update", Command: cmd})
-		ev["module_update"] = map[string]any{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
+		ev.ModuleUpdate = &state.ModuleUpdate{Job: &state.JobRun{Command: strings.Join(cmd, " "), ExitCode: res.ExitCode, Job: res.ID}}
 		if err != nil {
 			return ev, "", fmt.Errorf("module update: %w", err)
 		}
 	} else {
-		ev["module_update"] = "not needed: image and modules unchanged"
+		ev.ModuleUpdate = &state.ModuleUpdate{NotNeeded: "not needed: image and modules unchanged"}
 	}
 	settings := ext.Settings
 	if len(settings) == 0 {
@@ -502,13 +504,13 @@ func postDeploy(ctx context.Context, rt drivers.Runtime, c plan.Change) (provide
 	}
 	env["LP_SETTING_KEYS"] = settingKeys(names)
 	h := sha256.Sum256([]byte(strings.Join(names, "\n")))
-	ev["settings"] = map[string]any{"keys": names, "count": len(names), "keys_sha256": hex.EncodeToString(h[:]), "from_secret_refs": len(secretKeys)}
+	ev.Settings = &state.Settings{Keys: names, Count: len(names), SHA256: hex.EncodeToString(h[:]), FromSecretRefs: len(secretKeys)}
 	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: appName, Name: "settings",
 		Command: []string{"python3", "-c", settingsScript, db}, Env: env, SecretKeys: secretKeys})
 	if err != nil {
 		return ev, "", fmt.Errorf("settings: %w", err)
 	}
-	ev["settings_job"] = map[string]any{"exit_code": res.ExitCode, "job": res.ID}
+	ev.SettingsJob = &state.JobRun{ExitCode: res.ExitCode, Job: res.ID}
 	return ev, state.OutcomeDone, nil
 }
 
@@ -551,9 +553,9 @@ func onRollback(ctx context.Context, rt drivers.Runtime) drivers.Verdict {
 		return needsOperator(g, fmt.Sprintf("the module update ran and provider %s cannot restore backups", g.Provider))
 	}
 	err = rt.Step(ctx, rt.Target()+"/backup", "restore", "module update ran: restore the gate's backup before the previous image",
-		func(ctx context.Context) (providers.Evidence, error) {
+		func(ctx context.Context) (state.Evidence, error) {
 			err := restore(ctx)
-			return providers.Evidence{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location}, providers.Wrap(g.Provider, "restore", rt.Target(), err)
+			return state.RestoreEvidence{Gate: g.Record, BackupID: g.BackupID, Location: g.Location}, providers.Wrap(g.Provider, "restore", rt.Target(), err)
 		})
 	if err != nil {
 		return needsOperator(g, "restoring the gate's backup failed: "+err.Error())
@@ -645,7 +647,7 @@ func gateOf(rt drivers.Runtime, c plan.Change) *state.Gate {
 // restoreStep restores the gate a rollback plan names, before the app goes
 // back to the older image; or, for a clone, stops the app and restores
 // another lane's backup into this target's database.
-func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
+func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (state.Evidence, state.ChangeOutcome, error) {
 	g := gateOf(rt, c)
 	clone := str(c.After, "source") != ""
 	if !clone && (g == nil || g.Record != str(c.After, "gate")) {
@@ -659,14 +661,14 @@ func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provid
 	if restore == nil {
 		return nil, "", fmt.Errorf("provider %s cannot restore backups", c.Provider)
 	}
-	ev := providers.Evidence{"gate": g.Record, "backup_id": g.BackupID, "location": g.Location}
+	ev := state.RestoreEvidence{Gate: g.Record, BackupID: g.BackupID, Location: g.Location}
 	if clone {
-		ev["source"] = str(c.After, "source")
+		ev.Source = str(c.After, "source")
 		ref := providers.AppRef{Target: rt.Target(), Name: str(c.After, "app")}
 		if err := inst.(providers.Stopper).Stop(ctx, ref); err != nil {
 			return ev, "", providers.Wrap(c.Provider, "stop", rt.Target(), err)
 		}
-		ev["app_stopped"] = true
+		ev.AppStopped = true
 		rt.SetFact(factSanitized, "")
 		rt.SetFact(factClonePending, rt.Record())
 	}
@@ -687,10 +689,10 @@ func restoreStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provid
 }
 
 func needsOperator(g *state.Gate, why string) drivers.Verdict {
-	ev := providers.Evidence{}
+	var ev state.RestoreByHand
 	reason := why + "; the database may not match the previous image, so it was not redeployed"
 	if g != nil {
-		ev["gate"], ev["location"] = g.Record, g.Location
+		ev.Gate, ev.Location = g.Record, g.Location
 		reason += fmt.Sprintf(": restore backup %s (%s) by hand, then roll back", g.BackupID, g.Location)
 	}
 	return drivers.Verdict{Status: state.StatusNeedsOperator, Reason: reason, Evidence: ev}
@@ -705,7 +707,7 @@ func NeutralizeCommand(db string) []string { return []string{"odoo", "neutralize
 // while the app is still stopped, then starts the app. If it fails the
 // app stays stopped: a database with prod data is never served
 // un-neutralized.
-func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (providers.Evidence, state.ChangeOutcome, error) {
+func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (state.Evidence, state.ChangeOutcome, error) {
 	inst, err := rt.Provider(c.Provider)
 	if err != nil {
 		return nil, "", err
@@ -717,9 +719,9 @@ func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provi
 	cmd := NeutralizeCommand(str(c.After, "database"))
 	ref := providers.AppRef{Target: rt.Target(), Name: str(c.After, "app")}
 	res, err := jobs.RunJob(ctx, providers.Job{Target: rt.Target(), AppName: ref.Name, Name: "sanitize", Command: cmd})
-	ev := providers.Evidence{"command": strings.Join(cmd, " "), "exit_code": res.ExitCode, "job": res.ID}
+	ev := state.SanitizeEvidence{Command: strings.Join(cmd, " "), ExitCode: res.ExitCode, Job: res.ID}
 	if err != nil {
-		ev["app"] = "left stopped: the database holds un-neutralized data"
+		ev.App = "left stopped: the database holds un-neutralized data"
 		return ev, "", fmt.Errorf("neutralize: %w (the app stays stopped)", err)
 	}
 	rt.SetFact(factSanitized, rt.Record())
@@ -728,7 +730,7 @@ func sanitizeStep(ctx context.Context, rt drivers.Runtime, c plan.Change) (provi
 		if err := st.Start(ctx, ref); err != nil {
 			return ev, "", providers.Wrap(c.Provider, "start", rt.Target(), err)
 		}
-		ev["app"] = "started"
+		ev.App = "started"
 	}
 	return ev, state.OutcomeDone, nil
 }

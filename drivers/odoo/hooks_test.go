@@ -60,7 +60,7 @@ func (r *rt) Provider(name string) (any, error) {
 	}
 	return p, nil
 }
-func (r *rt) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (providers.Evidence, error)) error {
+func (r *rt) Step(ctx context.Context, address, action, reason string, fn func(context.Context) (state.Evidence, error)) error {
 	r.steps = append(r.steps, address+" "+action)
 	_, err := fn(ctx)
 	return err
@@ -73,11 +73,16 @@ type backups struct {
 	restored []string // backup ids restored
 	jobs     []string // names of jobs run
 	running  []string
+	// unproven makes TakeBackup report a backup without its checksum
+	unproven bool
 }
 
 func (b *backups) TakeBackup(_ context.Context, _, db string) (providers.Backup, error) {
 	b.taken = append(b.taken, db)
-	return providers.Backup{ID: "new-backup", Location: "s3://b/new"}, nil
+	if b.unproven {
+		return providers.Backup{ID: "new-backup", Location: "s3://b/new", Size: 4096}, nil
+	}
+	return providers.Backup{ID: "new-backup", Location: "s3://b/new", Size: 4096, Checksum: "sha256:" + strings.Repeat("d", 64)}, nil
 }
 func (b *backups) RestoreBackup(_ context.Context, _, _ string, bk providers.Backup) error {
 	b.restored = append(b.restored, bk.ID)
@@ -119,7 +124,7 @@ func reused(t *testing.T, g *state.Gate, c plan.Change) (bool, *rt, *backups) {
 	if err != nil || outcome != state.OutcomeDone {
 		t.Fatalf("backup step: outcome %q, err %v", outcome, err)
 	}
-	if ev["reused"] == true {
+	if _, ok := ev.(state.GateReused); ok {
 		if len(p.taken) != 0 || r.gate.Record != g.Record || r.gate.UsedBy != r.record {
 			t.Fatalf("reused gate but took %v, gate now %+v", p.taken, r.gate)
 		}
@@ -185,7 +190,7 @@ func TestGateBoundToProviderAndDatabase(t *testing.T) {
 			if ok {
 				t.Fatal("a gate taken for another deployment was claimed")
 			}
-			if why, _ := r.gateRec.Evidence["new_because"].(string); !strings.Contains(why, tc.want) {
+			if why := r.gateRec.Evidence.(state.BackupEvidence).NewBecause; !strings.Contains(why, tc.want) {
 				t.Errorf("new_because %q, want it to say %q", why, tc.want)
 			}
 			r2 := newRT()
@@ -352,5 +357,21 @@ func TestDumpJobNeedsSizeAndChecksum(t *testing.T) {
 	b, err := dumpJob(context.Background(), jobOutput("size=1024\nsha256="+sum+"\n"), "erp/prod", "/backups", "erp", now)
 	if err != nil || b.Size != 1024 || b.Checksum != "sha256:"+sum || b.Location != "/backups/erp-20261123T120000Z.dump" {
 		t.Errorf("reported dump: %+v, %v", b, err)
+	}
+}
+
+// A backup the provider reports without its checksum is no gate: the
+// step fails before the deployment, takes no gate and writes no
+// backup-gate record, so the app change after it never runs.
+func TestBackupWithoutChecksumFailsTheStep(t *testing.T) {
+	r, p := newRT(), &backups{unproven: true}
+	r.provs["dok"] = p
+	r.deploying()
+	ev, outcome, err := backupStep(context.Background(), r, gateChange("dok", "shop", "1h"))
+	if err == nil || !strings.Contains(err.Error(), "missing checksum") || outcome == state.OutcomeDone {
+		t.Fatalf("backup step: evidence %v outcome %q err %v, want it failed for the missing checksum", ev, outcome, err)
+	}
+	if r.gate != nil || r.gateRec != nil {
+		t.Errorf("a gate was taken on an unproven backup: %+v, record %+v", r.gate, r.gateRec)
 	}
 }

@@ -192,15 +192,11 @@ func (fx *Fixture) Target(key string) *state.TargetState {
 // ReadRecord is key's record id in snap.
 func ReadRecord(t testing.TB, snap state.Snapshot, key, id string) state.Record {
 	t.Helper()
-	b, err := snap.ReadFile(state.RecordPath(key, id))
+	rec, err := state.ReadRecord(snap, key, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec state.Record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return *rec
 }
 
 // Record is key's record id at the tip.

@@ -139,13 +139,13 @@ func (p *Provider) listRoutes(ctx context.Context, target string) ([]providers.R
 // first catch-all route (creating the server or its route list when
 // missing). A domain routed by a route Launchplane does not manage for
 // this target is refused.
-func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
-	ev := providers.Evidence{"domain": r.Domain, "server": p.cfg.Server}
+func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.RouteFacts, error) {
+	ev := &providers.RouteFacts{Server: p.cfg.Server}
 	err := p.ensure(ctx, r, ev)
-	return ev, p.fail("route", r.Target, err)
+	return *ev, p.fail("route", r.Target, err)
 }
 
-func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.Evidence) error {
+func (p *Provider) ensure(ctx context.Context, r providers.Route, ev *providers.RouteFacts) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -161,12 +161,12 @@ func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.E
 	}
 	obj := providers.ObjectName(r.Target)
 	dial := net.JoinHostPort(p.host(r.Upstream), strconv.Itoa(r.Port))
-	ev["dial"] = dial
+	ev.Dial = dial
 	taken := map[string]bool{} // ids refused as duplicates by Caddy
 	var last error
 	wait := 100 * time.Millisecond
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		ev["attempts"] = attempt
+		ev.Attempts = attempt
 		err := p.ensureOnce(ctx, r, obj, dial, taken, ev)
 		var again *changedError
 		if !errors.As(err, &again) {
@@ -213,12 +213,12 @@ func (e *changedError) Error() string {
 func (e *changedError) Unwrap() error { return e.err }
 
 // ensureOnce reads the route list and writes r's route once.
-func (p *Provider) ensureOnce(ctx context.Context, r providers.Route, obj, dial string, taken map[string]bool, ev providers.Evidence) error {
+func (p *Provider) ensureOnce(ctx context.Context, r providers.Route, obj, dial string, taken map[string]bool, ev *providers.RouteFacts) error {
 	snap, err := p.read(ctx)
 	if err != nil {
 		return err
 	}
-	ev["if_match"] = snap.etag != ""
+	ev.IfMatch = providers.Bool(snap.etag != "")
 	var mine []existing
 	for _, e := range snap.routes {
 		if !e.routes(r.Domain) {
@@ -241,8 +241,8 @@ func (p *Provider) ensureOnce(ctx context.Context, r providers.Route, obj, dial 
 		// Update in place; extra routes of the same domain (left by an
 		// editor without If-Match) go.
 		want := newRoute(mine[0].ID, r.Domain, dial)
-		ev["route_id"] = want.ID
-		ev["action"] = "unchanged"
+		ev.RouteID = want.ID
+		ev.Action = "unchanged"
 		if !mine[0].same(want) || len(mine) > 1 {
 			for _, e := range mine {
 				if err := p.unique(ctx, e.ID); err != nil {
@@ -251,7 +251,7 @@ func (p *Provider) ensureOnce(ctx context.Context, r providers.Route, obj, dial 
 			}
 		}
 		if !mine[0].same(want) {
-			ev["action"] = "updated"
+			ev.Action = "updated"
 			if err := p.write(ctx, http.MethodPatch, "/id/"+want.ID, want, snap.etag); err != nil {
 				return retry(err)
 			}
@@ -269,8 +269,8 @@ func (p *Provider) ensureOnce(ctx context.Context, r providers.Route, obj, dial 
 		return err
 	}
 	want := newRoute(id, r.Domain, dial)
-	ev["route_id"] = id
-	ev["action"] = "created"
+	ev.RouteID = id
+	ev.Action = "created"
 	if !snap.exists {
 		return p.create(ctx, want, ev)
 	}
@@ -359,7 +359,7 @@ func (p *Provider) freeID(ctx context.Context, obj string, snap snapshot, taken 
 // the deepest existing object of apps.http.servers.<server>.routes, with
 // If-Match on the whole config. The server Launchplane creates listens on
 // the configured listen addresses.
-func (p *Provider) create(ctx context.Context, want route, ev providers.Evidence) error {
+func (p *Provider) create(ctx context.Context, want route, ev *providers.RouteFacts) error {
 	var root any
 	resp, err := p.api.Do(ctx, httpapi.Request{Method: http.MethodGet, Path: "/config/"}, &root)
 	if err != nil {
@@ -373,7 +373,7 @@ func (p *Provider) create(ctx context.Context, want route, ev providers.Evidence
 	if method == "" {
 		return &changedError{} // the route list appeared meanwhile
 	}
-	ev["created"] = path
+	ev.Created = path
 	if err := p.write(ctx, method, path, value, etag); err != nil {
 		return retry(err)
 	}

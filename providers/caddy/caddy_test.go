@@ -151,7 +151,7 @@ func routeIDs(t *testing.T, c *caddytest.Caddy, server string) []string {
 	return out
 }
 
-func ensure(t *testing.T, in providers.Ingress, r providers.Route) providers.Evidence {
+func ensure(t *testing.T, in providers.Ingress, r providers.Route) providers.RouteFacts {
 	t.Helper()
 	ev, err := in.EnsureRoute(t.Context(), r)
 	if err != nil {
@@ -168,7 +168,7 @@ func TestEndToEndTraffic(t *testing.T) {
 
 	wantCatchAll(t, c, "app.test")
 	ev := ensure(t, p, r)
-	if ev["action"] != "created" || ev["route_id"] != "launchplane-app-testing-1" {
+	if ev.Action != "created" || ev.RouteID != "launchplane-app-testing-1" {
 		t.Errorf("evidence of the first ensure: %v", ev)
 	}
 	await(t, c, "app.test", http.StatusOK, "app answers app.test")
@@ -178,7 +178,7 @@ func TestEndToEndTraffic(t *testing.T) {
 	}
 
 	// The same route again writes nothing.
-	if ev := ensure(t, p, r); ev["action"] != "unchanged" {
+	if ev := ensure(t, p, r); ev.Action != "unchanged" {
 		t.Errorf("second ensure: %v, want unchanged", ev)
 	}
 	rs, err := p.ListRoutes(t.Context(), "app/testing")
@@ -253,7 +253,7 @@ func TestUpdateInPlaceAndDrift(t *testing.T) {
 	}
 
 	r.Port = 9090
-	if ev := ensure(t, p, r); ev["action"] != "updated" || ev["route_id"] != "launchplane-shop-pr-7-1" {
+	if ev := ensure(t, p, r); ev.Action != "updated" || ev.RouteID != "launchplane-shop-pr-7-1" {
 		t.Fatalf("update evidence: %v", ev)
 	}
 	if d := dial(); d != "shop-pr-7.internal:9090" {
@@ -369,7 +369,7 @@ func TestConcurrentEditorIfMatch(t *testing.T) {
 	if n := px.count(http.StatusPreconditionFailed); n != 1 {
 		t.Errorf("caddy answered 412 %d times, want 1 (the stale write)", n)
 	}
-	if ev["attempts"] != 2 || ev["if_match"] != true {
+	if ev.Attempts != 2 || !providers.Is(ev.IfMatch, true) {
 		t.Errorf("evidence %v, want a second attempt with If-Match", ev)
 	}
 	if ids := strings.Join(routeIDs(t, c, c.Server), ","); ids != "launchplane-a-prod-1,*" {
@@ -432,7 +432,7 @@ func TestCreatesMissingServer(t *testing.T) {
 	port := backend(t, "app")
 	r := providers.Route{Target: "app/prod", Domain: "app.test", Upstream: "app-prod", Port: port}
 	ev := ensure(t, p, r)
-	if ev["created"] != "/config/apps/http/servers" {
+	if ev.Created != "/config/apps/http/servers" {
 		t.Errorf("evidence %v, want the servers object created", ev)
 	}
 	status, b := admin(t, c, http.MethodGet, "/config/apps/http/servers/edge/listen", nil)
@@ -453,7 +453,7 @@ func TestCreatesMissingServer(t *testing.T) {
 	if err := p.DeleteRoute(t.Context(), "app/prod", "app.test"); err != nil {
 		t.Fatalf("delete without a route list: %v", err)
 	}
-	if ev := ensure(t, p, r); ev["created"] != "/config/apps/http/servers/edge/routes" {
+	if ev := ensure(t, p, r); ev.Created != "/config/apps/http/servers/edge/routes" {
 		t.Errorf("evidence %v, want the route list created", ev)
 	}
 	if ids := strings.Join(routeIDs(t, c, "edge"), ","); ids != "launchplane-app-prod-1" {
@@ -509,11 +509,11 @@ func TestWithoutEtag(t *testing.T) {
 	p := open(t, px.URL, nil)
 	port := backend(t, "app")
 	r := providers.Route{Target: "app/prod", Domain: "app.test", Upstream: "app-prod", Port: port}
-	if ev := ensure(t, p, r); ev["if_match"] != false || ev["action"] != "created" {
+	if ev := ensure(t, p, r); !providers.Is(ev.IfMatch, false) || ev.Action != "created" {
 		t.Fatalf("evidence %v, want a write without If-Match", ev)
 	}
 	r.Port++
-	if ev := ensure(t, p, r); ev["action"] != "updated" {
+	if ev := ensure(t, p, r); ev.Action != "updated" {
 		t.Fatalf("evidence %v, want updated", ev)
 	}
 	if ids := strings.Join(routeIDs(t, c, c.Server), ","); ids != "launchplane-app-prod-1,*" {
@@ -612,7 +612,7 @@ func TestDuplicateIDRefused(t *testing.T) {
 	p := open(t, c.AdminURL, nil)
 	r := providers.Route{Target: "app/prod", Domain: "app.test", Upstream: "app-prod", Port: 8080}
 	ev := ensure(t, p, r)
-	id, _ := ev["route_id"].(string)
+	id := ev.RouteID
 	copyRoute := map[string]any{
 		"@id": id, "match": []any{map[string]any{"host": []string{"other.test"}}},
 		"handle": []any{map[string]any{"handler": "static_response", "body": "copy"}},

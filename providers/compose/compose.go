@@ -326,63 +326,63 @@ func (p *Provider) appContainer(ctx context.Context, name string) (container, bo
 //
 // In mode render-only it stops after rendering: the evidence says mode
 // "render-only".
-func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.Evidence, error) {
+func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.DeployFacts, error) {
 	const op = "deploy"
 	for _, k := range app.SecretKeys {
 		p.red.Add(app.Env[k])
 	}
 	name, err := projectName(app.AppRef)
 	if err != nil {
-		return "", nil, p.fail(op, app.Target, err)
+		return "", providers.DeployFacts{}, p.fail(op, app.Target, err)
 	}
 	s, err := specOf(name, p.network, app)
 	if err != nil {
-		return "", nil, p.fail(op, app.Target, err)
+		return "", providers.DeployFacts{}, p.fail(op, app.Target, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return "", nil, p.fail(op, app.Target, err)
+		return "", providers.DeployFacts{}, p.fail(op, app.Target, err)
 	}
 	dir := p.projectDir(name)
 	file := filepath.Join(dir, composeFile)
-	ev := providers.Evidence{"project": name, "compose_file": p.relPath(file), "image": app.Image}
+	ev := &providers.DeployFacts{Project: name, ComposeFile: p.relPath(file)}
 	var eng probe
 	if p.renderOnly {
-		ev["mode"] = modeRenderOnly
+		ev.Mode = modeRenderOnly
 	} else {
 		if eng, err = p.requireEngine(ctx); err != nil {
-			return "", ev, p.fail(op, app.Target, err)
+			return "", *ev, p.fail(op, app.Target, err)
 		}
-		ev["mode"] = modeDeploy
-		ev["engine"] = eng.version
+		ev.Mode = modeDeploy
+		ev.Engine = eng.version
 	}
 	// What to put back if the deploy fails. Files that do not read back
 	// (edited by hand) are overwritten all the same, but cannot be put
 	// back.
 	prev, prevErr := readProject(dir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return name, ev, p.fail(op, app.Target, err)
+		return name, *ev, p.fail(op, app.Target, err)
 	}
 	if err := writeProject(dir, projectFiles{compose: renderCompose(s), env: renderEnv(app.Env)}); err != nil {
-		return name, ev, p.fail(op, app.Target, err)
+		return name, *ev, p.fail(op, app.Target, err)
 	}
 	if p.renderOnly {
-		return name, ev, nil
+		return name, *ev, nil
 	}
 	res, err := p.up(ctx, name, file, keySet(app.Env))
 	if err == nil {
-		ev["up"] = summarizeUp(res.stderr.tail(p, captureMax))
-		return name, ev, nil
+		ev.Up = up(summarizeUp(res.stderr.tail(p, captureMax)))
+		return name, *ev, nil
 	}
-	ev["up"] = summarizeUp(res.stderr.tail(p, captureMax))
+	ev.Up = up(summarizeUp(res.stderr.tail(p, captureMax)))
 	if ctx.Err() != nil {
 		// Interrupted: the next apply observes what runs and reconciles.
-		return name, ev, p.fail(op, app.Target, err)
+		return name, *ev, p.fail(op, app.Target, err)
 	}
 	if prevErr != nil {
-		ev["restore"] = map[string]any{"action": "none", "outcome": "skipped", "error": p.red.String(prevErr.Error())}
-		return name, ev, p.fail(op, app.Target, fmt.Errorf("%w; the previous project's files did not read back (%v): nothing was put back", err, prevErr))
+		ev.Restore = &providers.PutBack{Action: "none", Outcome: "skipped", Error: p.red.String(prevErr.Error())}
+		return name, *ev, p.fail(op, app.Target, fmt.Errorf("%w; the previous project's files did not read back (%v): nothing was put back", err, prevErr))
 	}
-	return name, ev, p.fail(op, app.Target, p.putBack(ctx, name, dir, prev, ev, err))
+	return name, *ev, p.fail(op, app.Target, p.putBack(ctx, name, dir, prev, ev, err))
 }
 
 // up runs `docker compose up -d --wait --remove-orphans` on the project,
@@ -398,31 +398,31 @@ func (p *Provider) up(ctx context.Context, name, file string, drop map[string]bo
 // putBack undoes a deploy whose up failed with upErr: the previous
 // project's files are written back and brought up again, or, when there
 // was none, the new project is taken down and its directory removed. It
-// returns upErr with what was done, and records it in ev["restore"].
-func (p *Provider) putBack(ctx context.Context, name, dir string, prev projectFiles, ev providers.Evidence, upErr error) error {
+// returns upErr with what was done, and records it in ev.Restore.
+func (p *Provider) putBack(ctx context.Context, name, dir string, prev projectFiles, ev *providers.DeployFacts, upErr error) error {
 	if !prev.exists() {
 		_, err := p.run(ctx, invocation{args: composeArgs(name, "", "down", "--remove-orphans")})
 		if err == nil {
 			err = os.RemoveAll(dir)
 		}
 		if err != nil {
-			ev["restore"] = map[string]any{"action": "take down the new project", "outcome": "failed", "error": p.red.String(err.Error())}
+			ev.Restore = &providers.PutBack{Action: "take down the new project", Outcome: "failed", Error: p.red.String(err.Error())}
 			return fmt.Errorf("%w; taking the new project down failed too, it may still run: %v", upErr, err)
 		}
-		ev["restore"] = map[string]any{"action": "take down the new project", "outcome": "done"}
+		ev.Restore = &providers.PutBack{Action: "take down the new project", Outcome: "done"}
 		return fmt.Errorf("%w; there was no previous deploy: the new project was taken down", upErr)
 	}
-	r := map[string]any{"action": "bring the previous project back", "image": prev.image}
-	ev["restore"] = r
+	r := &providers.PutBack{Action: "bring the previous project back", Image: prev.image}
+	ev.Restore = r
 	err := writeProject(dir, prev)
 	if err == nil {
 		_, err = p.up(ctx, name, filepath.Join(dir, composeFile), keySet(prev.envMap))
 	}
 	if err != nil {
-		r["outcome"], r["error"] = "failed", p.red.String(err.Error())
+		r.Outcome, r.Error = "failed", p.red.String(err.Error())
 		return fmt.Errorf("%w; bringing the previous project (%s) back failed too: %v", upErr, prev.image, err)
 	}
-	r["outcome"] = "done"
+	r.Outcome = "done"
 	return fmt.Errorf("%w; the previous project (%s) runs again", upErr, prev.image)
 }
 
@@ -684,3 +684,7 @@ var (
 	_ providers.JobLister = (*Provider)(nil)
 	_ providers.Stopper   = (*Provider)(nil)
 )
+
+// up keeps an empty summary of `compose up` as an empty list, not as no
+// summary.
+func up(lines []string) *[]string { return &lines }

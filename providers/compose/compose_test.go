@@ -162,11 +162,11 @@ func TestRenderOnly(t *testing.T) {
 	if id != nameA {
 		t.Errorf("id %q, want %q", id, nameA)
 	}
-	if ev["mode"] != "render-only" {
+	if ev.Mode != "render-only" {
 		t.Errorf("evidence %v: want mode render-only", ev)
 	}
-	if ev["compose_file"] != "projects/shop-testing/compose.yaml" {
-		t.Errorf("evidence compose_file %v", ev["compose_file"])
+	if ev.ComposeFile != "projects/shop-testing/compose.yaml" {
+		t.Errorf("evidence compose_file %v", ev.ComposeFile)
 	}
 	checkNoCanary(t, "evidence", ev)
 
@@ -249,11 +249,11 @@ func TestDockerArgv(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	if id != nameA || ev["mode"] != "deploy" || ev["engine"] != composetest.ServerVersion {
+	if id != nameA || ev.Mode != "deploy" || ev.Engine != composetest.ServerVersion {
 		t.Errorf("deploy: id %q evidence %v", id, ev)
 	}
-	if up, _ := ev["up"].([]string); !slices.Contains(up, "Container shop-testing-app-1 Healthy") {
-		t.Errorf("evidence of up: %v", ev["up"])
+	if ev.Up == nil || !slices.Contains(*ev.Up, "Container shop-testing-app-1 Healthy") {
+		t.Errorf("evidence of up: %v", ev.Up)
 	}
 	checkNoCanary(t, "evidence", ev)
 	prj := stub.State(t).Projects[nameA]
@@ -340,8 +340,8 @@ func TestRedeployUnchangedKeepsContainer(t *testing.T) {
 	if got := stub.State(t).Projects[nameA].ContainerID; got != first {
 		t.Errorf("the same deploy twice recreated the container: rendering is not deterministic")
 	}
-	if up, _ := ev["up"].([]string); !reflect.DeepEqual(up, []string{"Container shop-testing-app-1 Healthy"}) {
-		t.Errorf("evidence of an unchanged up: %v", ev["up"])
+	if ev.Up == nil || !reflect.DeepEqual(*ev.Up, []string{"Container shop-testing-app-1 Healthy"}) {
+		t.Errorf("evidence of an unchanged up: %v", ev.Up)
 	}
 	a.Image = providertest.Image2
 	if _, _, err := p.Deploy(ctx(t), a); err != nil {
@@ -500,8 +500,8 @@ func TestFailedUpPutsPreviousBack(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "is unhealthy") || !strings.Contains(err.Error(), "the previous project ("+imageA+") runs again") {
 		t.Errorf("failed deploy: %v", err)
 	}
-	if r, _ := ev["restore"].(map[string]any); r["outcome"] != "done" || r["image"] != imageA {
-		t.Errorf("evidence of the restore: %v", ev["restore"])
+	if r := ev.Restore; r == nil || r.Outcome != "done" || r.Image != imageA {
+		t.Errorf("evidence of the restore: %v", ev.Restore)
 	}
 	checkNoCanary(t, "evidence", ev)
 	prj := stub.State(t).Projects[nameA]

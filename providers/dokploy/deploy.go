@@ -98,16 +98,16 @@ func (p *Provider) deployments(ctx context.Context, id string) ([]deployment, er
 // Deploy finds or creates the service, saves image and env, checks that
 // Dokploy kept every env key, starts a deployment titled uniquely and
 // waits for that deployment's row to finish.
-func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.Evidence, error) {
+func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.DeployFacts, error) {
 	for _, k := range app.SecretKeys {
 		p.red.Add(app.Env[k])
 	}
-	ev := providers.Evidence{"service_type": p.kind.name}
+	ev := &providers.DeployFacts{ServiceType: p.kind.name}
 	id, err := p.deploy(ctx, app, ev)
-	return id, ev, p.wrap("deploy", app.Target, err)
+	return id, *ev, p.wrap("deploy", app.Target, err)
 }
 
-func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.Evidence) (string, error) {
+func (p *Provider) deploy(ctx context.Context, app providers.App, ev *providers.DeployFacts) (string, error) {
 	if err := p.ready(ctx); err != nil {
 		return "", err
 	}
@@ -133,14 +133,14 @@ func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.E
 	if err != nil {
 		return "", err
 	}
-	ev["created"] = svc == nil
+	ev.Created = providers.Bool(svc == nil)
 	if svc == nil {
 		if svc, err = p.create(ctx, name, app.Target); err != nil {
 			return "", err
 		}
 	}
 	id := svc.id()
-	ev["service_id"] = id
+	ev.ServiceID = id
 	if err := p.adoptable(svc); err != nil {
 		return id, err
 	}
@@ -149,7 +149,7 @@ func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.E
 	// never silently disagree.
 	prev := *svc
 	restore := func(err error) error {
-		if ev["created"] == true {
+		if *ev.Created {
 			return err
 		}
 		return p.restore(ctx, &prev, ev, err)
@@ -172,11 +172,11 @@ func (p *Provider) deploy(ctx context.Context, app providers.App, ev providers.E
 		short = "nokey"
 	}
 	title := fmt.Sprintf("%s %s-%s", base, short, nonce())
-	ev["deployment_title"] = title
+	ev.DeploymentTitle = title
 	row, err := p.run(ctx, id, title, descriptionPrefix+app.IdempotencyKey)
 	if row != nil {
-		ev["deployment_id"] = row.DeploymentID
-		ev["deployment_status"] = deref(row.Status)
+		ev.DeploymentID = row.DeploymentID
+		ev.DeploymentStatus = deref(row.Status)
 	}
 	if err != nil {
 		if row != nil && (deref(row.Status) == "error" || deref(row.Status) == "cancelled") || errors.Is(err, errNotQueued) {
@@ -226,15 +226,15 @@ func (p *Provider) saveEnv(ctx context.Context, svc *service, image, text string
 
 // restore puts back the image and env prev held after a deploy failed
 // with cause; the error says whether Dokploy holds the old or the new.
-func (p *Provider) restore(ctx context.Context, prev *service, ev providers.Evidence, cause error) error {
+func (p *Provider) restore(ctx context.Context, prev *service, ev *providers.DeployFacts, cause error) error {
 	image := deref(prev.DockerImage)
 	err := p.saveEnv(ctx, prev, image, prev.env())
 	if err != nil {
-		ev["restored"] = false
+		ev.Restored = providers.Bool(false)
 		return fmt.Errorf("%w; could not restore the previous image and env of %q (%v): it holds the new image while the state keeps the old one, fix it in Dokploy or apply again",
 			cause, prev.Name, p.red.Error(err))
 	}
-	ev["restored"] = true
+	ev.Restored = providers.Bool(true)
 	return fmt.Errorf("%w; restored the previous image and env of %q", cause, prev.Name)
 }
 

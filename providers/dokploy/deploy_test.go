@@ -55,7 +55,7 @@ func wantError(t *testing.T, err error, want string) {
 	noSecret(t, "error", err.Error())
 }
 
-func deployOK(t *testing.T, p *Provider, a providers.App) (string, providers.Evidence) {
+func deployOK(t *testing.T, p *Provider, a providers.App) (string, providers.DeployFacts) {
 	t.Helper()
 	id, ev, err := p.Deploy(t.Context(), a)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestDeploySavesImageEnvAndWaits(t *testing.T) {
 		t.Errorf("saved env keys %v", keys(env))
 	}
 	rows := srv.Deployments(name)
-	if len(rows) != 1 || rows[0].Status != "done" || rows[0].ID != ev["deployment_id"] || rows[0].Title != ev["deployment_title"] {
+	if len(rows) != 1 || rows[0].Status != "done" || rows[0].ID != ev.DeploymentID || rows[0].Title != ev.DeploymentTitle {
 		t.Fatalf("deployments %+v, evidence %v", rows, ev)
 	}
 	if !strings.HasPrefix(rows[0].Title, "deployment-20260101T000000Z-shop-prod-a1b2c3 key-one-0123") {
@@ -121,7 +121,7 @@ func TestDeployWaitsForItsOwnDeployment(t *testing.T) {
 	srv.HoldDeploys()
 	polled := srv.Polled(name, 3)
 	type result struct {
-		ev  providers.Evidence
+		ev  providers.DeployFacts
 		err error
 	}
 	res := make(chan result, 1)
@@ -143,7 +143,7 @@ func TestDeployWaitsForItsOwnDeployment(t *testing.T) {
 		t.Fatalf("deploy: %v", r.err)
 	}
 	rows := srv.Deployments(name)
-	if len(rows) != 3 || rows[0].Status != "done" || rows[0].ID != r.ev["deployment_id"] || rows[0].Description != descriptionPrefix+"second" {
+	if len(rows) != 3 || rows[0].Status != "done" || rows[0].ID != r.ev.DeploymentID || rows[0].Description != descriptionPrefix+"second" {
 		t.Fatalf("deployments %+v, evidence %v", rows, r.ev)
 	}
 }
@@ -158,7 +158,7 @@ func TestDeployStatusErrorShowsRedactedLogTail(t *testing.T) {
 	}
 	wantError(t, err, fmt.Sprintf(`deploy shop/prod via dokploy-conf: deployment %q ended with status error: Error building: log: Deploying %s | connecting to [REDACTED] failed | Error occurred ❌, check the logs for details.`,
 		rows[0].Title, image1))
-	if svc, _ := srv.Service(name); id != svc.ID || ev["deployment_status"] != "error" {
+	if svc, _ := srv.Service(name); id != svc.ID || ev.DeploymentStatus != "error" {
 		t.Errorf("a failed deploy returned id %q, evidence %v", id, ev)
 	}
 	noSecret(t, "evidence", fmt.Sprint(ev))
@@ -382,7 +382,7 @@ func TestCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := srv.Domains(name)
-	if len(ds) != 1 || ds[0].ServiceName != "app" || ds[0].DomainType != "compose" || ds[0].Port != 8080 || ev["redeployed"] != true {
+	if len(ds) != 1 || ds[0].ServiceName != "app" || ds[0].DomainType != "compose" || ds[0].Port != 8080 || ev.Redeployed != true {
 		t.Fatalf("domains %+v, evidence %v", ds, ev)
 	}
 	if rows := srv.Deployments(name); len(rows) != 3 || rows[0].Status != "done" || rows[0].Description != descriptionPrefix+"k2" {
@@ -391,7 +391,7 @@ func TestCompose(t *testing.T) {
 	if st, err := p.Observe(t.Context(), providers.AppRef{Target: target, Name: name}); err != nil || st.IdempotencyKey != "k2" {
 		t.Fatalf("observe after a route change: %+v, %v", st, err)
 	}
-	if ev, err := p.EnsureRoute(t.Context(), providers.Route{Target: target, Domain: "shop.example.com", Upstream: name, Port: 8080}); err != nil || ev["changed"] != false {
+	if ev, err := p.EnsureRoute(t.Context(), providers.Route{Target: target, Domain: "shop.example.com", Upstream: name, Port: 8080}); err != nil || !providers.Is(ev.Changed, false) {
 		t.Fatalf("unchanged route: %v, %v", ev, err)
 	}
 	if rows := srv.Deployments(name); len(rows) != 3 {

@@ -65,13 +65,13 @@ func (p *Provider) listRoutes(ctx context.Context, target string) ([]providers.R
 // that does not exist yet is created empty (the deploy fills it). A
 // compose service only applies domains when it deploys, so a change of a
 // compose service that already ran is followed by a deploy.
-func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
-	ev := providers.Evidence{"domain": r.Domain}
+func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.RouteFacts, error) {
+	ev := &providers.RouteFacts{}
 	err := p.ensureRoute(ctx, r, ev)
-	return ev, p.wrap("route", r.Target, err)
+	return *ev, p.wrap("route", r.Target, err)
 }
 
-func (p *Provider) ensureRoute(ctx context.Context, r providers.Route, ev providers.Evidence) error {
+func (p *Provider) ensureRoute(ctx context.Context, r providers.Route, ev *providers.RouteFacts) error {
 	if err := p.ready(ctx); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (p *Provider) ensureRoute(ctx context.Context, r providers.Route, ev provid
 			return err
 		}
 	}
-	ev["service_id"] = svc.id()
+	ev.ServiceID = svc.id()
 	if err := p.adoptable(svc); err != nil && svc.SourceType != "raw" {
 		return err // its redeploy could not be followed
 	}
@@ -113,22 +113,22 @@ func (p *Provider) ensureRoute(ctx context.Context, r providers.Route, ev provid
 	}
 	switch {
 	case have != nil && p.sameDomain(*have, r):
-		ev["domain_id"], ev["changed"] = have.DomainID, false
+		ev.DomainID, ev.Changed = have.DomainID, providers.Bool(false)
 		return nil
 	case have != nil:
 		body["domainId"] = have.DomainID
-		ev["domain_id"] = have.DomainID
+		ev.DomainID = have.DomainID
 		err = p.post(ctx, "domain.update", body, nil)
 	default:
 		body[p.kind.idKey] = svc.id()
 		var d domain
 		err = p.post(ctx, "domain.create", body, &d)
-		ev["domain_id"] = d.DomainID
+		ev.DomainID = d.DomainID
 	}
 	if err != nil {
 		return err
 	}
-	ev["changed"] = true
+	ev.Changed = providers.Bool(true)
 	return p.applyDomains(ctx, svc, "route "+r.Domain, ev)
 }
 
@@ -145,7 +145,7 @@ func (p *Provider) sameDomain(d domain, r providers.Route) bool {
 // ever deployed: compose domains take effect on the next deploy only.
 // Applications apply domains at once. The redeploy runs what the last
 // deploy did, so it keeps that deploy's idempotency key.
-func (p *Provider) applyDomains(ctx context.Context, svc *service, why string, ev providers.Evidence) error {
+func (p *Provider) applyDomains(ctx context.Context, svc *service, why string, ev *providers.RouteFacts) error {
 	if p.kind.name != "compose" {
 		return nil
 	}
@@ -169,9 +169,9 @@ func (p *Provider) applyDomains(ctx context.Context, svc *service, why string, e
 	}
 	title := fmt.Sprintf("launchplane %s %s", why, nonce())
 	row, err := p.run(ctx, svc.id(), title, description)
-	ev["redeployed"] = true
+	ev.Redeployed = true
 	if row != nil {
-		ev["deployment_id"] = row.DeploymentID
+		ev.DeploymentID = row.DeploymentID
 	}
 	return err
 }
@@ -208,5 +208,5 @@ func (p *Provider) deleteRoute(ctx context.Context, target, host string) error {
 	if !removed {
 		return nil
 	}
-	return p.applyDomains(ctx, svc, "unroute "+host, providers.Evidence{})
+	return p.applyDomains(ctx, svc, "unroute "+host, &providers.RouteFacts{})
 }

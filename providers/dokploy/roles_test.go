@@ -157,7 +157,7 @@ func TestRoutes(t *testing.T) {
 	}
 	ds := srv.Domains(name)
 	if len(ds) != 1 || !ds[0].HTTPS || ds[0].CertificateType != "letsencrypt" || ds[0].Path != "/" || ds[0].Port != 8080 ||
-		ds[0].DomainType != "application" || ev["domain_id"] != ds[0].ID || ev["changed"] != true {
+		ds[0].DomainType != "application" || ev.DomainID != ds[0].ID || !providers.Is(ev.Changed, true) {
 		t.Fatalf("domains %+v, evidence %v", ds, ev)
 	}
 	rs, err := p.ListRoutes(t.Context(), target)

@@ -222,7 +222,7 @@ func TestFailedEnvCheckRestores(t *testing.T) {
 	if got := srv.Env(name); strings.Join(keys(got), ",") != strings.Join(keys(before), ",") || got["LOG_LEVEL"] != "info" {
 		t.Errorf("env keys %v after a failed deploy, want %v", keys(got), keys(before))
 	}
-	if ev["restored"] != true {
+	if !providers.Is(ev.Restored, true) {
 		t.Errorf("evidence %v", ev)
 	}
 	// A deployment ending in error restores too.
@@ -254,7 +254,7 @@ func TestFailedDeployRestoresNoImage(t *testing.T) {
 	}
 	srv.DropNextEnvKey(name, "LOG_LEVEL")
 	_, ev, err := p.Deploy(t.Context(), shopApp(image1, "k"))
-	if err == nil || !strings.Contains(err.Error(), "restored the previous image and env") || ev["restored"] != true {
+	if err == nil || !strings.Contains(err.Error(), "restored the previous image and env") || !providers.Is(ev.Restored, true) {
 		t.Fatalf("deploy: %v (evidence %v)", err, ev)
 	}
 	if svc, _ := srv.Service(name); svc.DockerImage != "" || len(srv.Env(name)) != 0 {

@@ -111,7 +111,12 @@ type Fault struct {
 	// fake then neither registers nor redacts. Only apply's own
 	// redaction can keep it out of what is printed and recorded.
 	Echo string `json:"echo,omitempty"`
-	Hold string `json:"hold,omitempty"`
+	// Output, on op "deploy-output", makes a deploy succeed and report
+	// the value of the app's env key Output in its facts (the lines of
+	// its output), like an API that echoes what it ran: a secret value
+	// the fake neither registers nor redacts. It is not consumed.
+	Output string `json:"output,omitempty"`
+	Hold   string `json:"hold,omitempty"`
 }
 
 // appEnv carries a deploy's env to an Echo fault.
@@ -350,14 +355,17 @@ func (p *Provider) Observe(ctx context.Context, ref providers.AppRef) (providers
 
 // Deploy records the app. Secret values are reduced to a hash over the
 // sorted key=value pairs, so a changed secret is still a change.
-func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.Evidence, error) {
+func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, providers.DeployFacts, error) {
 	id := appID(app.Target)
-	var ev providers.Evidence
+	var ev providers.DeployFacts
 	secret := map[string]bool{}
-	echo := false
+	echo, output := false, ""
 	_ = p.store.locked(func(w *World) (*entry, error) {
 		if f := w.fault("deploy", app.Target); f != nil && f.Echo != "" {
 			echo = true
+		}
+		if f := w.fault("deploy-output", app.Target); f != nil {
+			output = f.Output
 		}
 		return nil, nil
 	})
@@ -398,7 +406,10 @@ func (p *Provider) Deploy(ctx context.Context, app providers.App) (string, provi
 		a.Stopped = false
 		a.Deployments++
 		w.Log = append(w.Log, fmt.Sprintf("deploy %s %s", app.Target, app.Image))
-		ev = providers.Evidence{"deployment": a.Deployments, "app_id": a.ID}
+		ev = providers.DeployFacts{Deployment: a.Deployments}
+		if output != "" {
+			ev.Up = &[]string{"ran with " + output + "=" + app.Env[output]}
+		}
 		return nil
 	})
 	return id, ev, err
@@ -432,7 +443,7 @@ func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.R
 
 // EnsureRoute creates or updates the route of a domain. A domain routed to
 // another target is refused.
-func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
+func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.RouteFacts, error) {
 	err := p.update(ctx, "ensure-route", r.Target, touched{routes: []string{r.Domain}}, func(w *World) error {
 		if old := w.Routes[r.Domain]; old != nil && old.Target != r.Target {
 			return fmt.Errorf("domain %s is routed to %s", r.Domain, old.Target)
@@ -441,7 +452,7 @@ func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (provider
 		w.Log = append(w.Log, fmt.Sprintf("route %s %s", r.Domain, r.Upstream))
 		return nil
 	})
-	return providers.Evidence{"domain": r.Domain}, err
+	return providers.RouteFacts{}, err
 }
 
 // DeleteRoute removes the route of a domain.

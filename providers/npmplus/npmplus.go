@@ -560,15 +560,16 @@ func (p *Provider) ListRoutes(ctx context.Context, target string) ([]providers.R
 // it back and requires nginx to have accepted it. A domain served by a
 // host of another target, or by a host Launchplane does not manage, is
 // refused.
-func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.Evidence, error) {
-	ev := providers.Evidence{"domain": r.Domain}
+func (p *Provider) EnsureRoute(ctx context.Context, r providers.Route) (providers.RouteFacts, error) {
+	ev := &providers.RouteFacts{}
 	if err := ctx.Err(); err != nil {
-		return ev, p.fail("route", r.Target, err)
+		return *ev, p.fail("route", r.Target, err)
 	}
-	return ev, p.fail("route", r.Target, p.ensure(ctx, r, ev))
+	err := p.ensure(ctx, r, ev)
+	return *ev, p.fail("route", r.Target, err)
 }
 
-func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.Evidence) error {
+func (p *Provider) ensure(ctx context.Context, r providers.Route, ev *providers.RouteFacts) error {
 	if r.Domain == "" || r.Target == "" {
 		return errors.New("route needs a target and a domain")
 	}
@@ -579,7 +580,7 @@ func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.E
 	if err != nil {
 		return err
 	}
-	ev["forward"] = fmt.Sprintf("%s://%s:%d", p.scheme, fh, r.Port)
+	ev.Forward = fmt.Sprintf("%s://%s:%d", p.scheme, fh, r.Port)
 	for attempt := 0; ; attempt++ {
 		hosts, err := p.list(ctx)
 		if err != nil {
@@ -603,25 +604,25 @@ func (p *Provider) ensure(ctx context.Context, r providers.Route, ev providers.E
 		if err != nil {
 			return err
 		}
-		ev["proxy_host_id"] = id
-		ev["action"] = "created"
+		ev.ProxyHostID = id
+		ev.Action = "created"
 		return p.verify(ctx, id, r.Domain)
 	}
 }
 
 // updateHost brings the existing proxy host h of r's domain to r, if it
 // is not already there, and enables it.
-func (p *Provider) updateHost(ctx context.Context, r providers.Route, fh string, h *proxyHost, st style, ev providers.Evidence) error {
+func (p *Provider) updateHost(ctx context.Context, r providers.Route, fh string, h *proxyHost, st style, ev *providers.RouteFacts) error {
 	if err := owns(h, r.Target, r.Domain); err != nil {
 		return err
 	}
-	ev["proxy_host_id"] = h.ID
+	ev.ProxyHostID = h.ID
 	cert, err := p.certificate(ctx, h)
 	if err != nil {
 		return err
 	}
 	if p.current(h, r, fh, cert) {
-		ev["action"] = "unchanged"
+		ev.Action = "unchanged"
 		return nil
 	}
 	if !p.bearer() {
@@ -644,7 +645,7 @@ func (p *Provider) updateHost(ctx context.Context, r providers.Route, fh string,
 			return err
 		}
 	}
-	ev["action"] = "updated"
+	ev.Action = "updated"
 	return p.verify(ctx, h.ID, r.Domain)
 }
 

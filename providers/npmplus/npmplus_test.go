@@ -162,11 +162,11 @@ func TestCreateWritesMarkerAndForward(t *testing.T) {
 			} else if h.Meta[metaTarget] != "shop/prod" || h.Meta[metaUpstream] != "shop-prod" || h.Meta[metaKey] != "key-shop.example.com8080" {
 				t.Errorf("host meta %v lacks the launchplane marker", h.Meta)
 			}
-			if ev["action"] != "created" || ev["proxy_host_id"] != h.ID || ev["forward"] != "https://shop-prod.apps.internal:8080" {
+			if ev.Action != "created" || ev.ProxyHostID != h.ID || ev.Forward != "https://shop-prod.apps.internal:8080" {
 				t.Errorf("evidence %v", ev)
 			}
 			ev, err = p.EnsureRoute(ctx(t), route("shop/prod", "shop.example.com", 8080))
-			if err != nil || ev["action"] != "unchanged" {
+			if err != nil || ev.Action != "unchanged" {
 				t.Fatalf("second ensure: %v, %v", ev, err)
 			}
 			if n := s.Calls(npmplustest.OpUpdate); n != 0 {
@@ -280,7 +280,7 @@ func TestNginxOffline(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ensure after nginx recovered: %v", err)
 			}
-			if ev["action"] != "updated" || ev["proxy_host_id"] != 1 {
+			if ev.Action != "updated" || ev.ProxyHostID != 1 {
 				t.Errorf("evidence %v", ev)
 			}
 			rs, _ = p.ListRoutes(ctx(t), "shop/prod")
@@ -503,7 +503,7 @@ func TestDriftIsRepaired(t *testing.T) {
 		t.Fatalf("drifted route %+v: want the live port and no key", rs)
 	}
 	ev, err := p.EnsureRoute(ctx(t), r)
-	if err != nil || ev["action"] != "updated" {
+	if err != nil || ev.Action != "updated" {
 		t.Fatalf("repair: %v, %v", ev, err)
 	}
 	if body := s.LastBody(npmplustest.OpUpdate); body["enabled"] != true {

@@ -37,7 +37,7 @@ func TestNPMplusWithoutMeta(t *testing.T) {
 		t.Fatalf("routes %+v, %v", rs, err)
 	}
 	ev2, err := p.EnsureRoute(ctx(t), r)
-	if err != nil || ev2["action"] != "unchanged" || ev2["proxy_host_id"] != ev["proxy_host_id"] {
+	if err != nil || ev2.Action != "unchanged" || ev2.ProxyHostID != ev.ProxyHostID {
 		t.Fatalf("second ensure: %v, %v", ev2, err)
 	}
 	// nginx rejecting the config shows in npmplus_nginx_online.
@@ -148,7 +148,7 @@ func TestCertificate(t *testing.T) {
 				t.Errorf("certificates %+v", cs)
 			}
 			// Unchanged: no new certificate on the next ensure.
-			if ev, err := p.EnsureRoute(ctx(t), route("shop/prod", "a.example.com", 8080)); err != nil || ev["action"] != "unchanged" || len(s.Certificates()) != 1 {
+			if ev, err := p.EnsureRoute(ctx(t), route("shop/prod", "a.example.com", 8080)); err != nil || ev.Action != "unchanged" || len(s.Certificates()) != 1 {
 				t.Fatalf("second ensure: %v, %v, %d certificates", ev, err, len(s.Certificates()))
 			}
 

@@ -126,7 +126,7 @@ func CheckNoSecret(t *testing.T, what, s string) {
 	}
 }
 
-func checkEvidence(t *testing.T, ev providers.Evidence) {
+func checkEvidence(t *testing.T, ev any) {
 	t.Helper()
 	b, err := json.Marshal(ev)
 	if err != nil {
