@@ -28,6 +28,11 @@ import (
 //     merge_commit_sha or squash_commit_sha, whatever its state: open
 //     merge requests that contain the commit are listed too.
 //   - MergeRequestsFinder sorts newest first (created_at desc).
+//   - Recent GitLab lets a CI/CD job token call this endpoint too
+//     (route_setting job_token_allowed, policy read_repositories); the
+//     stand-in, like the adapter, takes only a PRIVATE-TOKEN or Bearer
+//     token here: the adapter reads the notes next, which a job token may
+//     not.
 
 // MergeRequest is a merge request of the default project as the
 // endpoint lists it.
