@@ -3,6 +3,8 @@ package providers
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"time"
 )
 
@@ -292,3 +294,67 @@ type Dispatcher interface {
 
 // Is reports whether the fact b is known and equal to want.
 func Is(b *bool, want bool) bool { return b != nil && *b == want }
+
+// ErrNotReviewed is wrapped by PlanLookup.ReviewedComment when what a
+// commit brings was never shown for review: the commit merged no pull or
+// merge request, or the one it merged holds no plan comment written by
+// the token's own identity. Callers refuse to apply (exit 3), never
+// apply unbound.
+var ErrNotReviewed = errors.New("not reviewed")
+
+// Reviewed is the plan comment of the pull or merge request a commit
+// merged, as PlanLookup found it.
+type Reviewed struct {
+	Change    int    // its number (GitLab: iid)
+	ChangeRef string // "acme/platform#12", "group/project!12"
+	// Body is the body of the first comment, oldest first, that the
+	// token's own identity wrote and that holds the marker (HoldsMarker):
+	// the comment UpsertComment keeps up to date.
+	Body string
+	// Ignored counts the comments read that carry the marker but do not
+	// count (another author's, a system note, the marker quoted or in
+	// code).
+	Ignored int
+}
+
+// PlanLookup is optional: a Feedback provider that can find what a pull
+// or merge request showed before it was merged, so an apply on the
+// default branch binds to the plan reviewers saw.
+type PlanLookup interface {
+	// ReviewedComment finds the one pull or merge request that merged
+	// commit sha (the CI job's commit on the default branch, CIJob.SHA)
+	// and, on it, the comment that UpsertComment would update for
+	// marker: written by the token's own identity, marker on a line of
+	// its own outside quotes and code (HoldsMarker). Which requests count
+	// as having merged sha is the forge's rule, documented by each
+	// adapter; several that count is an error, never a pick. No request,
+	// or no such comment on it, is an error wrapping ErrNotReviewed; an
+	// API failure is an error that does not.
+	ReviewedComment(ctx context.Context, sha, marker string) (Reviewed, error)
+}
+
+// FindMarked reads t page by page, as UpsertMarked does, until the first
+// comment that counts (Own) and holds marker (HoldsMarker), and returns
+// it; found is false when no page holds one. ignored counts the comments
+// read that carry marker anywhere in their body but were passed over.
+// Nothing is written.
+func FindMarked(ctx context.Context, t Thread, marker string) (c Marked, found bool, ignored int, err error) {
+	for page := int64(1); ; {
+		list, next, err := t.Page(ctx, page)
+		if err != nil {
+			return Marked{}, false, ignored, err
+		}
+		for _, m := range list {
+			if m.Own && HoldsMarker(m.Body, marker) {
+				return m, true, ignored, nil
+			}
+			if strings.Contains(m.Body, marker) {
+				ignored++
+			}
+		}
+		if next == 0 {
+			return Marked{}, false, ignored, nil
+		}
+		page = next
+	}
+}

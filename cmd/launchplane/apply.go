@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type applyCmd struct {
 	parallelism       int
 	dryRun, refresh   bool
 	expectHash        string
+	expectReviewed    bool   // --expect-reviewed-plan: expectHash from the merged change's plan comment
+	expectWhat        string // what names expectHash in refusals; "" is "the approved plan"
 	x                 applyCLI
 	allowDestroy      bool
 	lockTimeout       time.Duration
@@ -53,7 +56,11 @@ A saved plan is bound to what was reviewed: apply verifies the file's own
 plan_hash, plans again from config and state, and refuses (exit 3, nothing
 changed) unless that plan has the same hash, naming the first change that
 differs. --expect-plan-hash H does the same against the hash of a plan
-approved elsewhere (the pull request's comment). A plan made without secret
+approved elsewhere (the pull request's comment). --expect-reviewed-plan, in
+CI on the default branch after a merge, reads that hash itself: from the plan
+comment (of this --config dir, written by the token's own identity) on the
+pull or merge request that merged the job's commit; no such request or
+comment is a refusal (exit 3), never an unbound apply. A plan made without secret
 values (rotation not checked) binds to a plan made now the same way; the
 secret rotations found now are applied too, and listed.
 
@@ -81,6 +88,7 @@ unlock' clears the mark of an apply known to be dead.`,
 	cmd.Flags().BoolVar(&a.dryRun, "dry-run", false, "resolve and check everything, change nothing")
 	cmd.Flags().BoolVar(&a.refresh, "refresh", false, "observe the providers first and correct drift (without PLANFILE)")
 	cmd.Flags().StringVar(&a.expectHash, "expect-plan-hash", "", "refuse (exit 3) unless the plan to run has this plan hash (the approved plan's)")
+	cmd.Flags().BoolVar(&a.expectReviewed, "expect-reviewed-plan", false, expectReviewedUsage)
 	cmd.Flags().DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to this long for another live apply holding a target to finish (default: refuse at once, exit 3)")
 	cmd.Flags().BoolVar(&a.allowDestroy, "allow-destroy", false, "allow the plan to delete targets' apps when the state repository has no policy (with a policy, its destroy action decides)")
 	a.x.flags(cmd)
@@ -92,6 +100,15 @@ func (a *applyCmd) run(ctx context.Context) error {
 	e, x, saved := a.e, &a.x, a.planFile != ""
 	if err := x.check(e, saved); err != nil {
 		return err
+	}
+	if a.expectReviewed {
+		if a.expectHash != "" {
+			return &exitErr{code: exitError, err: errors.New("--expect-reviewed-plan and --expect-plan-hash: give one")}
+		}
+		var err error
+		if a.expectHash, a.expectWhat, err = reviewedPlanHash(ctx, e, a.dir); err != nil {
+			return err
+		}
 	}
 	ws, err := openWorkspace(ctx, e, a.dir, a.stateLocFlag)
 	if err != nil {
@@ -181,7 +198,7 @@ func (a *applyCmd) makePlan(ctx context.Context) (*plan.Plan, bool, error) {
 		p, err := makePlanWith(ctx, a.e, ws.cfg, ws.snap, only, a.refresh, true, a.secrets)
 		return p, true, err
 	}
-	if a.b, err = bindPlan(ctx, a.e, ws, only, a.refresh, a.secrets, a.expectHash, "the approved plan", nil); err != nil {
+	if a.b, err = bindPlan(ctx, a.e, ws, only, a.refresh, a.secrets, a.expectHash, cmp.Or(a.expectWhat, "the approved plan"), nil); err != nil {
 		return nil, false, err
 	}
 	return a.b.plan, true, nil

@@ -61,7 +61,7 @@ func TestScripts(t *testing.T) {
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-		Cmds: withCmds(requestCmds, withCmds(gitlabCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withCmds(reviewedCmds, withCmds(requestCmds, withCmds(gitlabCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkfile":          cmdMkfile,
 			"concurrently":    cmdConcurrently,
 			"exits":           cmdExits,
@@ -90,7 +90,7 @@ func TestScripts(t *testing.T) {
 			"github-statuses": cmdGitHubStatuses,
 			"engine-start":    cmdEngineStart,
 			"engine-caddy":    cmdEngineCaddy,
-		})),
+		}))),
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
 			e.Setenv("EXAMPLES", filepath.Join(root, "examples"))

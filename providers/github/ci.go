@@ -46,9 +46,9 @@ func readCI(env providers.CIEnv) (providers.CIJob, providers.CIMatch) {
 	job.Web = w
 	job.Repository, job.Change, job.Event, job.SHA = ev.Repository, ev.PullRequest, ev.Name, ev.SHA
 	job.ChangeRef = fmt.Sprintf("%s#%d", ev.Repository, ev.PullRequest)
-	if ev.PullRequest == 0 {
-		return job, match
-	}
+	// An event about no pull request (a push to the default branch after
+	// a merge) still gets the provider: it can find the pull request that
+	// merged its commit (providers.PlanLookup); nothing posts on Change 0.
 	gh, err := New(Options{Repository: ev.Repository, Token: token, APIURL: getenv("GITHUB_API_URL"), Redactor: env.Redactor})
 	if err != nil {
 		job.Problem = env.Redactor.String(err.Error())

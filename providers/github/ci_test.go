@@ -52,6 +52,17 @@ func TestReadCI(t *testing.T) {
 	if got := red.String("x ghs-canary-token-0042 y"); strings.Contains(got, "canary") {
 		t.Errorf("token not registered with the redactor: %q", got)
 	}
+	// A push to the default branch is about no pull request, but gets
+	// the provider to look up the pull request its commit, GITHUB_SHA,
+	// came from.
+	if err := os.WriteFile(ev, []byte(`{"ref": "refs/heads/main", "after": "`+strings.Repeat("d", 40)+`", "repository": {"full_name": "acme/platform"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars["GITHUB_EVENT_NAME"], vars["GITHUB_SHA"] = "push", strings.Repeat("d", 40)
+	job, _ = readCI(providers.CIEnv{Getenv: getenv, Redactor: red})
+	if _, ok := job.Feedback.(providers.PlanLookup); job.Change != 0 || !ok || job.Event != "push" || job.SHA != strings.Repeat("d", 40) {
+		t.Fatalf("push: %+v", job)
+	}
 	delete(vars, "GITHUB_ACTIONS")
 	if _, m := readCI(providers.CIEnv{Getenv: getenv, Redactor: red}); m != providers.CIMaybe {
 		t.Errorf("outside Actions: match %d, want CIMaybe", m)

@@ -277,3 +277,39 @@ func (r *rest) fail(what, need string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, &httpapi.Refusal{Msg: text, API: ae})
 }
+
+// pull is a pull request associated with a commit, as the adapter sees
+// it.
+type pull struct {
+	Number         int
+	Merged         bool // merged_at is set
+	MergeCommitSHA string
+}
+
+// commitPulls returns one page (100) of the pull requests associated
+// with commit sha (GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls)
+// and the next page's number, 0 after the last. A read: retried after a
+// 5xx or a network failure.
+func (r *rest) commitPulls(ctx context.Context, sha string, page int) ([]pull, int, error) {
+	var (
+		list []*gh.PullRequest
+		resp *gh.Response
+	)
+	err := r.retry(ctx, func(ctx context.Context) error {
+		var err error
+		list, resp, err = r.c.PullRequests.ListPullRequestsWithCommit(ctx, r.owner, r.repo, sha, &gh.ListOptions{Page: page, PerPage: 100})
+		return err
+	})
+	if err != nil {
+		return nil, 0, r.fail(fmt.Sprintf("list the pull requests of %s/%s@%s", r.owner, r.repo, sha), needRead, err)
+	}
+	out := make([]pull, 0, len(list))
+	for _, p := range list {
+		out = append(out, pull{Number: p.GetNumber(), Merged: p.MergedAt != nil, MergeCommitSHA: p.GetMergeCommitSHA()})
+	}
+	return out, resp.NextPage, nil
+}
+
+// needRead is what reading a commit's pull requests and their comments
+// needs of the token.
+const needRead = "contents: read and pull-requests: read"

@@ -36,6 +36,8 @@ func (b backend) Fail(t *testing.T, op providertest.Op, message string) {
 		b.srv.Fail(githubtest.ListComments, http.StatusForbidden, message)
 	case providertest.OpStatus:
 		b.srv.Fail(githubtest.CreateStatus, http.StatusInternalServerError, message)
+	case providertest.OpReviewed:
+		b.srv.Fail(githubtest.CommitPulls, http.StatusForbidden, message)
 	default:
 		t.Fatalf("github has no operation %s", op)
 	}
@@ -51,6 +53,16 @@ func (b backend) Seed(t *testing.T, pr int, mine bool, bodies ...string) {
 }
 
 func (b backend) Hold(t *testing.T) func() { return b.srv.Hold() }
+
+func (b backend) SeedMerged(t *testing.T, pr int, sha string, commits ...string) {
+	b.srv.SeedPull(githubtest.Pull{Number: pr, Repo: repo, Merged: true, MergeCommitSHA: sha, Commits: append([]string{strings.Repeat("e", 40)}, commits...)})
+}
+
+func (b backend) SeedOpen(t *testing.T, pr int, sha string) {
+	b.srv.SeedPull(githubtest.Pull{Number: pr, Repo: repo, MergeCommitSHA: sha, Commits: []string{sha}})
+}
+
+func (b backend) SeedCommit(t *testing.T, sha string) { b.srv.SeedCommit(repo, sha) }
 
 func (b backend) Comments(t *testing.T, pr int) []string {
 	var out []string
@@ -138,6 +150,17 @@ func TestConformance(t *testing.T) {
 			},
 		},
 	})
+}
+
+// Both adapters run the same PlanLookup suite.
+func TestPlanLookupConformance(t *testing.T) {
+	providertest.RunPlanLookup(t, providertest.PlanLookupSetup{Setup: providertest.Setup[providers.Feedback]{
+		Provider: "github-conf",
+		New: func(t *testing.T) (providers.Feedback, providertest.Backend) {
+			srv := server(t, providertest.CredentialCanary)
+			return open(t, srv, providertest.CredentialCanary), backend{srv}
+		},
+	}})
 }
 
 func bodies(prefix string, n int) []string {

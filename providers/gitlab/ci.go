@@ -58,9 +58,9 @@ func readCI(env providers.CIEnv) (providers.CIJob, providers.CIMatch) {
 		job.Change = iid
 		job.ChangeRef = fmt.Sprintf("%s!%d", project, iid)
 	}
-	if job.Change == 0 {
-		return job, providers.CIThis
-	}
+	// A pipeline about no merge request (the default branch's, after a
+	// merge) still gets the provider: it can find the merge request that
+	// merged its commit (providers.PlanLookup); nothing posts on Change 0.
 	p, err := New(Options{
 		Project:  firstOf(getenv("CI_PROJECT_ID"), project),
 		APIURL:   apiURLFromEnv(getenv),
@@ -72,6 +72,7 @@ func readCI(env providers.CIEnv) (providers.CIJob, providers.CIMatch) {
 		job.Problem = env.Redactor.String(err.Error())
 		return job, providers.CIThis
 	}
+	p.path = getenv("CI_PROJECT_PATH")
 	job.Feedback = p
 	return job, providers.CIThis
 }

@@ -175,3 +175,34 @@ func (r *rest) fail(what, need string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, &httpapi.Refusal{Msg: text, API: ae})
 }
+
+// mergeRequest is a merge request associated with a commit, as the
+// adapter sees it.
+type mergeRequest struct {
+	IID             int64
+	State           string
+	SHA             string // the source branch's head
+	MergeCommitSHA  string
+	SquashCommitSHA string
+}
+
+// commitMergeRequests returns one page (GitLab's 20) of the merge
+// requests associated with commit sha (GET
+// /projects/:id/repository/commits/:sha/merge_requests) and the next
+// page's number, 0 after the last. A read: the client retries it.
+func (r *rest) commitMergeRequests(ctx context.Context, sha string, page int64) ([]mergeRequest, int64, error) {
+	ctx, cancel := r.call(ctx)
+	defer cancel()
+	list, resp, err := r.c.Commits.ListMergeRequestsByCommit(r.project, sha, gl.WithOffsetPaginationParameters(page), gl.WithContext(ctx))
+	if err != nil {
+		return nil, 0, r.fail(fmt.Sprintf("list the merge requests of %s@%s", r.project, sha), needComment, err)
+	}
+	out := make([]mergeRequest, 0, len(list))
+	for _, mr := range list {
+		if mr == nil {
+			continue
+		}
+		out = append(out, mergeRequest{IID: mr.IID, State: mr.State, SHA: mr.SHA, MergeCommitSHA: mr.MergeCommitSHA, SquashCommitSHA: mr.SquashCommitSHA})
+	}
+	return out, resp.NextPage, nil
+}

@@ -11,7 +11,8 @@ import (
 // The example .gitlab-ci.yml uses only keywords GitLab CI knows
 // (docs.gitlab.com/ci/yaml/, "Keywords": global and job keywords, checked
 // 2026-12), plans with the
-// note on merge requests and applies on the default branch, and gives
+// note on merge requests and applies on the default branch only what the
+// merged merge request's note showed (never unbound), and gives
 // launchplane GITLAB_TOKEN, never CI_JOB_TOKEN, to post with.
 func TestExampleGitLabCI(t *testing.T) {
 	raw, err := os.ReadFile("../../examples/workflows/gitlab-ci.yml")
@@ -67,6 +68,15 @@ func TestExampleGitLabCI(t *testing.T) {
 	}
 	if s := text(apply["script"]); !strings.Contains(s, "launchplane apply") {
 		t.Errorf("apply script %s", s)
+	}
+	if s := text(apply["script"]); !strings.Contains(s, "--expect-reviewed-plan") {
+		t.Errorf("apply script %s: the default branch's apply is not bound to the merged merge request's plan (--expect-reviewed-plan)", s)
+	}
+	// No job applies unbound: every apply names the plan it may run.
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.Contains(line, "launchplane apply") && !strings.Contains(line, "--expect-reviewed-plan") && !strings.Contains(line, "--expect-plan-hash") {
+			t.Errorf("an unbound apply: %s", strings.TrimSpace(line))
+		}
 	}
 	if apply["resource_group"] == nil {
 		t.Errorf("apply has no resource_group: two applies could overlap")

@@ -66,6 +66,7 @@ type Options struct {
 type Provider struct {
 	name       string
 	project    string
+	path       string // group/project, for messages; "" when unknown
 	apiURL     string
 	ref        string
 	pipelineID int64

@@ -28,6 +28,8 @@ func (b backend) Fail(t *testing.T, op providertest.Op, message string) {
 	case providertest.OpStatus:
 		// A 500 to a POST is not retried: the status may have been set.
 		b.srv.FailNext("POST /projects/:id/statuses/:sha", http.StatusInternalServerError, message)
+	case providertest.OpReviewed:
+		b.srv.FailNext("GET /projects/:id/repository/commits/:sha/merge_requests", http.StatusForbidden, message)
 	default:
 		t.Fatalf("gitlab has no operation %s", op)
 	}
@@ -52,6 +54,16 @@ func (b backend) Seed(t *testing.T, pr int, mine bool, bodies ...string) {
 }
 
 func (b backend) Hold(t *testing.T) func() { return b.srv.Hold() }
+
+func (b backend) SeedMerged(t *testing.T, pr int, sha string, commits ...string) {
+	b.srv.SeedMergeRequest(gitlabtest.MergeRequest{IID: pr, State: "merged", SHA: strings.Repeat("e", 40), MergeCommitSHA: sha, Commits: commits})
+}
+
+func (b backend) SeedOpen(t *testing.T, pr int, sha string) {
+	b.srv.SeedMergeRequest(gitlabtest.MergeRequest{IID: pr, State: "opened", SHA: sha})
+}
+
+func (b backend) SeedCommit(t *testing.T, sha string) { b.srv.SeedCommit(sha) }
 
 func server(t *testing.T, tokens ...string) *gitlabtest.Server {
 	t.Helper()
@@ -80,6 +92,17 @@ func open(t *testing.T, srv *gitlabtest.Server, token string) *Provider {
 	p := inst.(*Provider)
 	p.retryMax = 1
 	return p
+}
+
+// Both adapters run the same PlanLookup suite.
+func TestPlanLookupConformance(t *testing.T) {
+	providertest.RunPlanLookup(t, providertest.PlanLookupSetup{Setup: providertest.Setup[providers.Feedback]{
+		Provider: "gitlab-conf",
+		New: func(t *testing.T) (providers.Feedback, providertest.Backend) {
+			srv := server(t, providertest.CredentialCanary)
+			return open(t, srv, providertest.CredentialCanary), backend{srv}
+		},
+	}})
 }
 
 func TestConformance(t *testing.T) {
@@ -314,10 +337,71 @@ func TestReadCI(t *testing.T) {
 	if strings.Contains(red.String("glpat-ci-canary-9"), "canary") {
 		t.Errorf("token not registered with the redactor")
 	}
+	// A branch pipeline (the default branch's, after a merge) is about
+	// no merge request, but gets the provider to look up the merge
+	// request its commit, CI_COMMIT_SHA, came from.
 	vars["CI_MERGE_REQUEST_IID"] = ""
+	vars["CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"] = ""
 	vars["CI_PIPELINE_SOURCE"] = "push"
 	job, _ = readCI(providers.CIEnv{Getenv: getenv, Redactor: red})
-	if job.Change != 0 || job.Feedback != nil || job.Event != "push" {
+	if _, ok := job.Feedback.(providers.PlanLookup); job.Change != 0 || !ok || job.Event != "push" || job.SHA != strings.Repeat("m", 40) {
 		t.Fatalf("branch pipeline: %+v", job)
+	}
+}
+
+// What counts as the merge request that merged a commit: merged, and the
+// commit is its merge commit, its squash commit, or (a fast-forward
+// merge without squash, which makes neither) its head; never an open or
+// closed one, nor a merged one that made another commit.
+func TestMergedBy(t *testing.T) {
+	sha, other := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for _, c := range []struct {
+		mr   mergeRequest
+		want bool
+	}{
+		{mergeRequest{State: "merged", SHA: other, MergeCommitSHA: sha}, true},
+		{mergeRequest{State: "merged", SHA: other, MergeCommitSHA: other, SquashCommitSHA: sha}, true},
+		{mergeRequest{State: "merged", SHA: sha}, true},
+		{mergeRequest{State: "merged", SHA: sha, MergeCommitSHA: other}, false},
+		{mergeRequest{State: "merged", SHA: other, SquashCommitSHA: other}, false},
+		{mergeRequest{State: "opened", SHA: sha}, false},
+		{mergeRequest{State: "closed", SHA: other, MergeCommitSHA: sha}, false},
+		{mergeRequest{State: "locked", SHA: sha}, false},
+	} {
+		if got := mergedBy(c.mr, sha); got != c.want {
+			t.Errorf("mergedBy(%+v) = %v, want %v", c.mr, got, c.want)
+		}
+	}
+}
+
+// A fast-forward merge and a squash merge both bind; the merge requests
+// are read past GitLab's first page of 20.
+func TestReviewedCommentFastForwardAndPages(t *testing.T) {
+	const tok = "glpat-ff-1"
+	srv := server(t, tok)
+	p := open(t, srv, tok)
+	sha := strings.Repeat("c", 40)
+	for i := 1; i <= 30; i++ { // open merge requests holding the commit, listed first
+		srv.SeedMergeRequest(gitlabtest.MergeRequest{IID: 100 + i, State: "opened", SHA: strings.Repeat("d", 40), Commits: []string{sha}})
+	}
+	srv.SeedMergeRequest(gitlabtest.MergeRequest{IID: 5, State: "merged", SHA: sha})
+	srv.Seed(5, true, marker+"\nff plan")
+	r, err := p.ReviewedComment(context.Background(), sha, marker)
+	if err != nil || r.Change != 5 || r.Body != marker+"\nff plan" || r.ChangeRef != "acme/platform!5" {
+		t.Fatalf("got %+v, %v", r, err)
+	}
+	if n := srv.Calls("GET /projects/:id/repository/commits/:sha/merge_requests"); n != 2 {
+		t.Fatalf("%d calls listing merge requests, want 2 pages", n)
+	}
+	squash := strings.Repeat("e", 40)
+	srv.SeedMergeRequest(gitlabtest.MergeRequest{IID: 6, State: "merged", SHA: strings.Repeat("f", 40), SquashCommitSHA: squash})
+	srv.Seed(6, true, marker+"\nsquash plan")
+	if r, err := p.ReviewedComment(context.Background(), squash, marker); err != nil || r.Change != 6 {
+		t.Fatalf("squash: %+v, %v", r, err)
+	}
+	// a commit GitLab does not hold: 404, an error, not a verdict
+	_, err = p.ReviewedComment(context.Background(), strings.Repeat("9", 40), marker)
+	if err == nil || errors.Is(err, providers.ErrNotReviewed) || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("unknown commit: %v", err)
 	}
 }

@@ -383,3 +383,47 @@ func TestCommentAuthor(t *testing.T) {
 		t.Errorf("GITHUB_TOKEN's comment: %+v", c)
 	}
 }
+
+// "List pull requests associated with a commit": the merged pull request
+// that introduced the commit when one did, else the open ones holding it;
+// merged_at and merge_commit_sha as GitHub writes them (null when
+// unset); 422 "No commit found for SHA" for a commit the repository does
+// not hold; 401 without the token.
+func TestCommitPulls(t *testing.T) {
+	s := start(t)
+	merge, head, open := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	n := s.SeedPull(githubtest.Pull{Repo: "acme/shop", Merged: true, MergeCommitSHA: merge, Commits: []string{head}})
+	s.SeedPull(githubtest.Pull{Repo: "acme/shop", MergeCommitSHA: strings.Repeat("d", 40), Commits: []string{head, open}})
+	u := func(sha string) string { return s.URL + "/repos/Acme/Shop/commits/" + sha + "/pulls" }
+	var got []struct {
+		Number   int     `json:"number"`
+		State    string  `json:"state"`
+		MergedAt *string `json:"merged_at"`
+		Merge    *string `json:"merge_commit_sha"`
+	}
+	r := call(t, "GET", u(merge), "Bearer "+token, nil)
+	r.decode(t, &got)
+	if r.status != 200 || len(got) != 1 || got[0].Number != n || got[0].State != "closed" || got[0].MergedAt == nil || *got[0].Merge != merge {
+		t.Fatalf("merge commit: %d %s", r.status, r.body)
+	}
+	r = call(t, "GET", u(head), "Bearer "+token, nil)
+	r.decode(t, &got)
+	if len(got) != 1 || got[0].Number != n {
+		t.Fatalf("a commit a merged pull request brought: %s", r.body)
+	}
+	r = call(t, "GET", u(open), "Bearer "+token, nil)
+	r.decode(t, &got)
+	if len(got) != 1 || got[0].State != "open" || got[0].MergedAt != nil {
+		t.Fatalf("a commit only an open pull request holds: %s", r.body)
+	}
+	if r := call(t, "GET", u(strings.Repeat("9", 40)), "Bearer "+token, nil); r.status != 422 || !strings.HasPrefix(r.message(t), "No commit found for SHA") {
+		t.Fatalf("unknown commit: %d %s", r.status, r.body)
+	}
+	s.SeedCommit("acme/shop", strings.Repeat("9", 40))
+	if r := call(t, "GET", u(strings.Repeat("9", 40)), "Bearer "+token, nil); r.status != 200 || string(bytes.TrimSpace(r.body)) != "[]" {
+		t.Fatalf("a direct push: %d %s", r.status, r.body)
+	}
+	if r := call(t, "GET", u(merge), "", nil); r.status != 401 {
+		t.Fatalf("no token: %d", r.status)
+	}
+}

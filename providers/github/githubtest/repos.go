@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ const (
 	ListPulls   Endpoint = "GET /repos/{owner}/{repo}/pulls"
 	CreatePull  Endpoint = "POST /repos/{owner}/{repo}/pulls"
 	UpdatePull  Endpoint = "PATCH /repos/{owner}/{repo}/pulls/{number}"
+	CommitPulls Endpoint = "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
 )
 
 // Limits of a repository_dispatch, as GitHub enforces them.
@@ -35,7 +37,7 @@ const (
 )
 
 // RepoEndpoints lists the repository endpoints.
-var RepoEndpoints = []Endpoint{Dispatch, GetRef, CreateRef, UpdateRef, PutContents, ListPulls, CreatePull, UpdatePull}
+var RepoEndpoints = []Endpoint{Dispatch, GetRef, CreateRef, UpdateRef, PutContents, ListPulls, CreatePull, UpdatePull, CommitPulls}
 
 // DispatchEvent is one repository_dispatch the server accepted.
 type DispatchEvent struct {
@@ -55,6 +57,14 @@ type Pull struct {
 	Base   string // branch
 	State  string // open | closed
 	Author string
+	// Merged: merged_at is set (State is then closed).
+	// MergeCommitSHA is GitHub's merge_commit_sha: once merged, the
+	// commit the merge made on the base branch (merge, squash or last
+	// rebased commit); while open, the test merge commit. Commits are the
+	// pull request's own commits.
+	Merged         bool
+	MergeCommitSHA string
+	Commits        []string
 }
 
 type gitCommit struct {
@@ -70,6 +80,7 @@ type repoWorld struct {
 	pulls      map[string][]*Pull           // repo -> pulls, by number
 	dispatches []DispatchEvent
 	seq        int
+	known      map[string]bool // "<repo>@<sha>" commits seeded without a pull request
 }
 
 func (s *Server) registerRepos(mux *http.ServeMux) {
@@ -77,6 +88,7 @@ func (s *Server) registerRepos(mux *http.ServeMux) {
 	for ep, h := range map[Endpoint]func(http.ResponseWriter, *http.Request) (int, any){
 		Dispatch: s.dispatch, GetRef: s.getRef, CreateRef: s.createRef, UpdateRef: s.updateRef,
 		PutContents: s.putContents, ListPulls: s.listPulls, CreatePull: s.createPull, UpdatePull: s.updatePull,
+		CommitPulls: s.commitPulls,
 	} {
 		mux.HandleFunc(string(ep), s.serve(ep, h))
 	}
@@ -343,6 +355,18 @@ func (s *Server) pullJSON(p *Pull) map[string]any {
 		"head":     map[string]any{"ref": p.Head, "label": owner + ":" + p.Head},
 		"base":     map[string]any{"ref": p.Base, "label": owner + ":" + p.Base},
 		"user":     map[string]any{"login": p.Author},
+		"merged_at": func() any {
+			if p.Merged {
+				return "2026-01-02T03:04:05Z"
+			}
+			return nil
+		}(),
+		"merge_commit_sha": func() any {
+			if p.MergeCommitSHA == "" {
+				return nil
+			}
+			return p.MergeCommitSHA
+		}(),
 	}
 }
 
@@ -431,4 +455,85 @@ func (s *Server) updatePull(w http.ResponseWriter, r *http.Request) (int, any) {
 		p.State = *in.State
 	}
 	return http.StatusOK, s.pullJSON(p)
+}
+
+// SeedPull adds pull request p to p.Repo (its Number, Repo, State and
+// Author are filled in when empty; a merged one is closed) and returns
+// its number. Its commits and merge commit become commits of the
+// repository.
+func (s *Server) SeedPull(p Pull) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.Repo = strings.ToLower(p.Repo)
+	if p.Number == 0 {
+		s.lastID++ // issues and pull requests share numbers
+		p.Number = int(s.lastID)
+	}
+	if p.Author == "" {
+		p.Author = "octocat"
+	}
+	switch {
+	case p.Merged:
+		p.State = "closed"
+	case p.State == "":
+		p.State = "open"
+	}
+	if p.Title == "" {
+		p.Title = fmt.Sprintf("change %d", p.Number)
+	}
+	p.Commits = append([]string(nil), p.Commits...)
+	s.git.pulls[p.Repo] = append(s.git.pulls[p.Repo], &p)
+	return p.Number
+}
+
+// SeedCommit makes sha a commit of repo that no pull request holds (a
+// direct push).
+func (s *Server) SeedCommit(repo, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.git.known == nil {
+		s.git.known = map[string]bool{}
+	}
+	s.git.known[strings.ToLower(repo)+"@"+sha] = true
+}
+
+// commitPulls follows "List pull requests associated with a commit"
+// (docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit,
+// checked 2026-12): "Lists the merged pull request that introduced the
+// commit to the repository. If the commit is not present in the default
+// branch, will only return open pull requests associated with the
+// commit." Paginated with per_page and page (30 by default, at most
+// 100) and the Link header. A commit the repository does not hold is
+// 422 "No commit found for SHA: <sha>" (GitHub's answer on this route,
+// as microsoft/vscode#330224 handles it). Here a commit is on the
+// default branch when a merged pull request's merge commit or commits
+// hold it, or it was seeded (SeedCommit).
+func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) (int, any) {
+	repo, sha := repoOf(r), r.PathValue("commit_sha")
+	known := s.git.known[repo+"@"+sha] || s.git.commits[sha] != nil
+	var merged, open []*Pull
+	for _, p := range s.git.pulls[repo] {
+		holds := slices.Contains(p.Commits, sha)
+		if p.Merged && (holds || p.MergeCommitSHA == sha) {
+			merged = append(merged, p)
+		}
+		// An open pull request's merge_commit_sha is its test merge
+		// commit; listing it when that commit is asked for is the worst
+		// case for a caller (someone pushed it to the default branch).
+		if p.State == "open" && (holds || p.MergeCommitSHA == sha) {
+			open = append(open, p)
+		}
+		if holds || p.MergeCommitSHA == sha {
+			known = true
+		}
+	}
+	if !known {
+		return http.StatusUnprocessableEntity, errorBody("No commit found for SHA: " + sha)
+	}
+	list := open
+	if len(merged) > 0 {
+		list = merged
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Number > list[j].Number })
+	return pageOf(w, r, len(list), func(i int) map[string]any { return s.pullJSON(list[i]) })
 }

@@ -1,6 +1,7 @@
 // Package gitlabtest is an httptest stand-in for the part of GitLab's REST
 // API v4 the gitlab feedback provider calls: merge request notes, commit
-// statuses and the token's user.
+// statuses, the token's user, and the merge requests of a commit
+// (mergerequests.go).
 //
 // It follows GitLab's documentation and source, checked 2026-12 with the
 // search tool:
@@ -74,6 +75,7 @@ var Endpoints = []string{
 	"POST /projects/:id/merge_requests/:iid/notes",
 	"PUT /projects/:id/merge_requests/:iid/notes/:note_id",
 	"POST /projects/:id/statuses/:sha",
+	"GET /projects/:id/repository/commits/:sha/merge_requests",
 }
 
 // Note is a merge request note as the stand-in keeps it.
@@ -111,6 +113,8 @@ type Server struct {
 	fail     map[string]failure // endpoint -> next answer
 	hold     holdgate.Gate      // held: requests wait for it or their context
 	clock    time.Time
+	mrs      []*MergeRequest // mergerequests.go, by iid
+	commits  map[string]bool // shas the repository holds besides the merge requests'
 }
 
 type failure struct {
@@ -126,6 +130,7 @@ func New(token string, otherToken ...string) *Server {
 		tokens:   map[string]user{token: {BotID, BotUsername, true}},
 		notes:    map[string][]*Note{},
 		statuses: map[string]CommitStatus{},
+		commits:  map[string]bool{},
 		nextID:   1000,
 		calls:    map[string]int{},
 		fail:     map[string]failure{},
@@ -286,6 +291,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, endpoint strin
 		s.setStatus(w, r, args[1])
 		return
 	}
+	if endpoint == "GET /projects/:id/repository/commits/:sha/merge_requests" {
+		s.commitMergeRequests(w, r, args[1])
+		return
+	}
 	iid, err := strconv.Atoi(args[1])
 	if err != nil || iid <= 0 {
 		message(w, http.StatusNotFound, "404 Not found")
@@ -338,6 +347,8 @@ func route(method string, segs []string) (string, []string) {
 	switch {
 	case method == http.MethodGet && len(segs) == 1 && segs[0] == "user":
 		return "GET /user", nil
+	case len(segs) == 6 && segs[0] == "projects" && segs[2] == "repository" && segs[3] == "commits" && segs[5] == "merge_requests" && method == http.MethodGet:
+		return "GET /projects/:id/repository/commits/:sha/merge_requests", []string{segs[1], segs[4]}
 	case len(segs) == 4 && segs[0] == "projects" && segs[2] == "statuses" && method == http.MethodPost:
 		return "POST /projects/:id/statuses/:sha", []string{segs[1], segs[3]}
 	case len(segs) == 5 && segs[0] == "projects" && segs[2] == "merge_requests" && segs[4] == "notes":

@@ -99,3 +99,44 @@ func TestEditRights(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// "List merge requests associated with a commit": every merge request
+// whose diff holds the commit or whose merge or squash commit it is,
+// whatever its state, newest first, 20 a page with the limited pagination
+// headers (no X-Total), the state filter, null for unset commits, 404
+// for a commit the repository does not hold, 401 for an unknown token.
+func TestCommitMergeRequests(t *testing.T) {
+	s := New("tok")
+	defer s.Close()
+	sha := strings.Repeat("a", 40)
+	for i := 1; i <= 25; i++ {
+		s.SeedMergeRequest(MergeRequest{IID: i, State: "opened", SHA: strings.Repeat("b", 40), Commits: []string{sha}})
+	}
+	s.SeedMergeRequest(MergeRequest{IID: 30, State: "merged", SHA: strings.Repeat("c", 40), MergeCommitSHA: sha})
+	u := s.APIURL + "/projects/acme%2Fplatform/repository/commits/" + sha + "/merge_requests"
+	resp, body := do(t, "GET", u, "PRIVATE-TOKEN", "tok", "")
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || len(got) != 20 || got[0]["iid"].(float64) != 30 || got[0]["merge_commit_sha"] != sha || got[0]["squash_commit_sha"] != nil || got[0]["merged_at"] == nil {
+		t.Fatalf("page 1: %d %s", resp.StatusCode, body)
+	}
+	if resp.Header.Get("X-Next-Page") != "2" || resp.Header.Get("X-Total") != "" || resp.Header.Get("X-Per-Page") != "20" {
+		t.Fatalf("headers %v", resp.Header)
+	}
+	resp, body = do(t, "GET", u+"?page=2", "PRIVATE-TOKEN", "tok", "")
+	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got) != 6 || resp.Header.Get("X-Next-Page") != "" {
+		t.Fatalf("page 2: %s %v", body, resp.Header)
+	}
+	_, body = do(t, "GET", u+"?state=merged", "PRIVATE-TOKEN", "tok", "")
+	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got) != 1 {
+		t.Fatalf("state=merged: %s", body)
+	}
+	if resp, body := do(t, "GET", strings.Replace(u, sha, strings.Repeat("9", 40), 1), "PRIVATE-TOKEN", "tok", ""); resp.StatusCode != 404 || !strings.Contains(body, "404 Commit Not Found") {
+		t.Fatalf("unknown commit: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, "GET", u, "PRIVATE-TOKEN", "nope", ""); resp.StatusCode != 401 {
+		t.Fatalf("unknown token: %d", resp.StatusCode)
+	}
+}
