@@ -445,6 +445,9 @@ func processFile(s *source) fileResult {
 		// The tree is let go as soon as the document is read, so memory
 		// holds one file's tree per worker, not every file's; a position
 		// asked for later parses the file again (doc.lookup).
+		if d.fast {
+			d.idx = newPosIndex(d.node)
+		}
 		d.data, d.node, d.locs, d.walk = s.data, nil, nil, false
 		if dr.kind != "Provider" {
 			d.value = nil
@@ -478,7 +481,7 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 		if isEmptyDoc(n) {
 			return nil, true
 		}
-		return []*doc{{file: s.rel, index: 0, node: n}}, true
+		return []*doc{{file: s.rel, index: 0, node: n, fast: true}}, true
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(s.data))
 	for i := 0; ; i++ {
@@ -711,6 +714,9 @@ func nodePos(file string, n *yaml.Node) diag.Pos {
 // pos is the position of the value at ptr, or of the nearest enclosing
 // value that exists.
 func (d *doc) pos(ptr string) diag.Pos {
+	if d.idx != nil {
+		return d.idx.pos(d.file, ptr)
+	}
 	for {
 		if l, ok := d.lookup(ptr); ok && l.val != nil {
 			return nodePos(d.file, l.val)
@@ -725,6 +731,9 @@ func (d *doc) pos(ptr string) diag.Pos {
 // keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),
 // falling back to the value.
 func (d *doc) keyPos(ptr string) diag.Pos {
+	if d.idx != nil {
+		return d.idx.keyPos(d.file, ptr)
+	}
 	if l, ok := d.lookup(ptr); ok && l.key != nil {
 		return nodePos(d.file, l.key)
 	}
