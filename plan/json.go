@@ -112,8 +112,9 @@ func (e *JSON) Value(v any, depth int) {
 			e.B = append(e.B, "{}"...)
 			return
 		}
+		var arr [16]string
 		e.B = append(e.B, '{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range sortedKeys(arr[:0], x) {
 			if i > 0 {
 				e.B = append(e.B, ',')
 			}
@@ -153,8 +154,9 @@ func (e *JSON) Value(v any, depth int) {
 			e.B = append(e.B, "{}"...)
 			return
 		}
+		var arr [16]string
 		e.B = append(e.B, '{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range sortedKeys(arr[:0], x) {
 			if i > 0 {
 				e.B = append(e.B, ',')
 			}
@@ -169,8 +171,8 @@ func (e *JSON) Value(v any, depth int) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+// sortedKeys appends m's keys to keys, sorted.
+func sortedKeys[V any](keys []string, m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // FormatVersion is the version of the plan's JSON wire form.
@@ -225,7 +226,9 @@ func (p *Plan) Targets() []string {
 // IdempotencyKey is sha256 over the target key, the action and the
 // canonical JSON of after (SPEC §3).
 func IdempotencyKey(target string, a Action, after map[string]any) string {
-	e := JSON{B: make([]byte, 0, 512)}
+	e := keyBufs.Get().(*JSON)
+	defer keyBufs.Put(e)
+	e.B, e.Err = e.B[:0], nil
 	e.B = append(e.B, target...)
 	e.B = append(e.B, 0)
 	e.B = append(e.B, a.String()...)
@@ -237,6 +240,8 @@ func IdempotencyKey(target string, a Action, after map[string]any) string {
 	sum := sha256.Sum256(e.B)
 	return hex.EncodeToString(sum[:])
 }
+
+var keyBufs = sync.Pool{New: func() any { return &JSON{B: make([]byte, 0, 1024)} }}
 
 // Canonical is JSON with sorted keys and no HTML escaping, as
 // encoding/json writes it: equal values always give equal bytes.

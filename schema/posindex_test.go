@@ -29,7 +29,7 @@ func TestPosIndexSameAsWalk(t *testing.T) {
 			walked := &doc{file: "f.yaml", node: fn, walk: true}
 			indexed := &doc{file: "f.yaml", idx: newPosIndex(fn)}
 			_, locs, _, _ := convert(fn) // may fail part-way: the pointers it found
-			ptrs := []string{"", "/", "/x", "/spec/~0", "/spec/~1", "/metadata/name/x", "/spec/true", "/spec/null", "/spec/~", "/spec/0x1", "/spec/k/0", "/spec/k/00", "/spec/1", "/spec/list/1/k", "/spec/list/2/0"}
+			ptrs := []string{"", "/", "/spec/", "/x", "/spec/~0", "/spec/~1", "/metadata/name/x", "/spec/true", "/spec/null", "/spec/~", "/spec/0x1", "/spec/k/0", "/spec/k/00", "/spec/1", "/spec/list/1/k", "/spec/list/2/0"}
 			for ptr := range locs {
 				ptrs = append(ptrs, ptr, ptr+"/x", ptr+"/0", ptr+"/1", ptr+"/00", ptr+"/-1", ptr+"/9999", ptr+"/a~1b", ptr+"/a~0b")
 			}

@@ -40,7 +40,7 @@ type doc struct {
 	fast bool // node is the fast parser's tree of the whole file
 	// idx answers pos and keyPos once the fast parser's tree is let go;
 	// set before the document is shared, never changed after.
-	idx posIndex
+	idx *posIndex
 	mu  sync.Mutex
 }
 
