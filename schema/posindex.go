@@ -46,10 +46,11 @@ func newPosIndex(doc *yaml.Node) *posIndex {
 		return nil
 	}
 	n, keyBytes := countNodes(doc.Content[0])
-	b := indexBuilder{idx: posIndex{e: make([]posEntry, 0, n)}, keys: make([]byte, 0, keyBytes)}
+	b := indexBuilder{idx: posIndex{e: make([]posEntry, 0, n)}}
+	b.keys.Grow(keyBytes)
 	b.entry(doc.Content[0], nil)
 	b.add(0, doc.Content[0])
-	b.idx.keys = string(b.keys)
+	b.idx.keys = b.keys.String()
 	return &b.idx
 }
 
@@ -69,7 +70,7 @@ func countNodes(n *yaml.Node) (nodes, keyBytes int) {
 
 type indexBuilder struct {
 	idx  posIndex
-	keys []byte
+	keys strings.Builder
 }
 
 func (b *indexBuilder) entry(val, key *yaml.Node) int32 {
@@ -77,9 +78,9 @@ func (b *indexBuilder) entry(val, key *yaml.Node) int32 {
 	if key != nil {
 		e.kline, e.kcol = int32(key.Line), int32(key.Column)
 		if key.Kind == yaml.ScalarNode && key.ShortTag() == "!!str" && len(key.Value) <= klenMask {
-			e.koff = int32(len(b.keys))
+			e.koff = int32(b.keys.Len())
 			e.klen |= int32(len(key.Value)) | strKeyBit
-			b.keys = append(b.keys, key.Value...)
+			b.keys.WriteString(key.Value)
 		}
 	}
 	b.idx.e = append(b.idx.e, e)
