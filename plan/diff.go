@@ -136,7 +136,11 @@ func forEachChunk(n int, f func(i int)) {
 }
 
 func diffTarget(key string, want *DesiredTarget, have []Resource) []Change {
-	var changes []Change
+	n := len(have)
+	if want != nil {
+		n += len(want.Resources) + len(want.Steps)
+	}
+	changes := make([]Change, 0, n)
 	had := map[string]Resource{}
 	for _, r := range have {
 		had[r.Address] = r

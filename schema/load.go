@@ -266,6 +266,11 @@ func readLimited(path string) ([]byte, error) {
 			break
 		}
 		data = data[:len(data)+n]
+		if int64(len(data)) == st.Size && len(data) < end {
+			// the size fstat gave, read in one go with room to spare:
+			// the read to end of file would only say so
+			break
+		}
 	}
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("file is larger than 1 MiB; config files must be smaller")
