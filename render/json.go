@@ -110,6 +110,9 @@ func FromJSON(data []byte) (*plan.Plan, error) {
 	if err := dec.Decode(&pj); err != nil {
 		return nil, fmt.Errorf("not a launchplane plan: %w", err)
 	}
+	if err := duplicateKey(data); err != nil {
+		return nil, err
+	}
 	if pj.FormatVersion != plan.FormatVersion {
 		return nil, fmt.Errorf("plan format_version %q is not supported (this launchplane reads %q)", pj.FormatVersion, plan.FormatVersion)
 	}
