@@ -674,8 +674,12 @@ func decode(dr *docResult) error {
 	switch kind {
 	case "Product":
 		p := &config.Product{Name: name, Source: config.NewSource(d.file, d.pos)}
-		if err := specNode.Decode(&p.Spec); err != nil {
-			return err
+		var ok bool
+		if p.Spec, ok = fastProductSpec(d, spec, driverBlockKeys()); !ok {
+			p.Spec = config.ProductSpec{}
+			if err := specNode.Decode(&p.Spec); err != nil {
+				return err
+			}
 		}
 		for key := range driverBlockKeys() {
 			if block, ok := spec[key]; ok {
@@ -692,8 +696,12 @@ func decode(dr *docResult) error {
 		dr.product = p
 	case "Target":
 		t := &config.Target{Name: name, Source: config.NewSource(d.file, d.pos)}
-		if err := specNode.Decode(&t.Spec); err != nil {
-			return err
+		var ok bool
+		if t.Spec, ok = fastTargetSpec(d, spec); !ok {
+			t.Spec = config.TargetSpec{}
+			if err := specNode.Decode(&t.Spec); err != nil {
+				return err
+			}
 		}
 		dr.target = t
 	case "Provider":
