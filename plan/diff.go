@@ -3,8 +3,11 @@ package plan
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Step is a desired step: it runs when one of its triggers fires.
@@ -49,9 +52,18 @@ type Recorded struct {
 // rank orders kinds within a target (SPEC §4): backup, app, post-deploy,
 // health, routes; deletions run first, in reverse (routes, then app).
 func rank(kind Kind, a Action) int {
-	r := map[Kind]int{KindBackup: 1, KindRestore: 1, KindSanitize: 1, KindApp: 2, KindPostDeploy: 3, KindHealth: 4, KindRoute: 5}[kind]
-	if r == 0 {
-		r = 6
+	r := 6
+	switch kind {
+	case KindBackup, KindRestore, KindSanitize:
+		r = 1
+	case KindApp:
+		r = 2
+	case KindPostDeploy:
+		r = 3
+	case KindHealth:
+		r = 4
+	case KindRoute:
+		r = 5
 	}
 	if a == Delete {
 		return -r
@@ -61,28 +73,74 @@ func rank(kind Kind, a Action) int {
 
 // Diff compares desired and recorded state and returns the ordered plan.
 // It is deterministic: the same inputs give the same plan, byte for byte.
+// Targets are diffed in parallel (each on its own, pure), and their
+// changes concatenated in target order.
 func Diff(desired Desired, recorded Recorded, base Base) *Plan {
 	p := &Plan{Base: base}
-	keys := map[string]bool{}
+	sorted := make([]string, 0, len(desired.Targets)+len(recorded.Targets))
 	for k := range desired.Targets {
-		keys[k] = true
-	}
-	for k := range recorded.Targets {
-		keys[k] = true
-	}
-	var sorted []string
-	for k := range keys {
 		sorted = append(sorted, k)
 	}
+	for k := range recorded.Targets {
+		if _, ok := desired.Targets[k]; !ok {
+			sorted = append(sorted, k)
+		}
+	}
 	sort.Strings(sorted)
-	for _, k := range sorted {
-		p.Changes = append(p.Changes, diffTarget(k, desired.Targets[k], recorded.Targets[k])...)
+	per := make([][]Change, len(sorted))
+	forEachChunk(len(sorted), func(i int) {
+		per[i] = diffTarget(sorted[i], desired.Targets[sorted[i]], recorded.Targets[sorted[i]])
+	})
+	n := 0
+	for _, cs := range per {
+		n += len(cs)
+	}
+	if n > 0 {
+		p.Changes = make([]Change, 0, n)
+	}
+	for _, cs := range per {
+		p.Changes = append(p.Changes, cs...)
 	}
 	return p
 }
 
+// forEachChunk calls f for 0..n-1, on as many goroutines as there are
+// processors when n is large enough to pay for them.
+func forEachChunk(n int, f func(i int)) {
+	const chunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					f(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func diffTarget(key string, want *DesiredTarget, have []Resource) []Change {
-	var changes []Change
+	n := len(have)
+	if want != nil {
+		n += len(want.Resources) + len(want.Steps)
+	}
+	changes := make([]Change, 0, n)
 	had := map[string]Resource{}
 	for _, r := range have {
 		had[r.Address] = r

@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -149,5 +151,59 @@ func TestActionStrings(t *testing.T) {
 	}
 	if !Delete.IsDestructive() || !Replace.IsDestructive() || Update.IsDestructive() {
 		t.Error("IsDestructive")
+	}
+}
+
+// Targets diffed in parallel give the plan a sequential diff gives, in
+// target order: desired only, recorded only and both, updated, deleted
+// and unchanged, across many chunks.
+func TestDiffParallelSameAsSequential(t *testing.T) {
+	d := Desired{Targets: map[string]*DesiredTarget{}}
+	r := Recorded{Targets: map[string][]Resource{}}
+	for i := 0; i < 1000; i++ {
+		key := fmt.Sprintf("p%04d/prod", i)
+		a := Resource{Address: key + "/app", Target: key, Kind: KindApp, Provider: "p", Attrs: map[string]any{"image": fmt.Sprint("i", i%3), "port": 8080}}
+		rt := Resource{Address: key + "/route/x", Target: key, Kind: KindRoute, Provider: "p", Attrs: map[string]any{"domain": "x"}}
+		if i%4 != 3 {
+			d.Targets[key] = &DesiredTarget{Key: key, Resources: []Resource{a, rt},
+				Steps: []Step{{Resource: Resource{Address: key + "/health", Target: key, Kind: KindHealth}, Triggers: []Trigger{{Address: key + "/app", Reason: "app changed"}}}}}
+		}
+		if i%4 != 0 {
+			old := a
+			old.Attrs = map[string]any{"image": "i1", "port": 8080.0}
+			r.Targets[key] = []Resource{old, rt}
+		}
+	}
+	var keys []string
+	for k := range d.Targets {
+		keys = append(keys, k)
+	}
+	for k := range r.Targets {
+		if d.Targets[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var want []Change
+	for _, k := range keys {
+		want = append(want, diffTarget(k, d.Targets[k], r.Targets[k])...)
+	}
+	got := Diff(d, r, Base{})
+	if !reflect.DeepEqual(got.Changes, want) {
+		t.Fatalf("parallel diff differs from sequential (%d changes, want %d)", len(got.Changes), len(want))
+	}
+	var creates, deletes, noops int
+	for _, c := range got.Changes {
+		switch c.Action {
+		case Create:
+			creates++
+		case Delete:
+			deletes++
+		case NoOp:
+			noops++
+		}
+	}
+	if creates == 0 || deletes == 0 || noops == 0 {
+		t.Fatalf("fixture exercises too little: %d creates, %d deletes, %d no-ops", creates, deletes, noops)
 	}
 }

@@ -32,21 +32,60 @@ func meaning(c Change) hashedChange {
 // meaning of every change (address, target, kind, action, provider, after
 // and depends_on, steps included, in plan order), the targets the plan was
 // restricted to, and whether secret fingerprints were checked.
+//
+// The bytes hashed are the canonical JSON (Canonical) of
+// {"v","only","secrets_checked","changes":[hashedChange...]}; they are
+// written change by change into the hash, never held whole.
 func (p *Plan) Hash() string {
 	only := append([]string{}, p.Only...)
 	sort.Strings(only)
-	changes := make([]hashedChange, 0, len(p.Changes))
-	for _, c := range p.Changes {
-		changes = append(changes, meaning(c))
+	h := sha256.New()
+	e := &JSON{B: make([]byte, 0, 64<<10)}
+	e.B = append(e.B, `{"v":"1","only":`...)
+	e.Strings(only, 0)
+	e.B = append(e.B, `,"secrets_checked":`...)
+	e.Bool(p.SecretsChecked)
+	e.B = append(e.B, `,"changes":[`...)
+	for i := range p.Changes {
+		if i > 0 {
+			e.B = append(e.B, ',')
+		}
+		writeMeaning(e, &p.Changes[i])
+		if len(e.B) >= 32<<10 {
+			h.Write(e.B)
+			e.B = e.B[:0]
+		}
 	}
-	v := struct {
-		Version        string         `json:"v"`
-		Only           []string       `json:"only"`
-		SecretsChecked bool           `json:"secrets_checked"`
-		Changes        []hashedChange `json:"changes"`
-	}{"1", only, p.SecretsChecked, changes}
-	sum := sha256.Sum256(Canonical(v))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	e.B = append(e.B, "]}"...)
+	if e.Err != nil {
+		panic(fmt.Sprintf("plan: canonical JSON: %v", e.Err)) // attrs are JSON-like by construction
+	}
+	h.Write(e.B)
+	var sum [sha256.Size]byte
+	return "sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// writeMeaning writes Canonical(meaning(*c)).
+func writeMeaning(e *JSON, c *Change) {
+	e.B = append(e.B, `{"address":`...)
+	e.String(c.Address)
+	e.B = append(e.B, `,"target":`...)
+	e.String(c.Target)
+	e.B = append(e.B, `,"kind":`...)
+	e.String(string(c.Kind))
+	e.B = append(e.B, `,"action":`...)
+	e.String(c.Action.String())
+	e.B = append(e.B, `,"provider":`...)
+	e.String(c.Provider)
+	e.B = append(e.B, `,"after":`...)
+	e.Value(c.After, 1)
+	e.B = append(e.B, `,"depends_on":`...)
+	if c.DependsOn == nil {
+		e.B = append(e.B, "[]"...) // meaning copies it: never null
+	} else {
+		e.Strings(c.DependsOn, 1)
+	}
+	e.B = append(e.B, '}')
 }
 
 // ValidHash reports whether h has the form of a plan hash.

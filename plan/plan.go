@@ -5,12 +5,11 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
-	"strings"
+	"sync"
 )
 
 // FormatVersion is the version of the plan's JSON wire form.
@@ -227,25 +226,32 @@ func (p *Plan) Targets() []string {
 // IdempotencyKey is sha256 over the target key, the action and the
 // canonical JSON of after (SPEC §3).
 func IdempotencyKey(target string, a Action, after map[string]any) string {
-	h := sha256.New()
-	h.Write([]byte(target))
-	h.Write([]byte{0})
-	h.Write([]byte(a.String()))
-	h.Write([]byte{0})
-	h.Write(Canonical(after))
-	return hex.EncodeToString(h.Sum(nil))
+	e := keyBufs.Get().(*JSON)
+	defer keyBufs.Put(e)
+	e.B, e.Err = e.B[:0], nil
+	e.B = append(e.B, target...)
+	e.B = append(e.B, 0)
+	e.B = append(e.B, a.String()...)
+	e.B = append(e.B, 0)
+	e.Value(after, 0)
+	if e.Err != nil {
+		panic(fmt.Sprintf("plan: canonical JSON: %v", e.Err)) // attrs are JSON-like by construction
+	}
+	sum := sha256.Sum256(e.B)
+	return hex.EncodeToString(sum[:])
 }
 
-// Canonical is JSON with sorted keys and no HTML escaping; encoding/json
-// already sorts map keys, so equal values always give equal bytes.
+var keyBufs = sync.Pool{New: func() any { return &JSON{B: make([]byte, 0, 1024)} }}
+
+// Canonical is JSON with sorted keys and no HTML escaping, as
+// encoding/json writes it: equal values always give equal bytes.
 func Canonical(v any) []byte {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(fmt.Sprintf("plan: canonical JSON: %v", err)) // attrs are JSON-like by construction
+	e := JSON{}
+	e.Value(v, 0)
+	if e.Err != nil {
+		panic(fmt.Sprintf("plan: canonical JSON: %v", e.Err)) // attrs are JSON-like by construction
 	}
-	return []byte(strings.TrimSuffix(b.String(), "\n"))
+	return e.B
 }
 
 // Restrict is a copy of p holding only the changes of the targets in

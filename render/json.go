@@ -4,13 +4,10 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
-	"strings"
 
 	"github.com/launchplane/launchplane/plan"
 )
@@ -113,6 +110,9 @@ func FromJSON(data []byte) (*plan.Plan, error) {
 	if err := dec.Decode(&pj); err != nil {
 		return nil, fmt.Errorf("not a launchplane plan: %w", err)
 	}
+	if err := duplicateKey(data); err != nil {
+		return nil, err
+	}
 	if pj.FormatVersion != plan.FormatVersion {
 		return nil, fmt.Errorf("plan format_version %q is not supported (this launchplane reads %q)", pj.FormatVersion, plan.FormatVersion)
 	}
@@ -163,116 +163,203 @@ func fix(v any) any {
 	return v
 }
 
-// WriteJSON writes the plan's wire form, indented, with a final newline.
-// It streams: each change is encoded and written on its own, so a plan of
-// thousands of changes is never held as one document in memory. The bytes
-// are exactly those of encoding ToJSON(p) whole (a test compares them).
+// WriteJSON writes the plan's wire form, indented, with a final newline:
+// exactly the bytes of encoding ToJSON(p) with an Encoder set to two-space
+// indentation and no HTML escaping (TestWriteJSONStreamsTheSameBytes and
+// TestWriteJSONWritesEveryMember compare them). It streams: each change
+// is written from the plan as it is and flushed, so a plan of thousands
+// of changes is never held as one document nor copied into ChangeJSONs.
 func WriteJSON(w io.Writer, p *plan.Plan) error {
-	pj := ToJSON(p)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	e := &streamEncoder{w: bw}
-	// The members are PlanJSON's own, in its order, with its tags: a field
-	// added to the wire form is written without touching this function.
-	type member struct {
-		name string
-		val  reflect.Value
+	e := &plan.JSON{Indent: true, B: make([]byte, 0, 64<<10)}
+	var err error
+	flush := func() {
+		if err == nil {
+			_, err = w.Write(e.B)
+		}
+		e.B = e.B[:0]
 	}
-	var ms []member
-	v := reflect.ValueOf(pj)
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Type().Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if strings.Contains(","+opts+",", ",omitempty,") && isEmptyJSON(v.Field(i)) {
-			continue
-		}
-		ms = append(ms, member{name, v.Field(i)})
+	e.B = append(e.B, '{')
+	e.Newline(1)
+	e.Key("format_version")
+	e.String(plan.FormatVersion)
+	member(e, "plan_hash")
+	e.String(p.Hash())
+	member(e, "base")
+	e.B = append(e.B, '{')
+	e.Newline(2)
+	e.Key("state_commit")
+	e.String(p.Base.StateCommit)
+	member2(e, "config_digest")
+	e.String(p.Base.ConfigDigest)
+	if p.Base.ConfigCommit != "" {
+		member2(e, "config_commit")
+		e.String(p.Base.ConfigCommit)
 	}
-	e.raw("{\n")
-	for i, m := range ms {
-		last := i == len(ms)-1
-		if m.name != "changes" || len(pj.Changes) == 0 {
-			e.field(m.name, m.val.Interface(), last)
-			continue
-		}
-		// the changes, one at a time: the plan's bulk
-		e.raw(`  "changes": [` + "\n")
-		for i := range pj.Changes {
-			e.raw("    ")
-			e.value(&pj.Changes[i], "    ")
-			if i < len(pj.Changes)-1 {
-				e.raw(",")
+	e.Newline(1)
+	e.B = append(e.B, '}')
+	if len(p.Only) > 0 {
+		member(e, "only")
+		e.Strings(p.Only, 1)
+	}
+	member(e, "secrets_checked")
+	e.Bool(p.SecretsChecked)
+	if p.Refreshed {
+		member(e, "refreshed")
+		e.Bool(true)
+	}
+	member(e, "changes")
+	if len(p.Changes) == 0 {
+		e.B = append(e.B, "[]"...)
+	} else {
+		e.B = append(e.B, '[')
+		for i := range p.Changes {
+			if i > 0 {
+				e.B = append(e.B, ',')
 			}
-			e.raw("\n")
+			e.Newline(2)
+			writeChange(e, &p.Changes[i])
+			if len(e.B) >= 48<<10 {
+				flush()
+			}
 		}
-		e.raw("  ]")
-		if !last {
-			e.raw(",")
+		e.Newline(1)
+		e.B = append(e.B, ']')
+	}
+	member(e, "summary")
+	s := p.Summary()
+	e.B = append(e.B, '{')
+	for i, a := range []plan.Action{plan.Create, plan.Update, plan.Replace, plan.Delete, plan.Run, plan.NoOp} {
+		if i > 0 {
+			e.B = append(e.B, ',')
 		}
-		e.raw("\n")
+		e.Newline(2)
+		e.Key(a.String())
+		e.Int(s[a])
 	}
-	e.raw("}\n")
-	if e.err != nil {
-		return e.err
+	if d := p.Destructive(); len(d) > 0 {
+		member2(e, "destroy")
+		e.Strings(d, 2)
 	}
-	return bw.Flush()
+	e.Newline(1)
+	e.B = append(e.B, '}')
+	member(e, "diagnostics")
+	if p.Diagnostics == nil {
+		e.B = append(e.B, "[]"...)
+	} else {
+		e.Strings(p.Diagnostics, 1)
+	}
+	e.Newline(0)
+	e.B = append(e.B, '}', '\n')
+	if e.Err != nil {
+		return e.Err
+	}
+	flush()
+	return err
 }
 
-// isEmptyJSON is encoding/json's omitempty test.
-func isEmptyJSON(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
-		return v.IsZero()
-	}
-	return false
+// member starts a member of the plan object after the first.
+func member(e *plan.JSON, name string) {
+	e.B = append(e.B, ',')
+	e.Newline(1)
+	e.Key(name)
 }
 
-// streamEncoder writes JSON in the layout of an Encoder with two-space
-// indentation and HTML left unescaped, one value at a time.
-type streamEncoder struct {
-	w   *bufio.Writer
-	buf bytes.Buffer
-	err error
+// member2 starts a member of an object inside the plan object.
+func member2(e *plan.JSON, name string) {
+	e.B = append(e.B, ',')
+	e.Newline(2)
+	e.Key(name)
 }
 
-func (e *streamEncoder) raw(s string) {
-	if e.err == nil {
-		_, e.err = e.w.WriteString(s)
+// writeChange writes ChangeJSON of c at depth 2, in its member order.
+func writeChange(e *plan.JSON, c *plan.Change) {
+	const d = 3
+	field := func(name string) {
+		e.B = append(e.B, ',')
+		e.Newline(d)
+		e.Key(name)
 	}
-}
-
-// field writes a top-level member: "  \"name\": value" and a comma
-// unless it is the last.
-func (e *streamEncoder) field(name string, v any, last bool) {
-	e.raw(`  "` + name + `": `)
-	e.value(v, "  ")
-	if !last {
-		e.raw(",")
+	e.B = append(e.B, '{')
+	e.Newline(d)
+	e.Key("address")
+	e.String(c.Address)
+	field("target")
+	e.String(c.Target)
+	field("kind")
+	e.String(string(c.Kind))
+	field("action")
+	e.String(c.Action.String())
+	field("reason")
+	e.String(c.Reason)
+	field("provider")
+	e.String(c.Provider)
+	field("before")
+	e.Value(c.Before, d)
+	field("after")
+	e.Value(c.After, d)
+	field("diff")
+	if len(c.Diff) == 0 {
+		e.B = append(e.B, "[]"...)
+	} else {
+		e.B = append(e.B, '[')
+		for i, f := range c.Diff {
+			if i > 0 {
+				e.B = append(e.B, ',')
+			}
+			e.Newline(d + 1)
+			e.B = append(e.B, '{')
+			e.Newline(d + 2)
+			e.Key("path")
+			e.String(f.Path)
+			e.B = append(e.B, ',')
+			e.Newline(d + 2)
+			e.Key("before")
+			e.Value(f.Before, d+2)
+			e.B = append(e.B, ',')
+			e.Newline(d + 2)
+			e.Key("after")
+			e.Value(f.After, d+2)
+			e.Newline(d + 1)
+			e.B = append(e.B, '}')
+		}
+		e.Newline(d)
+		e.B = append(e.B, ']')
 	}
-	e.raw("\n")
-}
-
-// value encodes v as it appears at the indentation prefix, without the
-// newline the Encoder adds.
-func (e *streamEncoder) value(v any, prefix string) {
-	if e.err != nil {
-		return
+	field("depends_on")
+	if c.DependsOn == nil {
+		e.B = append(e.B, "[]"...)
+	} else {
+		e.Strings(c.DependsOn, d)
 	}
-	e.buf.Reset()
-	enc := json.NewEncoder(&e.buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
-	if e.err = enc.Encode(v); e.err != nil {
-		return
+	field("idempotency_key")
+	e.String(c.IdempotencyKey)
+	if c.Cause != nil {
+		field("cause")
+		e.B = append(e.B, '{')
+		e.Newline(d + 1)
+		e.Key("path")
+		e.String(c.Cause.Path)
+		e.B = append(e.B, ',')
+		e.Newline(d + 1)
+		e.Key("line")
+		e.Int(c.Cause.Line)
+		e.B = append(e.B, ',')
+		e.Newline(d + 1)
+		e.Key("col")
+		e.Int(c.Cause.Col)
+		if c.Cause.Note != "" {
+			e.B = append(e.B, ',')
+			e.Newline(d + 1)
+			e.Key("note")
+			e.String(c.Cause.Note)
+		}
+		e.Newline(d)
+		e.B = append(e.B, '}')
 	}
-	_, e.err = e.w.Write(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
+	if c.Destroys() {
+		field("destructive")
+		e.Bool(true)
+	}
+	e.Newline(d - 1)
+	e.B = append(e.B, '}')
 }

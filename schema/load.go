@@ -266,6 +266,11 @@ func readLimited(path string) ([]byte, error) {
 			break
 		}
 		data = data[:len(data)+n]
+		if int64(len(data)) == st.Size && len(data) < end {
+			// the size fstat gave, read in one go with room to spare:
+			// the read to end of file would only say so
+			break
+		}
 	}
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("file is larger than 1 MiB; config files must be smaller")
@@ -445,6 +450,9 @@ func processFile(s *source) fileResult {
 		// The tree is let go as soon as the document is read, so memory
 		// holds one file's tree per worker, not every file's; a position
 		// asked for later parses the file again (doc.lookup).
+		if d.fast {
+			d.idx = newPosIndex(d.node)
+		}
 		d.data, d.node, d.locs, d.walk = s.data, nil, nil, false
 		if dr.kind != "Provider" {
 			d.value = nil
@@ -478,7 +486,7 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 		if isEmptyDoc(n) {
 			return nil, true
 		}
-		return []*doc{{file: s.rel, index: 0, node: n}}, true
+		return []*doc{{file: s.rel, index: 0, node: n, fast: true}}, true
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(s.data))
 	for i := 0; ; i++ {
@@ -666,8 +674,12 @@ func decode(dr *docResult) error {
 	switch kind {
 	case "Product":
 		p := &config.Product{Name: name, Source: config.NewSource(d.file, d.pos)}
-		if err := specNode.Decode(&p.Spec); err != nil {
-			return err
+		var ok bool
+		if p.Spec, ok = fastProductSpec(d, spec, driverBlockKeys()); !ok {
+			p.Spec = config.ProductSpec{}
+			if err := specNode.Decode(&p.Spec); err != nil {
+				return err
+			}
 		}
 		for key := range driverBlockKeys() {
 			if block, ok := spec[key]; ok {
@@ -684,8 +696,12 @@ func decode(dr *docResult) error {
 		dr.product = p
 	case "Target":
 		t := &config.Target{Name: name, Source: config.NewSource(d.file, d.pos)}
-		if err := specNode.Decode(&t.Spec); err != nil {
-			return err
+		var ok bool
+		if t.Spec, ok = fastTargetSpec(d, spec); !ok {
+			t.Spec = config.TargetSpec{}
+			if err := specNode.Decode(&t.Spec); err != nil {
+				return err
+			}
 		}
 		dr.target = t
 	case "Provider":
@@ -711,6 +727,9 @@ func nodePos(file string, n *yaml.Node) diag.Pos {
 // pos is the position of the value at ptr, or of the nearest enclosing
 // value that exists.
 func (d *doc) pos(ptr string) diag.Pos {
+	if d.idx != nil {
+		return d.idx.pos(d.file, ptr)
+	}
 	for {
 		if l, ok := d.lookup(ptr); ok && l.val != nil {
 			return nodePos(d.file, l.val)
@@ -725,6 +744,9 @@ func (d *doc) pos(ptr string) diag.Pos {
 // keyPos is the position of the key naming ptr (the "foo" of "foo: 1"),
 // falling back to the value.
 func (d *doc) keyPos(ptr string) diag.Pos {
+	if d.idx != nil {
+		return d.idx.keyPos(d.file, ptr)
+	}
 	if l, ok := d.lookup(ptr); ok && l.key != nil {
 		return nodePos(d.file, l.key)
 	}

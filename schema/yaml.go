@@ -37,7 +37,11 @@ type doc struct {
 	// once node and locs are let go (see lookup).
 	data []byte
 	walk bool // node is the fast parser's tree, read again: walk it (see lookup)
-	mu   sync.Mutex
+	fast bool // node is the fast parser's tree of the whole file
+	// idx answers pos and keyPos once the fast parser's tree is let go;
+	// set before the document is shared, never changed after.
+	idx *posIndex
+	mu  sync.Mutex
 }
 
 // convError is a problem found while converting; it stops the document.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -24,12 +25,21 @@ func loadPlanFile(path string) (*plan.Plan, error) {
 	}
 	p, err := render.FromJSON(b)
 	if err != nil {
-		return nil, &exitErr{code: exitError, err: fmt.Errorf("%s: %w", path, err)}
+		return nil, &exitErr{code: planFileExit(err), err: fmt.Errorf("%s: %w", path, err)}
 	}
 	if err := verifyFile(path, p); err != nil {
 		return nil, &exitErr{code: exitConflict, err: err}
 	}
 	return p, nil
+}
+
+// planFileExit is the exit code of a saved plan that cannot be read: 3
+// when only an edit makes a file so (render.ErrEdited), else 1.
+func planFileExit(err error) int {
+	if errors.Is(err, render.ErrEdited) {
+		return exitConflict
+	}
+	return exitError
 }
 
 // verifyFile says why a saved plan does not verify; nil when it does.

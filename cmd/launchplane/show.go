@@ -30,7 +30,7 @@ plan_hash: a file edited after it was made does not verify (exit 3).`,
 			}
 			p, err := render.FromJSON(b)
 			if err != nil {
-				return &exitErr{code: exitError, err: fmt.Errorf("%s: %w", args[0], err)}
+				return &exitErr{code: planFileExit(err), err: fmt.Errorf("%s: %w", args[0], err)}
 			}
 			showPlan(e, p, output, args[0])
 			// Whether the file still verifies: its changes hash to its own
