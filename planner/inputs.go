@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
@@ -39,66 +42,131 @@ func Desired(cfg *config.Config, only map[string]bool) (plan.Desired, error) {
 }
 
 // Recorded reads every target file of the snapshot. With only non-empty,
-// just those keys are read.
+// just those keys are read. The files are read and decoded in parallel
+// (a plan of thousands of targets reads thousands); the error is the one
+// a reading in order meets first, and an error returns no states.
 func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[string]*state.TargetState, error) {
 	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
-	states := map[string]*state.TargetState{}
+	var groups [][]string // target keys, by product (a listing error in its order)
+	var lists func(i int) ([]string, error)
 	if len(only) > 0 {
 		// A known set of keys (targets or previews) is read directly.
-		for _, key := range slices.Sorted(maps.Keys(only)) {
-			ts, err := state.ReadTarget(snap, key)
-			if err != nil {
-				return rec, nil, err
-			}
-			if ts != nil {
-				res, err := resourcesOf(key, ts)
-				if err != nil {
-					return rec, nil, err
-				}
-				states[key] = ts
-				rec.Targets[key] = res
-			}
-		}
-		return rec, states, nil
-	}
-	products, err := snap.ListDir("targets")
-	if err != nil {
-		return rec, nil, err
-	}
-	for _, pdir := range products {
-		if !strings.HasSuffix(pdir, "/") {
-			continue
-		}
-		product := strings.TrimSuffix(pdir, "/")
-		lanes, err := snap.ListDir("targets/" + product)
+		keys := slices.Sorted(maps.Keys(only))
+		groups = make([][]string, len(keys))
+		lists = func(i int) ([]string, error) { return []string{keys[i]}, nil }
+	} else {
+		products, err := snap.ListDir("targets")
 		if err != nil {
 			return rec, nil, err
 		}
-		for _, f := range lanes {
-			lane, ok := strings.CutSuffix(f, ".json")
-			if !ok {
-				continue
+		for _, pdir := range products {
+			if product, ok := strings.CutSuffix(pdir, "/"); ok {
+				groups = append(groups, []string{product})
 			}
-			key := product + "/" + lane
-			if len(only) > 0 && !only[key] {
-				continue
+		}
+		lists = func(i int) ([]string, error) {
+			product := groups[i][0]
+			lanes, err := snap.ListDir("targets/" + product)
+			if err != nil {
+				return nil, err
 			}
+			keys := make([]string, 0, len(lanes))
+			for _, f := range lanes {
+				if lane, ok := strings.CutSuffix(f, ".json"); ok {
+					keys = append(keys, product+"/"+lane)
+				}
+			}
+			return keys, nil
+		}
+	}
+	type target struct {
+		key string
+		ts  *state.TargetState
+		res []plan.Resource
+	}
+	read := make([][]target, len(groups))
+	errs := make([]error, len(groups))
+	failed := firstFailure{at: len(groups)}
+	forEach(len(groups), func(i int) {
+		if failed.before(i) {
+			return // an earlier error is the one reported
+		}
+		keys, err := lists(i)
+		if err != nil {
+			errs[i] = err
+			failed.set(i)
+			return
+		}
+		out := make([]target, 0, len(keys))
+		for _, key := range keys {
 			ts, err := state.ReadTarget(snap, key)
+			if err == nil && ts != nil {
+				var res []plan.Resource
+				if res, err = resourcesOf(key, ts); err == nil {
+					out = append(out, target{key, ts, res})
+				}
+			}
 			if err != nil {
-				return rec, nil, err
+				errs[i] = err
+				failed.set(i)
+				return
 			}
-			if ts == nil {
-				continue
-			}
-			res, err := resourcesOf(key, ts)
-			if err != nil {
-				return rec, nil, err
-			}
-			states[key] = ts
-			rec.Targets[key] = res
+		}
+		read[i] = out
+	})
+	if i := failed.first(); i < len(groups) {
+		return rec, nil, errs[i]
+	}
+	states := map[string]*state.TargetState{}
+	for _, g := range read {
+		for _, t := range g {
+			states[t.key] = t.ts
+			rec.Targets[t.key] = t.res
 		}
 	}
 	return rec, states, nil
+}
+
+// firstFailure is the lowest index that failed (at when none did).
+type firstFailure struct {
+	mu sync.Mutex
+	at int
+}
+
+func (f *firstFailure) set(i int) {
+	f.mu.Lock()
+	f.at = min(f.at, i)
+	f.mu.Unlock()
+}
+
+func (f *firstFailure) first() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at
+}
+
+func (f *firstFailure) before(i int) bool { return f.first() < i }
+
+// forEach calls f(0) … f(n-1) on GOMAXPROCS goroutines, taking indexes in
+// order, and returns when every call has.
+func forEach(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // resourcesOf are the recorded resources of a target. The attributes of

@@ -145,9 +145,9 @@ func TestRecordedRefusesBrokenState(t *testing.T) {
 	const n = 600
 	victim := "app00123/testing"
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, dir string)
-		want  []string
+		want   []string
 	}{
 		{"truncated pack", func(t *testing.T, dir string) {
 			// git's own pack (commits first, blobs last, deltas).
@@ -258,6 +258,30 @@ func TestRecordedReadsEveryTarget(t *testing.T) {
 		res, err := resourcesOf(k, ts)
 		if err != nil || !reflect.DeepEqual(res, rec.Targets[k]) {
 			t.Fatalf("%s: resources %v %v", k, res, err)
+		}
+	}
+}
+
+// With several broken files the error is the first in the order of the
+// tree (products, then lanes), as a reading one by one meets it, however
+// the parallel reads are scheduled.
+func TestRecordedReportsFirstError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	fleetState(t, dir, 600)
+	broken := map[string][]byte{}
+	for _, k := range []string{"app00291/testing", "app00007/testing", "app00007/prod", "app00150/prod"} {
+		broken[state.TargetPath(k)] = []byte(`{"format_version": "1", "target": ` + k)
+	}
+	commitFiles(t, dir, broken)
+	sn := openSnap(t, dir)
+	for i := 0; i < 20; i++ {
+		_, states, err := Recorded(sn, nil)
+		if err == nil || !strings.HasPrefix(err.Error(), "state targets/app00007/prod.json: ") || states != nil {
+			t.Fatalf("got %v (%d states)", err, len(states))
+		}
+		_, _, err = Recorded(sn, map[string]bool{"app00291/testing": true, "app00150/prod": true, "app00001/prod": true})
+		if err == nil || !strings.HasPrefix(err.Error(), "state targets/app00150/prod.json: ") {
+			t.Fatalf("only: got %v", err)
 		}
 	}
 }
