@@ -46,6 +46,9 @@ func Desired(cfg *config.Config, only map[string]bool) (plan.Desired, error) {
 // (a plan of thousands of targets reads thousands); the error is the one
 // a reading in order meets first, and an error returns no states.
 func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[string]*state.TargetState, error) {
+	if p, ok := snap.(*prefetched); ok && sameKeys(p.only, only) {
+		return p.result()
+	}
 	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
 	var groups [][]string // target keys, by product (a listing error in its order)
 	var lists func(i int) ([]string, error)
@@ -125,6 +128,65 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 		}
 	}
 	return rec, states, nil
+}
+
+// Prefetch reads the recorded targets of snap now (only: just those
+// keys), so that a command can read the state while it loads the config:
+// Recorded of the returned snapshot with the same keys returns what was
+// read, or the error met, without reading again. Everything else reads
+// through to snap.
+func Prefetch(snap state.Snapshot, only map[string]bool) state.Snapshot {
+	p := &prefetched{Snapshot: snap, only: only}
+	p.rec, p.states, p.err = Recorded(snap, only)
+	return p
+}
+
+type prefetched struct {
+	state.Snapshot
+	only   map[string]bool
+	rec    plan.Recorded
+	states map[string]*state.TargetState
+	err    error
+}
+
+// result is what Recorded read: maps of its own for each caller.
+func (p *prefetched) result() (plan.Recorded, map[string]*state.TargetState, error) {
+	if p.err != nil {
+		return plan.Recorded{Targets: map[string][]plan.Resource{}}, nil, p.err
+	}
+	rec := p.rec
+	rec.Targets = maps.Clone(p.rec.Targets)
+	return rec, maps.Clone(p.states), nil
+}
+
+func sameKeys(a, b map[string]bool) bool {
+	return len(a) == len(b) && maps.Equal(a, b)
+}
+
+// RecordedKeys are the keys of the target files of snap, listed without
+// reading them.
+func RecordedKeys(snap state.Snapshot) ([]string, error) {
+	products, err := snap.ListDir("targets")
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, pdir := range products {
+		product, ok := strings.CutSuffix(pdir, "/")
+		if !ok {
+			continue
+		}
+		lanes, err := snap.ListDir("targets/" + product)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range lanes {
+			if lane, ok := strings.CutSuffix(f, ".json"); ok {
+				keys = append(keys, product+"/"+lane)
+			}
+		}
+	}
+	return keys, nil
 }
 
 // firstFailure is the lowest index that failed (at when none did).

@@ -285,3 +285,40 @@ func TestRecordedReportsFirstError(t *testing.T) {
 		}
 	}
 }
+
+// Prefetch reads ahead what Recorded then returns without reading: the
+// same targets, maps of each caller's own, the same error; other keys
+// read through.
+func TestPrefetch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	keys := fleetState(t, dir, 40)
+	sn := openSnap(t, dir)
+	wantRec, wantStates, err := Recorded(sn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Prefetch(sn, nil)
+	if p.Commit() != sn.Commit() {
+		t.Fatal("another commit")
+	}
+	rec, states, err := Recorded(p, nil)
+	if err != nil || !reflect.DeepEqual(rec, wantRec) || !reflect.DeepEqual(states, wantStates) {
+		t.Fatalf("prefetched %d, %v", len(states), err)
+	}
+	delete(states, keys[0])
+	delete(rec.Targets, keys[0])
+	if _, again, _ := Recorded(p, nil); len(again) != len(keys) {
+		t.Fatal("a caller's map is shared")
+	}
+	if _, one, err := Recorded(p, map[string]bool{keys[3]: true}); err != nil || len(one) != 1 || one[keys[3]] == nil {
+		t.Fatalf("other keys: %v %v", one, err)
+	}
+	commitFiles(t, dir, map[string][]byte{state.TargetPath(keys[5]): []byte("{")})
+	broken := Prefetch(openSnap(t, dir), nil)
+	if _, states, err := Recorded(broken, nil); err == nil || states != nil || !strings.Contains(err.Error(), state.TargetPath(keys[5])) {
+		t.Fatalf("broken: %v %d", err, len(states))
+	}
+	if _, one, err := Recorded(broken, map[string]bool{keys[3]: true}); err != nil || len(one) != 1 {
+		t.Fatalf("broken, other key: %v", err)
+	}
+}
