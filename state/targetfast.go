@@ -17,7 +17,9 @@ import (
 // accepts, strictDecode accepts with an equal result (TestFastTargetSame,
 // FuzzFastTarget).
 func fastTarget(b []byte, ts *TargetState) bool {
-	d := fastDec{b: b}
+	// One copy of the document; every string decoded is a substring of
+	// it (encoding/json allocates each).
+	d := fastDec{b: b, s: string(b)}
 	d.ws()
 	if !d.object(func(key []byte) bool { return d.targetField(key, ts) }) {
 		return false
@@ -28,6 +30,7 @@ func fastTarget(b []byte, ts *TargetState) bool {
 
 type fastDec struct {
 	b     []byte
+	s     string // b as a string
 	i     int
 	depth int
 	seen  uint32 // the top-level fields read
@@ -118,25 +121,16 @@ func (d *fastDec) str() ([]byte, bool) {
 
 func (d *fastDec) string() (string, bool) {
 	s, ok := d.str()
-	return intern(s), ok
+	return d.sub(s), ok
 }
 
-// known are strings that recur in every target file (attribute names,
-// kinds): decoded without an allocation each.
-var known = func() map[string]string {
-	m := map[string]string{}
-	for _, s := range []string{"env", "image", "name", "port", "secrets", "domain", "upstream", "app", "route",
-		"local", "health", "path", "command", "volumes", "replicas", "kind", "provider", "fake", "healthy", "1"} {
-		m[s] = s
+// sub is the substring of d.s that the slice s of d.b is.
+func (d *fastDec) sub(s []byte) string {
+	if len(s) == 0 {
+		return ""
 	}
-	return m
-}()
-
-func intern(b []byte) string {
-	if s, ok := known[string(b)]; ok {
-		return s
-	}
-	return string(b)
+	start := cap(d.b) - cap(s)
+	return d.s[start : start+len(s)]
 }
 
 // flag marks a top-level field seen, declining a duplicate.
@@ -298,7 +292,7 @@ func (d *fastDec) stringMap(out *map[string]string) bool {
 			return false
 		}
 		v, ok := d.string()
-		m[intern(key)] = v
+		m[d.sub(key)] = v
 		return ok
 	}) {
 		return false
@@ -318,7 +312,7 @@ func (d *fastDec) anyMap(out *map[string]any) bool {
 			return false
 		}
 		v, ok := d.value()
-		m[intern(key)] = v
+		m[d.sub(key)] = v
 		return ok
 	}) {
 		return false
