@@ -37,7 +37,7 @@ type objReader struct {
 
 	mu    sync.RWMutex
 	packs []*packIndex
-	seen  map[string]bool // pack files listed (loaded or not)
+	seen  map[string]bool // pack indexes loaded
 	done  bool            // closed
 
 	cacheMu   sync.Mutex
@@ -95,8 +95,10 @@ func (r *objReader) loadPacks() {
 		if r.seen[idx] {
 			continue
 		}
-		r.seen[idx] = true
+		// One that does not open (go-git writes the index in place, then
+		// renames the pack into place) is tried again at the next miss.
 		if p, err := openPack(idx); err == nil {
+			r.seen[idx] = true
 			r.packs = append(r.packs, p)
 		}
 	}
@@ -138,6 +140,9 @@ func parseIndex(b []byte) (*packIndex, error) {
 	const head = 8 + 256*4
 	if len(b) < head+40 || string(b[:4]) != "\xfftOc" || binary.BigEndian.Uint32(b[4:]) != 2 {
 		return nil, errors.New("not a version 2 pack index")
+	}
+	if sum := sha1.Sum(b[:len(b)-20]); !bytes.Equal(sum[:], b[len(b)-20:]) {
+		return nil, errors.New("pack index: checksum mismatch (partly written?)")
 	}
 	p := &packIndex{}
 	prev := uint32(0)

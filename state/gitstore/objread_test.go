@@ -287,3 +287,39 @@ func TestObjReaderSwappedObject(t *testing.T) {
 		t.Fatalf("ReadFile: %d bytes, %v", len(got), err)
 	}
 }
+
+// A pack index being written (go-git writes it in place) is not used
+// until it is whole; objects meanwhile come from go-git, and the pack is
+// read once its index is complete.
+func TestObjReaderPartialIndex(t *testing.T) {
+	dir := objRepo(t)
+	gitCLI(t, dir, "repack", "-a", "-d", "-q")
+	idx := mustGlob(t, dir, "objects/pack/*.idx")
+	// With a 64-bit offset table, an index short of 8 bytes still parses.
+	os.Chmod(idx, 0o644)
+	os.Remove(idx)
+	gitCLI(t, dir, "index-pack", "--index-version=2,256", "-o", idx, strings.TrimSuffix(idx, ".idx")+".pack")
+	whole, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(idx, 0o644)
+	for _, cut := range []int{8, 16, 20, 1} {
+		if err := os.WriteFile(idx, whole[:len(whole)-cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := newObjReader(filepath.Join(dir, "objects"))
+		r.loadPacks()
+		if len(r.packs) != 0 {
+			t.Fatalf("cut %d: a partial index was used", cut)
+		}
+		if err := os.WriteFile(idx, whole, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h := allObjects(t, dir)[0]
+		if _, _, err := r.read(h); err != nil || len(r.packs) != 1 {
+			t.Fatalf("cut %d: whole again: %v, %d packs", cut, err, len(r.packs))
+		}
+		r.close()
+	}
+}
