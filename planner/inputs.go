@@ -50,47 +50,19 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 		return p.result()
 	}
 	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
-	var groups [][]string // target keys, by product (a listing error in its order)
-	var lists func(i int) ([]string, error)
-	if len(only) > 0 {
-		// A known set of keys (targets or previews) is read directly.
-		keys := slices.Sorted(maps.Keys(only))
-		groups = make([][]string, len(keys))
-		lists = func(i int) ([]string, error) { return []string{keys[i]}, nil }
-	} else {
-		products, err := snap.ListDir("targets")
-		if err != nil {
-			return rec, nil, err
-		}
-		for _, pdir := range products {
-			if product, ok := strings.CutSuffix(pdir, "/"); ok {
-				groups = append(groups, []string{product})
-			}
-		}
-		lists = func(i int) ([]string, error) {
-			product := groups[i][0]
-			lanes, err := snap.ListDir("targets/" + product)
-			if err != nil {
-				return nil, err
-			}
-			keys := make([]string, 0, len(lanes))
-			for _, f := range lanes {
-				if lane, ok := strings.CutSuffix(f, ".json"); ok {
-					keys = append(keys, product+"/"+lane)
-				}
-			}
-			return keys, nil
-		}
+	n, lists, err := targetGroups(snap, only)
+	if err != nil {
+		return rec, nil, err
 	}
 	type target struct {
 		key string
 		ts  *state.TargetState
 		res []plan.Resource
 	}
-	read := make([][]target, len(groups))
-	errs := make([]error, len(groups))
-	failed := firstFailure{at: len(groups)}
-	forEach(len(groups), func(i int) {
+	read := make([][]target, n)
+	errs := make([]error, n)
+	failed := firstFailure{at: n}
+	forEach(n, func(i int) {
 		if failed.before(i) {
 			return // an earlier error is the one reported
 		}
@@ -117,7 +89,7 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 		}
 		read[i] = out
 	})
-	if i := failed.first(); i < len(groups) {
+	if i := failed.first(); i < n {
 		return rec, nil, errs[i]
 	}
 	states := map[string]*state.TargetState{}
@@ -128,6 +100,40 @@ func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[str
 		}
 	}
 	return rec, states, nil
+}
+
+// targetGroups are the target keys Recorded reads, in n groups read in
+// order: one key each of only, else the target files of a product each,
+// listed by lists(i) (so that a listing error has its place in the order).
+func targetGroups(snap state.Snapshot, only map[string]bool) (n int, lists func(i int) ([]string, error), err error) {
+	if len(only) > 0 {
+		// A known set of keys (targets or previews) is read directly.
+		keys := slices.Sorted(maps.Keys(only))
+		return len(keys), func(i int) ([]string, error) { return keys[i : i+1], nil }, nil
+	}
+	dirs, err := snap.ListDir("targets")
+	if err != nil {
+		return 0, nil, err
+	}
+	var products []string
+	for _, d := range dirs {
+		if product, ok := strings.CutSuffix(d, "/"); ok {
+			products = append(products, product)
+		}
+	}
+	return len(products), func(i int) ([]string, error) {
+		lanes, err := snap.ListDir("targets/" + products[i])
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(lanes))
+		for _, f := range lanes {
+			if lane, ok := strings.CutSuffix(f, ".json"); ok {
+				keys = append(keys, products[i]+"/"+lane)
+			}
+		}
+		return keys, nil
+	}, nil
 }
 
 // Prefetch reads the recorded targets of snap now (only: just those
@@ -166,25 +172,17 @@ func sameKeys(a, b map[string]bool) bool {
 // RecordedKeys are the keys of the target files of snap, listed without
 // reading them.
 func RecordedKeys(snap state.Snapshot) ([]string, error) {
-	products, err := snap.ListDir("targets")
+	n, lists, err := targetGroups(snap, nil)
 	if err != nil {
 		return nil, err
 	}
 	var keys []string
-	for _, pdir := range products {
-		product, ok := strings.CutSuffix(pdir, "/")
-		if !ok {
-			continue
-		}
-		lanes, err := snap.ListDir("targets/" + product)
+	for i := 0; i < n; i++ {
+		k, err := lists(i)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range lanes {
-			if lane, ok := strings.CutSuffix(f, ".json"); ok {
-				keys = append(keys, product+"/"+lane)
-			}
-		}
+		keys = append(keys, k...)
 	}
 	return keys, nil
 }
