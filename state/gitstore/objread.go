@@ -79,6 +79,51 @@ type packIndex struct {
 	names  []byte // n x 20
 	off32  []byte // n x 4
 	off64  []byte // m x 8
+
+	// chunks are pieces of the pack file read lately (chunkSize each, by
+	// index): a plan reads thousands of objects a few hundred bytes
+	// apart, mostly in pack order; one pread per 64 KiB instead of one
+	// per object.
+	chunkMu sync.Mutex
+	chunks  map[int64][]byte
+}
+
+// chunkSize is the size of a chunk (a variable for the tests, which read
+// through small ones).
+var chunkSize int64 = 64 << 10
+
+// maxChunks bounds the chunks kept of a pack (4 MiB); they are let go
+// when it is reached.
+const maxChunks = 64
+
+// chunk is the piece i of the pack file (shorter at its end).
+func (p *packIndex) chunk(i int64) ([]byte, error) {
+	p.chunkMu.Lock()
+	c, ok := p.chunks[i]
+	p.chunkMu.Unlock()
+	if ok {
+		return c, nil
+	}
+	start := i * chunkSize
+	if start >= p.size {
+		return nil, io.EOF
+	}
+	c = make([]byte, min(chunkSize, p.size-start))
+	n, err := p.f.ReadAt(c, start)
+	if n < len(c) {
+		// The file shrank since it was opened: not kept.
+		if n == 0 && err == nil {
+			err = io.ErrNoProgress
+		}
+		return c[:n], err
+	}
+	p.chunkMu.Lock()
+	if p.chunks == nil || len(p.chunks) >= maxChunks {
+		p.chunks = map[int64][]byte{}
+	}
+	p.chunks[i] = c
+	p.chunkMu.Unlock()
+	return c, nil
 }
 
 // loadPacks lists the pack directory and opens the packs not seen yet.
@@ -312,7 +357,7 @@ func (r *objReader) packed(p *packIndex, off int64, depth int) (plumbing.ObjectT
 	if off < 12 || off >= p.size-20 {
 		return 0, nil, fmt.Errorf("%s: offset %d is outside the pack (%d bytes)", p.name, off, p.size)
 	}
-	src := getSource(p.f, off, p.size)
+	src := packSource(p, off)
 	defer putSource(src)
 	// The entry header: type and size, then a delta's base.
 	c, err := src.ReadByte()
@@ -520,29 +565,52 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	return out, nil
 }
 
-// source reads a file from an offset with pread through a buffer: an
-// io.ByteReader, so flate reads it without a bufio of its own.
+// source reads a file from an offset, through the chunks of a pack or
+// with pread into a buffer of its own: an io.ByteReader, so flate reads
+// it without a bufio of its own.
 type source struct {
 	f        *os.File
-	off, end int64 // next file offset to read; end 0: unknown
-	buf      []byte
+	pack     *packIndex // nil: a loose object file
+	off, end int64      // next file offset to read; end 0: unknown
+	own      []byte
+	buf      []byte // what is read: own, or part of a chunk
 	pos, n   int
 }
 
-var sources = sync.Pool{New: func() any { return &source{buf: make([]byte, 4096)} }}
+var sources = sync.Pool{New: func() any { return &source{own: make([]byte, 4096)} }}
 
 func getSource(f *os.File, off, end int64) *source {
 	s := sources.Get().(*source)
-	s.f, s.off, s.end, s.pos, s.n = f, off, end, 0, 0
+	s.f, s.pack, s.off, s.end, s.buf, s.pos, s.n = f, nil, off, end, s.own, 0, 0
+	return s
+}
+
+// packSource reads the pack p from off.
+func packSource(p *packIndex, off int64) *source {
+	s := getSource(p.f, off, p.size)
+	s.pack = p
 	return s
 }
 
 func putSource(s *source) {
-	s.f = nil
+	s.f, s.pack, s.buf = nil, nil, nil
 	sources.Put(s)
 }
 
 func (s *source) fill() error {
+	if s.pack != nil {
+		c, err := s.pack.chunk(s.off / chunkSize)
+		at := int(s.off % chunkSize)
+		if at >= len(c) {
+			if err == nil {
+				err = io.EOF
+			}
+			return err
+		}
+		s.buf, s.pos, s.n = c[at:], 0, len(c)-at
+		s.off += int64(s.n)
+		return nil
+	}
 	want := len(s.buf)
 	if s.end > 0 && s.end-s.off < int64(want) {
 		want = int(s.end - s.off)

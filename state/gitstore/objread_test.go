@@ -110,6 +110,11 @@ func TestObjReaderSameAsGoGit(t *testing.T) {
 	}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
+			if sh.name == "git-repack-ofs-delta" {
+				// Chunks smaller than most objects: every object crosses one.
+				defer func(n int64) { chunkSize = n }(chunkSize)
+				chunkSize = 97
+			}
 			dir := objRepo(t)
 			sh.reshape(t, dir)
 			s := mustOpen(t, dir, Options{})
