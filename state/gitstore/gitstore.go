@@ -489,21 +489,26 @@ func (sn *snapshot) ListDir(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	h := sn.root
 	if dir != "" {
 		e, ok, err := sn.s.lookup(sn.root, dir)
 		if err != nil {
+			unlock()
 			return nil, fmt.Errorf("state dir %s: %w", dir, err)
 		}
 		if !ok || e.Mode != filemode.Dir {
+			unlock()
 			return []string{}, nil
 		}
 		h = e.Hash
 	}
-	t, err := sn.s.tree(h)
-	if err != nil {
-		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	t, cached := sn.s.trees[h]
+	unlock()
+	if !cached {
+		// Read and decode outside the lock: listings run in parallel.
+		if t, err = sn.s.treeUnlocked(h); err != nil {
+			return nil, fmt.Errorf("state dir %s: %w", dir, err)
+		}
 	}
 	out := make([]string, 0, len(t.Entries))
 	for _, e := range t.Entries {
@@ -515,6 +520,34 @@ func (sn *snapshot) ListDir(dir string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// treeUnlocked is tree for a caller that does not hold the lock: the
+// fast reader's read and the decoding happen without it.
+func (s *Store) treeUnlocked(h plumbing.Hash) (*dirTree, error) {
+	b, err := s.fastRead(h, plumbing.TreeObject)
+	if errors.Is(err, errNotHere) {
+		unlock, err := s.lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		return s.tree(h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := decodeTree(b)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	s.keepTree(h, t)
+	unlock()
+	return t, nil
 }
 
 // Commit writes w on the branch tip (see state.Store).
