@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/launchplane/launchplane/config"
 	"github.com/launchplane/launchplane/drivers"
@@ -39,66 +42,191 @@ func Desired(cfg *config.Config, only map[string]bool) (plan.Desired, error) {
 }
 
 // Recorded reads every target file of the snapshot. With only non-empty,
-// just those keys are read.
+// just those keys are read. The files are read and decoded in parallel
+// (a plan of thousands of targets reads thousands); the error is the one
+// a reading in order meets first, and an error returns no states.
 func Recorded(snap state.Snapshot, only map[string]bool) (plan.Recorded, map[string]*state.TargetState, error) {
-	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
-	states := map[string]*state.TargetState{}
-	if len(only) > 0 {
-		// A known set of keys (targets or previews) is read directly.
-		for _, key := range slices.Sorted(maps.Keys(only)) {
-			ts, err := state.ReadTarget(snap, key)
-			if err != nil {
-				return rec, nil, err
-			}
-			if ts != nil {
-				res, err := resourcesOf(key, ts)
-				if err != nil {
-					return rec, nil, err
-				}
-				states[key] = ts
-				rec.Targets[key] = res
-			}
-		}
-		return rec, states, nil
+	if p, ok := snap.(*prefetched); ok && sameKeys(p.only, only) {
+		return p.result()
 	}
-	products, err := snap.ListDir("targets")
+	rec := plan.Recorded{Targets: map[string][]plan.Resource{}}
+	n, lists, err := targetGroups(snap, only)
 	if err != nil {
 		return rec, nil, err
 	}
-	for _, pdir := range products {
-		if !strings.HasSuffix(pdir, "/") {
-			continue
+	type target struct {
+		key string
+		ts  *state.TargetState
+		res []plan.Resource
+	}
+	read := make([][]target, n)
+	errs := make([]error, n)
+	failed := firstFailure{at: n}
+	forEach(n, func(i int) {
+		if failed.before(i) {
+			return // an earlier error is the one reported
 		}
-		product := strings.TrimSuffix(pdir, "/")
-		lanes, err := snap.ListDir("targets/" + product)
+		keys, err := lists(i)
 		if err != nil {
-			return rec, nil, err
+			errs[i] = err
+			failed.set(i)
+			return
 		}
-		for _, f := range lanes {
-			lane, ok := strings.CutSuffix(f, ".json")
-			if !ok {
-				continue
-			}
-			key := product + "/" + lane
-			if len(only) > 0 && !only[key] {
-				continue
-			}
+		out := make([]target, 0, len(keys))
+		for _, key := range keys {
 			ts, err := state.ReadTarget(snap, key)
+			if err == nil && ts != nil {
+				var res []plan.Resource
+				if res, err = resourcesOf(key, ts); err == nil {
+					out = append(out, target{key, ts, res})
+				}
+			}
 			if err != nil {
-				return rec, nil, err
+				errs[i] = err
+				failed.set(i)
+				return
 			}
-			if ts == nil {
-				continue
-			}
-			res, err := resourcesOf(key, ts)
-			if err != nil {
-				return rec, nil, err
-			}
-			states[key] = ts
-			rec.Targets[key] = res
+		}
+		read[i] = out
+	})
+	if i := failed.first(); i < n {
+		return rec, nil, errs[i]
+	}
+	states := map[string]*state.TargetState{}
+	for _, g := range read {
+		for _, t := range g {
+			states[t.key] = t.ts
+			rec.Targets[t.key] = t.res
 		}
 	}
 	return rec, states, nil
+}
+
+// targetGroups are the target keys Recorded reads, in n groups read in
+// order: one key each of only, else the target files of a product each,
+// listed by lists(i) (so that a listing error has its place in the order).
+func targetGroups(snap state.Snapshot, only map[string]bool) (n int, lists func(i int) ([]string, error), err error) {
+	if len(only) > 0 {
+		// A known set of keys (targets or previews) is read directly.
+		keys := slices.Sorted(maps.Keys(only))
+		return len(keys), func(i int) ([]string, error) { return keys[i : i+1], nil }, nil
+	}
+	dirs, err := snap.ListDir("targets")
+	if err != nil {
+		return 0, nil, err
+	}
+	var products []string
+	for _, d := range dirs {
+		if product, ok := strings.CutSuffix(d, "/"); ok {
+			products = append(products, product)
+		}
+	}
+	return len(products), func(i int) ([]string, error) {
+		lanes, err := snap.ListDir("targets/" + products[i])
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(lanes))
+		for _, f := range lanes {
+			if lane, ok := strings.CutSuffix(f, ".json"); ok {
+				keys = append(keys, products[i]+"/"+lane)
+			}
+		}
+		return keys, nil
+	}, nil
+}
+
+// Prefetch reads the recorded targets of snap now (only: just those
+// keys), so that a command can read the state while it loads the config:
+// Recorded of the returned snapshot with the same keys returns what was
+// read, or the error met, without reading again. Everything else reads
+// through to snap.
+func Prefetch(snap state.Snapshot, only map[string]bool) state.Snapshot {
+	p := &prefetched{Snapshot: snap, only: only}
+	p.rec, p.states, p.err = Recorded(snap, only)
+	return p
+}
+
+type prefetched struct {
+	state.Snapshot
+	only   map[string]bool
+	rec    plan.Recorded
+	states map[string]*state.TargetState
+	err    error
+}
+
+// result is what Recorded read: maps of its own for each caller.
+func (p *prefetched) result() (plan.Recorded, map[string]*state.TargetState, error) {
+	if p.err != nil {
+		return plan.Recorded{Targets: map[string][]plan.Resource{}}, nil, p.err
+	}
+	rec := p.rec
+	rec.Targets = maps.Clone(p.rec.Targets)
+	return rec, maps.Clone(p.states), nil
+}
+
+func sameKeys(a, b map[string]bool) bool {
+	return len(a) == len(b) && maps.Equal(a, b)
+}
+
+// RecordedKeys are the keys of the target files of snap, listed without
+// reading them.
+func RecordedKeys(snap state.Snapshot) ([]string, error) {
+	n, lists, err := targetGroups(snap, nil)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for i := 0; i < n; i++ {
+		k, err := lists(i)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k...)
+	}
+	return keys, nil
+}
+
+// firstFailure is the lowest index that failed (at when none did).
+type firstFailure struct {
+	mu sync.Mutex
+	at int
+}
+
+func (f *firstFailure) set(i int) {
+	f.mu.Lock()
+	f.at = min(f.at, i)
+	f.mu.Unlock()
+}
+
+func (f *firstFailure) first() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at
+}
+
+func (f *firstFailure) before(i int) bool { return f.first() < i }
+
+// forEach calls f(0) … f(n-1) on GOMAXPROCS goroutines, taking indexes in
+// order, and returns when every call has.
+func forEach(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // resourcesOf are the recorded resources of a target. The attributes of

@@ -33,8 +33,11 @@ func DecodeTarget(p string, b []byte) (*TargetState, error) {
 		return nil, fmt.Errorf("state %s: not a target or preview file", p)
 	}
 	var ts TargetState
-	if err := strictDecode(b, &ts); err != nil {
-		return nil, fmt.Errorf("state %s: %w", p, err)
+	if !fastTarget(b, &ts) {
+		ts = TargetState{}
+		if err := strictDecode(b, &ts); err != nil {
+			return nil, fmt.Errorf("state %s: %w", p, err)
+		}
 	}
 	if err := checkVersion(ts.FormatVersion); err != nil {
 		return nil, fmt.Errorf("state %s: %w", p, err)

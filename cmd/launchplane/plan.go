@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/launchplane/launchplane/render"
 	"github.com/launchplane/launchplane/secrets"
 	"github.com/launchplane/launchplane/state"
+	"github.com/launchplane/launchplane/state/gitstore"
 )
 
 // planFlags are the flags of plan.
@@ -69,8 +71,14 @@ func runPlan(ctx context.Context, e *env, f *planFlags) error {
 	if err := checkOutput(f.output, "human", "json", "markdown"); err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
+	// The state is read while the config loads (they are independent);
+	// its outcome is reported after the config's, as if read after.
+	readCtx, cancelRead := context.WithCancel(ctx)
+	read := readStateAhead(readCtx, e, f.stateLocFlag, f.targets)
 	cfg, ok := loadConfig(e, f.dir)
 	if !ok {
+		cancelRead()
+		<-read
 		if f.comment {
 			if err := commentDiagnostics(ctx, e, f.dir); err != nil {
 				return err
@@ -78,7 +86,14 @@ func runPlan(ctx context.Context, e *env, f *planFlags) error {
 		}
 		return silent(exitError)
 	}
-	_, snap, err := openStatePlan(ctx, e, f.stateLocFlag)
+	r := <-read
+	cancelRead()
+	snap, err := r.snap, r.err
+	var ns *noStateError
+	if errors.As(err, &ns) {
+		fmt.Fprintf(e.stderr, "warning: %v; planning against an empty state\n", err)
+		snap, err = gitstore.Empty(), nil
+	}
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
@@ -187,13 +202,45 @@ func showPlan(e *env, p *plan.Plan, output, title string) {
 	}
 }
 
+// stateRead is the state a plan reads: the snapshot with its recorded
+// targets read ahead (planner.Prefetch), or the error opening it.
+type stateRead struct {
+	snap state.Snapshot
+	err  error
+}
+
+// readStateAhead opens the state repository and reads the target files a
+// plan of the --target keys (none: all) reads, in the background; the
+// channel delivers the outcome, and is always delivered to (no goroutine
+// outlives a command that waits for it). Nothing is printed here.
+func readStateAhead(ctx context.Context, e *env, flag string, targets []string) <-chan stateRead {
+	out := make(chan stateRead, 1)
+	go func() {
+		_, snap, err := openStateReadOnly(ctx, e, flag)
+		if err != nil {
+			out <- stateRead{err: err}
+			return
+		}
+		var only map[string]bool
+		if len(targets) > 0 {
+			only = map[string]bool{}
+			for _, k := range targets {
+				only[k] = true
+			}
+		}
+		out <- stateRead{snap: planner.Prefetch(snap, only)}
+	}()
+	return out
+}
+
 // targetFilter turns --target keys into a set, refusing keys that are
-// neither in the config nor in the state repository.
+// neither in the config nor in the state repository (whose target files
+// are listed, not read: a plan reads only those of its targets).
 func targetFilter(cfg *config.Config, snap state.Snapshot, keys []string) (map[string]bool, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	_, states, err := planner.Recorded(snap, nil)
+	recorded, err := planner.RecordedKeys(snap)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +248,7 @@ func targetFilter(cfg *config.Config, snap state.Snapshot, keys []string) (map[s
 	for _, t := range cfg.Targets {
 		known[t.Key()] = true
 	}
-	for k := range states {
+	for _, k := range recorded {
 		known[k] = true
 	}
 	only := map[string]bool{}

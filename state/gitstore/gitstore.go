@@ -68,8 +68,10 @@ type Store struct {
 	// the last format file found readable.
 	commitTrees map[plumbing.Hash]plumbing.Hash
 	formatOK    plumbing.Hash
-	remote      *remote // nil for a local repository
-	closed      bool
+	// fast reads trees and blobs without go-git, concurrently.
+	fast   *objReader
+	remote *remote // nil for a local repository
+	closed bool
 	// lostRaces counts commits rebuilt because another writer moved the
 	// branch first (see LostRaces).
 	lostRaces atomic.Int64
@@ -149,6 +151,8 @@ func (s *Store) open(dir string) error {
 	st := filesystem.NewStorageWithOptions(opened.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
 	s.st, s.objs = st, objects{st}
 	s.gitDir = st.Filesystem().Root()
+	s.fast = newObjReader(filepath.Join(s.gitDir, "objects"))
+	s.fast.loadPacks()
 	return nil
 }
 
@@ -225,6 +229,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.st != nil {
 		err = s.st.Close()
+	}
+	if s.fast != nil {
+		err = errors.Join(err, s.fast.close())
 	}
 	if s.remote != nil && s.remote.users != nil {
 		return errors.Join(err, s.remote.users.Close())
@@ -363,6 +370,9 @@ func (sn *snapshot) Commit() string {
 	return sn.commit.String()
 }
 
+// ReadFile reads a file; it is safe for concurrent use, and reads of
+// packed and loose objects run in parallel (only the tree lookup is
+// serialised).
 func (sn *snapshot) ReadFile(p string) ([]byte, error) {
 	if err := state.CheckPath(p); err != nil {
 		return nil, err
@@ -374,22 +384,71 @@ func (sn *snapshot) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	e, err := sn.s.fileEntry(sn.root, p)
+	unlock()
+	if err != nil {
+		return nil, err
+	}
+	if b, err := sn.s.fastRead(e.Hash, plumbing.BlobObject); !errors.Is(err, errNotHere) {
+		if err != nil {
+			return nil, fmt.Errorf("state file %s: %w", p, err)
+		}
+		return b, nil
+	}
+	if unlock, err = sn.s.lock(); err != nil {
+		return nil, err
+	}
 	defer unlock()
-	return sn.s.readFile(sn.root, p)
+	return sn.s.slowBlob(p, e.Hash)
 }
 
-func (s *Store) readFile(root plumbing.Hash, p string) ([]byte, error) {
+// fileEntry is the tree entry of the file at p.
+func (s *Store) fileEntry(root plumbing.Hash, p string) (object.TreeEntry, error) {
 	e, ok, err := s.lookup(root, p)
 	if err != nil {
-		return nil, fmt.Errorf("state file %s: %w", p, err)
+		return e, fmt.Errorf("state file %s: %w", p, err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("state file %s: %w", p, state.ErrNotFound)
+		return e, fmt.Errorf("state file %s: %w", p, state.ErrNotFound)
 	}
 	if e.Mode == filemode.Dir {
-		return nil, fmt.Errorf("state file %s: is a directory", p)
+		return e, fmt.Errorf("state file %s: is a directory", p)
 	}
-	blob, err := object.GetBlob(s.objs, e.Hash)
+	return e, nil
+}
+
+// fastRead reads object h of type t with the fast reader; errNotHere
+// when it does not have it (or has it as another type): go-git decides.
+func (s *Store) fastRead(h plumbing.Hash, t plumbing.ObjectType) ([]byte, error) {
+	if s.fast == nil {
+		return nil, errNotHere
+	}
+	typ, b, err := s.fast.read(h)
+	if err == nil && typ != t {
+		return nil, errNotHere
+	}
+	return b, err
+}
+
+// readFile reads the file at p under root (the caller holds the lock).
+func (s *Store) readFile(root plumbing.Hash, p string) ([]byte, error) {
+	e, err := s.fileEntry(root, p)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := s.fastRead(e.Hash, plumbing.BlobObject); !errors.Is(err, errNotHere) {
+		if err != nil {
+			return nil, fmt.Errorf("state file %s: %w", p, err)
+		}
+		return b, nil
+	}
+	return s.slowBlob(p, e.Hash)
+}
+
+// slowBlob reads the blob h of the file p through go-git (the caller
+// holds the lock).
+func (s *Store) slowBlob(p string, h plumbing.Hash) ([]byte, error) {
+	blob, err := object.GetBlob(s.objs, h)
 	if err != nil {
 		return nil, fmt.Errorf("state file %s: %w", p, err)
 	}
@@ -398,9 +457,8 @@ func (s *Store) readFile(root plumbing.Hash, p string) ([]byte, error) {
 		return nil, fmt.Errorf("state file %s: %w", p, err)
 	}
 	defer r.Close()
-	// The blob's size is known: read it into a buffer of that size (a
-	// plan reads every target file; io.ReadAll grew each buffer from 512
-	// bytes), and still read to the end, in case the size was wrong.
+	// The blob's size is known: read it into a buffer of that size, and
+	// still read to the end, in case the size was wrong.
 	b := make([]byte, 0, max(blob.Size, 0)+1)
 	for {
 		if len(b) == cap(b) {
@@ -431,21 +489,26 @@ func (sn *snapshot) ListDir(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	h := sn.root
 	if dir != "" {
 		e, ok, err := sn.s.lookup(sn.root, dir)
 		if err != nil {
+			unlock()
 			return nil, fmt.Errorf("state dir %s: %w", dir, err)
 		}
 		if !ok || e.Mode != filemode.Dir {
+			unlock()
 			return []string{}, nil
 		}
 		h = e.Hash
 	}
-	t, err := sn.s.tree(h)
-	if err != nil {
-		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	t, cached := sn.s.trees[h]
+	unlock()
+	if !cached {
+		// Read and decode outside the lock: listings run in parallel.
+		if t, err = sn.s.treeUnlocked(h); err != nil {
+			return nil, fmt.Errorf("state dir %s: %w", dir, err)
+		}
 	}
 	out := make([]string, 0, len(t.Entries))
 	for _, e := range t.Entries {
@@ -457,6 +520,34 @@ func (sn *snapshot) ListDir(dir string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// treeUnlocked is tree for a caller that does not hold the lock: the
+// fast reader's read and the decoding happen without it.
+func (s *Store) treeUnlocked(h plumbing.Hash) (*dirTree, error) {
+	b, err := s.fastRead(h, plumbing.TreeObject)
+	if errors.Is(err, errNotHere) {
+		unlock, err := s.lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		return s.tree(h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := decodeTree(b)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	s.keepTree(h, t)
+	unlock()
+	return t, nil
 }
 
 // Commit writes w on the branch tip (see state.Store).

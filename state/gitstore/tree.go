@@ -33,11 +33,14 @@ func (s *Store) tree(h plumbing.Hash) (*dirTree, error) {
 	if t, ok := s.trees[h]; ok {
 		return t, nil
 	}
-	obj, err := s.objs.EncodedObject(plumbing.TreeObject, h)
+	b, err := s.fastRead(h, plumbing.TreeObject)
+	if errors.Is(err, errNotHere) {
+		b, err = s.slowObject(h, plumbing.TreeObject)
+	}
 	if err != nil {
 		return nil, err
 	}
-	t, err := decodeTree(obj)
+	t, err := decodeTree(b)
 	if err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
@@ -52,10 +55,13 @@ func (s *Store) keepTree(h plumbing.Hash, t *dirTree) {
 	s.trees[h] = t
 }
 
-// decodeTree parses a tree object: per entry the octal mode, a space, the
-// name, a NUL and the binary hash. The names share one string.
-func decodeTree(obj plumbing.EncodedObject) (*dirTree, error) {
-	if obj.Type() != plumbing.TreeObject {
+// slowObject reads the object h of type t through go-git.
+func (s *Store) slowObject(h plumbing.Hash, t plumbing.ObjectType) ([]byte, error) {
+	obj, err := s.objs.EncodedObject(t, h)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Type() != t {
 		return nil, fmt.Errorf("is a %s", obj.Type())
 	}
 	r, err := obj.Reader()
@@ -63,10 +69,13 @@ func decodeTree(obj plumbing.EncodedObject) (*dirTree, error) {
 		return nil, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
+	return io.ReadAll(r)
+}
+
+// decodeTree parses the content of a tree object: per entry the octal
+// mode, a space, the name, a NUL and the binary hash. The names share one
+// string.
+func decodeTree(b []byte) (*dirTree, error) {
 	content := string(b)
 	t := &dirTree{Entries: make([]object.TreeEntry, 0, len(content)/40), sorted: true}
 	for rest := content; rest != ""; {
