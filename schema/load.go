@@ -46,6 +46,20 @@ type source struct {
 // is nil when dir cannot be read at all; otherwise it holds every document
 // that validated, and the diagnostics say what did not.
 func Load(dir string) (*config.Config, diag.Diagnostics) {
+	return LoadWith(dir, LoadOptions{})
+}
+
+// LoadOptions tune what Load keeps for the stages after it. The Config
+// and the diagnostics are the same whatever the options.
+type LoadOptions struct {
+	// NoPosIndex keeps no position index of the documents: a position
+	// asked for later (a plan's causes) parses the file again. For a
+	// command that only loads (validate), the index is work for nothing.
+	NoPosIndex bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(dir string, opts LoadOptions) (*config.Config, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	srcs, ok := readDir(dir, &ds)
 	if !ok {
@@ -58,7 +72,7 @@ func Load(dir string) (*config.Config, diag.Diagnostics) {
 	if len(srcs) == 0 && !refused {
 		ds.Add(diag.Pos{}, "", "no config files (*.yaml, *.yml) in %s", dir)
 	}
-	cfg := loadSources(dir, srcs, refused, &ds)
+	cfg := loadSources(dir, srcs, refused, opts, &ds)
 	if len(srcs) > 0 && !ds.HasErrors() && len(cfg.Products)+len(cfg.Targets)+len(cfg.Providers) == 0 {
 		ds.Add(diag.Pos{}, "", "no config documents in %s: every file is empty", dir)
 	}
@@ -342,7 +356,7 @@ type docResult struct {
 // loadSources does everything after reading: parse, validate, decode,
 // semantic checks. It does no I/O, so tests and the fuzzer call it.
 // incomplete says config files were refused unread.
-func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostics) *config.Config {
+func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, ds *diag.Diagnostics) *config.Config {
 	l := &loader{
 		ds:         ds,
 		incomplete: incomplete,
@@ -363,7 +377,7 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 				if i >= len(srcs) {
 					return
 				}
-				results[i] = processFile(&srcs[i])
+				results[i] = processFile(&srcs[i], opts)
 			}
 		}()
 	}
@@ -429,7 +443,7 @@ func (l *loader) collect(dr docResult) {
 
 // processFile reads (when not read yet), parses, validates and decodes
 // one file.
-func processFile(s *source) fileResult {
+func processFile(s *source, opts LoadOptions) fileResult {
 	var r fileResult
 	if s.data == nil && s.path != "" {
 		data, err := readLimited(s.path)
@@ -450,7 +464,7 @@ func processFile(s *source) fileResult {
 		// The tree is let go as soon as the document is read, so memory
 		// holds one file's tree per worker, not every file's; a position
 		// asked for later parses the file again (doc.lookup).
-		if d.fast {
+		if d.fast && !opts.NoPosIndex {
 			d.idx = newPosIndex(d.node)
 		}
 		d.data, d.node, d.locs, d.walk = s.data, nil, nil, false
