@@ -263,8 +263,8 @@ func readLimited(path string) ([]byte, error) {
 	if _, err := retryEINTR(func() (int, error) { return 0, syscall.Fstat(fd, &st) }); err != nil {
 		return nil, err
 	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(statMode(st.Mode)))
+	if uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(statMode(uint32(st.Mode))))
 	}
 	data := make([]byte, 0, min(st.Size+1, MaxFileSize+1))
 	for len(data) <= MaxFileSize {
