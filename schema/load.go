@@ -372,12 +372,13 @@ func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, d
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var arena parseArena
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(srcs) {
 					return
 				}
-				results[i] = processFile(&srcs[i], opts)
+				results[i] = processFileIn(&srcs[i], opts, &arena)
 			}
 		}()
 	}
@@ -444,6 +445,13 @@ func (l *loader) collect(dr docResult) {
 // processFile reads (when not read yet), parses, validates and decodes
 // one file.
 func processFile(s *source, opts LoadOptions) fileResult {
+	return processFileIn(s, opts, nil)
+}
+
+// processFileIn is processFile parsing in arena (nil: the heap). Nothing
+// it returns points into the file's tree, so the next file parsed in
+// arena may reuse it.
+func processFileIn(s *source, opts LoadOptions, arena *parseArena) fileResult {
 	var r fileResult
 	if s.data == nil && s.path != "" {
 		data, err := readLimited(s.path)
@@ -454,7 +462,7 @@ func processFile(s *source, opts LoadOptions) fileResult {
 		}
 		s.data = data
 	}
-	docs, ok := parse(*s, &r.ds)
+	docs, ok := parseIn(*s, &r.ds, arena)
 	r.parseErr = !ok
 	for _, d := range docs {
 		dr, ok := document(d, &r.ds)
@@ -483,6 +491,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // parse splits a file into documents. A syntax error ends the file: the
 // documents after it cannot be trusted. It reports false on such an error.
 func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
+	return parseIn(s, ds, nil)
+}
+
+// parseIn is parse with the fast parser's tree in arena (nil: the heap).
+func parseIn(s source, ds *diag.Diagnostics, arena *parseArena) (docs []*doc, ok bool) {
 	defer func() {
 		// yaml.v3 has panicked on hostile input before; a config file
 		// must never take the process down.
@@ -496,7 +509,7 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 		ds.Add(p, "", "invalid UTF-8 (byte 0x%02x); config files must be UTF-8", bad)
 		return nil, false
 	}
-	if n, ok := fastParse(s.data); ok {
+	if n, ok := fastParseIn(s.data, arena); ok {
 		if isEmptyDoc(n) {
 			return nil, true
 		}
