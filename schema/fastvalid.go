@@ -79,6 +79,7 @@ type fnode struct {
 	minLen        int
 	maxLen        int
 	pattern       *regexp.Regexp
+	match         func(string) bool // pattern's hand-written matcher, if any
 	minimum       *big.Rat
 	maximum       *big.Rat
 	exclMin       *big.Rat
@@ -417,6 +418,7 @@ func (k *kwCompiler) scalarKw(kw string, val any) (bool, error) {
 			return false, fmt.Errorf("%s/pattern: not a string", k.ptr)
 		}
 		n.pattern, err = regexp.Compile(s)
+		n.match = patternMatchers[s]
 	case "minimum":
 		n.minimum, err = k.number(kw)
 	case "maximum":
@@ -542,6 +544,9 @@ func (n *fnode) validString(v string) bool {
 		if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
 			return false
 		}
+	}
+	if n.match != nil {
+		return n.match(v)
 	}
 	return n.pattern == nil || n.pattern.MatchString(v)
 }

@@ -21,6 +21,26 @@ import (
 // are tagged by yaml.v3's own resolver (Node.ShortTag).
 // TestFastParseSame and FuzzFastParse check the trees are identical.
 func fastParse(data []byte) (n *yaml.Node, ok bool) {
+	return fastParseIn(data, nil)
+}
+
+// parseArena is the memory of one loader worker for the trees of the
+// files it parses one after the other. processFile lets a file's tree go
+// before it parses the next file, so the next tree reuses the nodes and
+// the line table: a tree parsed in an arena lives only until the next
+// parse in that arena.
+type parseArena struct {
+	nodes []yaml.Node
+	lines []fastLine
+}
+
+// arenaNodes is the nodes an arena holds; a larger tree takes the rest
+// from the heap.
+const arenaNodes = 512
+
+// fastParseIn is fastParse with the nodes and lines taken from arena
+// (nil: the heap).
+func fastParseIn(data []byte, arena *parseArena) (n *yaml.Node, ok bool) {
 	defer func() {
 		// A bug here must cost speed, never a wrong verdict: yaml.v3
 		// reads the file instead.
@@ -37,7 +57,16 @@ func fastParse(data []byte) (n *yaml.Node, ok bool) {
 		}
 	}
 	p := &fastParser{data: data}
+	if arena != nil {
+		if arena.nodes == nil {
+			arena.nodes = make([]yaml.Node, 0, arenaNodes)
+		}
+		p.slab, p.lines = arena.nodes[:0], arena.lines[:0]
+	}
 	p.splitLines()
+	if arena != nil {
+		arena.lines = p.lines
+	}
 	for _, l := range p.lines {
 		if l.text != nil && l.indent == 0 && (hasPrefix(l.text, "---") || hasPrefix(l.text, "...") || l.text[0] == '%') {
 			return nil, false
@@ -88,7 +117,9 @@ func (p *fastParser) node(n yaml.Node) *yaml.Node {
 }
 
 func (p *fastParser) splitLines() {
-	p.lines = make([]fastLine, 0, bytes.Count(p.data, []byte{'\n'})+1)
+	if n := bytes.Count(p.data, []byte{'\n'}) + 1; cap(p.lines) < n {
+		p.lines = make([]fastLine, 0, n)
+	}
 	no := 1
 	for start := 0; start <= len(p.data); no++ {
 		end := start

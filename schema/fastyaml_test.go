@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -261,5 +262,66 @@ func TestWalkPtrIsLocs(t *testing.T) {
 	}
 	if n < 1000 {
 		t.Fatalf("only %d pointers compared", n)
+	}
+}
+
+// Files parsed one after the other in one arena (as a loader worker
+// does) yield what each yields parsed on the heap, compared after every
+// file has been parsed, so a result that still pointed into a reused
+// tree would show: the same diagnostics, kinds, names, typed specs and
+// positions, for every corpus file and a quarter of its variants.
+func TestArenaSameAsHeap(t *testing.T) {
+	var srcs []source
+	for i, data := range corpusFiles(t) {
+		for j, v := range variants(data) {
+			if j%4 == 0 {
+				srcs = append(srcs, source{rel: fmt.Sprintf("f%d-%d.yaml", i, j), data: v})
+			}
+		}
+	}
+	var arena parseArena
+	inArena := make([]fileResult, len(srcs))
+	for i := range srcs {
+		s := srcs[i]
+		inArena[i] = processFileIn(&s, LoadOptions{}, &arena)
+	}
+	ptrs := []string{"", "/metadata/name", "/spec", "/spec/image", "/spec/port", "/spec/env", "/spec/deploy/provider", "/spec/ingress/domains/0", "/spec/x"}
+	fast, docs := 0, 0
+	for i := range srcs {
+		s := srcs[i]
+		if _, ok := fastParse(s.data); ok {
+			fast++
+		}
+		a, h := inArena[i], processFile(&s, LoadOptions{})
+		a.ds.Sort() // the order of one file's diagnostics is Load's to fix
+		h.ds.Sort()
+		if !reflect.DeepEqual(a.ds, h.ds) || a.parseErr != h.parseErr || a.unread != h.unread || len(a.docs) != len(h.docs) {
+			t.Fatalf("%s: in the arena %v, on the heap %v\n%s", s.rel, a.ds, h.ds, s.data)
+		}
+		for j := range a.docs {
+			x, y := a.docs[j], h.docs[j]
+			same := x.kind == y.kind && x.name == y.name && (x.product == nil) == (y.product == nil) && (x.target == nil) == (y.target == nil) && (x.provider == nil) == (y.provider == nil)
+			if same && x.product != nil {
+				same = reflect.DeepEqual(x.product.Spec, y.product.Spec)
+			}
+			if same && x.target != nil {
+				same = reflect.DeepEqual(x.target.Spec, y.target.Spec)
+			}
+			if same && x.provider != nil {
+				same = x.provider.Type == y.provider.Type && string(x.provider.Config) == string(y.provider.Config) && reflect.DeepEqual(x.d.value, y.d.value)
+			}
+			if !same {
+				t.Fatalf("%s: document %d differs in the arena\n%s", s.rel, j, s.data)
+			}
+			for _, ptr := range ptrs {
+				if p, q := x.d.pos(ptr), y.d.pos(ptr); p != q {
+					t.Fatalf("%s: %q at %v in the arena, %v on the heap", s.rel, ptr, p, q)
+				}
+			}
+			docs++
+		}
+	}
+	if fast < 1000 || docs < 1000 {
+		t.Fatalf("only %d files the fast parser reads, %d documents compared", fast, docs)
 	}
 }

@@ -46,6 +46,20 @@ type source struct {
 // is nil when dir cannot be read at all; otherwise it holds every document
 // that validated, and the diagnostics say what did not.
 func Load(dir string) (*config.Config, diag.Diagnostics) {
+	return LoadWith(dir, LoadOptions{})
+}
+
+// LoadOptions tune what Load keeps for the stages after it. The Config
+// and the diagnostics are the same whatever the options.
+type LoadOptions struct {
+	// NoPosIndex keeps no position index of the documents: a position
+	// asked for later (a plan's causes) parses the file again. For a
+	// command that only loads (validate), the index is work for nothing.
+	NoPosIndex bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(dir string, opts LoadOptions) (*config.Config, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	srcs, ok := readDir(dir, &ds)
 	if !ok {
@@ -58,7 +72,7 @@ func Load(dir string) (*config.Config, diag.Diagnostics) {
 	if len(srcs) == 0 && !refused {
 		ds.Add(diag.Pos{}, "", "no config files (*.yaml, *.yml) in %s", dir)
 	}
-	cfg := loadSources(dir, srcs, refused, &ds)
+	cfg := loadSources(dir, srcs, refused, opts, &ds)
 	if len(srcs) > 0 && !ds.HasErrors() && len(cfg.Products)+len(cfg.Targets)+len(cfg.Providers) == 0 {
 		ds.Add(diag.Pos{}, "", "no config documents in %s: every file is empty", dir)
 	}
@@ -249,8 +263,8 @@ func readLimited(path string) ([]byte, error) {
 	if _, err := retryEINTR(func() (int, error) { return 0, syscall.Fstat(fd, &st) }); err != nil {
 		return nil, err
 	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(statMode(st.Mode)))
+	if uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s; config files must be regular files", notRegular(statMode(uint32(st.Mode))))
 	}
 	data := make([]byte, 0, min(st.Size+1, MaxFileSize+1))
 	for len(data) <= MaxFileSize {
@@ -342,7 +356,7 @@ type docResult struct {
 // loadSources does everything after reading: parse, validate, decode,
 // semantic checks. It does no I/O, so tests and the fuzzer call it.
 // incomplete says config files were refused unread.
-func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostics) *config.Config {
+func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, ds *diag.Diagnostics) *config.Config {
 	l := &loader{
 		ds:         ds,
 		incomplete: incomplete,
@@ -358,12 +372,13 @@ func loadSources(dir string, srcs []source, incomplete bool, ds *diag.Diagnostic
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var arena parseArena
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(srcs) {
 					return
 				}
-				results[i] = processFile(&srcs[i])
+				results[i] = processFileIn(&srcs[i], opts, &arena)
 			}
 		}()
 	}
@@ -429,7 +444,14 @@ func (l *loader) collect(dr docResult) {
 
 // processFile reads (when not read yet), parses, validates and decodes
 // one file.
-func processFile(s *source) fileResult {
+func processFile(s *source, opts LoadOptions) fileResult {
+	return processFileIn(s, opts, nil)
+}
+
+// processFileIn is processFile parsing in arena (nil: the heap). Nothing
+// it returns points into the file's tree, so the next file parsed in
+// arena may reuse it.
+func processFileIn(s *source, opts LoadOptions, arena *parseArena) fileResult {
 	var r fileResult
 	if s.data == nil && s.path != "" {
 		data, err := readLimited(s.path)
@@ -440,7 +462,7 @@ func processFile(s *source) fileResult {
 		}
 		s.data = data
 	}
-	docs, ok := parse(*s, &r.ds)
+	docs, ok := parseIn(*s, &r.ds, arena)
 	r.parseErr = !ok
 	for _, d := range docs {
 		dr, ok := document(d, &r.ds)
@@ -450,7 +472,7 @@ func processFile(s *source) fileResult {
 		// The tree is let go as soon as the document is read, so memory
 		// holds one file's tree per worker, not every file's; a position
 		// asked for later parses the file again (doc.lookup).
-		if d.fast {
+		if d.fast && !opts.NoPosIndex {
 			d.idx = newPosIndex(d.node)
 		}
 		d.data, d.node, d.locs, d.walk = s.data, nil, nil, false
@@ -469,6 +491,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // parse splits a file into documents. A syntax error ends the file: the
 // documents after it cannot be trusted. It reports false on such an error.
 func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
+	return parseIn(s, ds, nil)
+}
+
+// parseIn is parse with the fast parser's tree in arena (nil: the heap).
+func parseIn(s source, ds *diag.Diagnostics, arena *parseArena) (docs []*doc, ok bool) {
 	defer func() {
 		// yaml.v3 has panicked on hostile input before; a config file
 		// must never take the process down.
@@ -482,7 +509,7 @@ func parse(s source, ds *diag.Diagnostics) (docs []*doc, ok bool) {
 		ds.Add(p, "", "invalid UTF-8 (byte 0x%02x); config files must be UTF-8", bad)
 		return nil, false
 	}
-	if n, ok := fastParse(s.data); ok {
+	if n, ok := fastParseIn(s.data, arena); ok {
 		if isEmptyDoc(n) {
 			return nil, true
 		}

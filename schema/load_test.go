@@ -146,7 +146,7 @@ func load(files map[string]string) (*config.Config, diag.Diagnostics) {
 		srcs = append(srcs, source{rel: name, data: []byte(files[name])})
 	}
 	var ds diag.Diagnostics
-	cfg := loadSources("cfg", srcs, false, &ds)
+	cfg := loadSources("cfg", srcs, false, LoadOptions{}, &ds)
 	ds.Sort()
 	return cfg, ds
 }
@@ -231,7 +231,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ds diag.Diagnostics
-		loadSources("cfg", []source{{rel: "f.yaml", data: data}}, false, &ds)
+		loadSources("cfg", []source{{rel: "f.yaml", data: data}}, false, LoadOptions{}, &ds)
 		for _, d := range ds {
 			if d.Pos.File != "" && d.Pos.File != "f.yaml" {
 				t.Fatalf("diagnostic outside the file: %v", d)

@@ -37,7 +37,7 @@ field, message, severity).`,
 			if output == "json" {
 				return validateAsJSON(e, dir)
 			}
-			cfg, ok := loadConfig(e, dir)
+			cfg, ok := loadConfigWith(e, dir, validateLoad)
 			if !ok {
 				return silent(exitError)
 			}
@@ -52,10 +52,19 @@ field, message, severity).`,
 	return cmd
 }
 
+// validateLoad is how validate loads: it asks for no positions after
+// loading, so the loader keeps no position index.
+var validateLoad = schema.LoadOptions{NoPosIndex: true}
+
 // loadConfig loads dir and prints its diagnostics. It reports false when
 // there was any error; warnings alone do not fail.
 func loadConfig(e *env, dir string) (*config.Config, bool) {
-	cfg, ds := schema.Load(dir)
+	return loadConfigWith(e, dir, schema.LoadOptions{})
+}
+
+// loadConfigWith is loadConfig with load options.
+func loadConfigWith(e *env, dir string, opts schema.LoadOptions) (*config.Config, bool) {
+	cfg, ds := schema.LoadWith(dir, opts)
 	printDiagnostics(e, ds, dir)
 	if ds.HasErrors() {
 		n := 0

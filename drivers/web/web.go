@@ -155,14 +155,15 @@ func (d *Driver) Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarg
 		return nil, fmt.Errorf("%s: unknown product %s", t.Key(), t.Spec.Product)
 	}
 	key := t.Key()
-	env := map[string]string{}
+	// sized: Expand runs for every target of a plan
+	env := make(map[string]string, len(p.Spec.Env)+len(t.Spec.Env))
 	for k, v := range p.Spec.Env {
 		env[k] = v
 	}
 	for k, v := range t.Spec.Env {
 		env[k] = v
 	}
-	secrets := map[string]plan.SecretRef{}
+	secrets := make(map[string]plan.SecretRef, len(p.Spec.Secrets))
 	for k, ref := range p.Spec.Secrets {
 		if ref.FromEnv != "" {
 			secrets[k] = plan.SecretRef{FromEnv: ref.FromEnv}
@@ -177,7 +178,11 @@ func (d *Driver) Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarg
 		}
 	}
 	app := plan.Resource{Address: key + "/app", Target: key, Kind: plan.KindApp, Provider: t.Spec.Deploy.Provider, Attrs: a.Attrs()}
-	out := &plan.DesiredTarget{Key: key, Resources: []plan.Resource{app}}
+	nres := 1
+	if t.Spec.Ingress != nil {
+		nres += len(t.Spec.Ingress.Domains)
+	}
+	out := &plan.DesiredTarget{Key: key, Resources: append(make([]plan.Resource, 0, nres), app)}
 
 	if t.Spec.Ingress != nil {
 		domains := append([]string(nil), t.Spec.Ingress.Domains...)
