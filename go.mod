@@ -10,7 +10,6 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.4
 	github.com/google/go-github/v89 v89.0.0
 	github.com/rogpeppe/go-internal v1.16.0
-	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	github.com/spf13/cobra v1.10.2
 	gitlab.com/gitlab-org/api/client-go/v2 v2.64.0
 	golang.org/x/term v0.45.0
@@ -58,8 +57,3 @@ require (
 	golang.org/x/tools v0.48.0 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )
-
-// A copy of v5.3.1 whose drafts' meta-schemas compile at first use
-// instead of in init (~6 ms and 1 MB at every process start): see
-// third_party/jsonschema-v5/README.launchplane.md.
-replace github.com/santhosh-tekuri/jsonschema/v5 => ./third_party/jsonschema-v5

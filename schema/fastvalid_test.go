@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/launchplane/launchplane/internal/jsonschema"
 	"github.com/rogpeppe/go-internal/txtar"
-	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/launchplane/launchplane/diag"
 )

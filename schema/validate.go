@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/launchplane/launchplane/internal/jsonschema"
 	"gopkg.in/yaml.v3"
 
 	"github.com/launchplane/launchplane/diag"

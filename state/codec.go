@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/launchplane/launchplane/internal/jsonschema"
 )
 
 // The state codec: the one place that decodes and encodes target,
