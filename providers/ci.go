@@ -58,7 +58,10 @@ type CIJob struct {
 	SHA        string // the change's head commit, "" when unknown
 	Web        CIWeb  // never nil
 
-	// Feedback posts on Change. It is nil when the job has no token that
+	// Feedback is the CI system's provider with the job's token: it
+	// posts on Change, and on a job about no change (the default
+	// branch's after a merge) it still reads, e.g. the merged change's
+	// plan comment (PlanLookup). It is nil when the job has no token that
 	// may post: Unavailable says why ("GITHUB_TOKEN is not set") and Need
 	// what token would do. Required means the job runs in the CI system
 	// itself, where a missing token is an error rather than a skip.
