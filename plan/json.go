@@ -64,6 +64,11 @@ func (e *JSON) Int(n int) { e.B = strconv.AppendInt(e.B, int64(n), 10) }
 
 // Strings writes a list of strings; nil is null.
 func (e *JSON) Strings(s []string, depth int) {
+	writeList(e, s, depth, func(x string, _ int) { e.B = appendJSONString(e.B, x) })
+}
+
+// writeList writes a list whose elements write writes; nil is null.
+func writeList[V any](e *JSON, s []V, depth int, write func(V, int)) {
 	if s == nil {
 		e.B = append(e.B, "null"...)
 		return
@@ -78,10 +83,35 @@ func (e *JSON) Strings(s []string, depth int) {
 			e.B = append(e.B, ',')
 		}
 		e.Newline(depth + 1)
-		e.B = appendJSONString(e.B, x)
+		write(x, depth+1)
 	}
 	e.Newline(depth)
 	e.B = append(e.B, ']')
+}
+
+// writeObject writes a map as an object with sorted keys, whose values
+// write writes; nil is null.
+func writeObject[V any](e *JSON, m map[string]V, depth int, write func(V, int)) {
+	if m == nil {
+		e.B = append(e.B, "null"...)
+		return
+	}
+	if len(m) == 0 {
+		e.B = append(e.B, "{}"...)
+		return
+	}
+	var arr [16]string
+	e.B = append(e.B, '{')
+	for i, k := range sortedKeys(arr[:0], m) {
+		if i > 0 {
+			e.B = append(e.B, ',')
+		}
+		e.Newline(depth + 1)
+		e.Key(k)
+		write(m[k], depth+1)
+	}
+	e.Newline(depth)
+	e.B = append(e.B, '}')
 }
 
 // Value writes v as it appears at depth.
@@ -104,68 +134,13 @@ func (e *JSON) Value(v any, depth int) {
 	case float64:
 		e.float(x)
 	case map[string]any:
-		if x == nil {
-			e.B = append(e.B, "null"...)
-			return
-		}
-		if len(x) == 0 {
-			e.B = append(e.B, "{}"...)
-			return
-		}
-		var arr [16]string
-		e.B = append(e.B, '{')
-		for i, k := range sortedKeys(arr[:0], x) {
-			if i > 0 {
-				e.B = append(e.B, ',')
-			}
-			e.Newline(depth + 1)
-			e.Key(k)
-			e.Value(x[k], depth+1)
-		}
-		e.Newline(depth)
-		e.B = append(e.B, '}')
+		writeObject(e, x, depth, e.Value)
 	case []any:
-		if x == nil {
-			e.B = append(e.B, "null"...)
-			return
-		}
-		if len(x) == 0 {
-			e.B = append(e.B, "[]"...)
-			return
-		}
-		e.B = append(e.B, '[')
-		for i, el := range x {
-			if i > 0 {
-				e.B = append(e.B, ',')
-			}
-			e.Newline(depth + 1)
-			e.Value(el, depth+1)
-		}
-		e.Newline(depth)
-		e.B = append(e.B, ']')
+		writeList(e, x, depth, e.Value)
 	case []string:
 		e.Strings(x, depth)
 	case map[string]string:
-		if x == nil {
-			e.B = append(e.B, "null"...)
-			return
-		}
-		if len(x) == 0 {
-			e.B = append(e.B, "{}"...)
-			return
-		}
-		var arr [16]string
-		e.B = append(e.B, '{')
-		for i, k := range sortedKeys(arr[:0], x) {
-			if i > 0 {
-				e.B = append(e.B, ',')
-			}
-			e.Newline(depth + 1)
-			e.Key(k)
-			e.B = appendJSONString(e.B, x[k])
-		}
-		e.Newline(depth)
-		e.B = append(e.B, '}')
+		writeObject(e, x, depth, func(v string, _ int) { e.B = appendJSONString(e.B, v) })
 	default:
 		e.fallback(v, depth)
 	}
