@@ -64,6 +64,7 @@ func loadConfig(e *env, dir string) (*config.Config, bool) {
 
 // loadConfigWith is loadConfig with load options.
 func loadConfigWith(e *env, dir string, opts schema.LoadOptions) (*config.Config, bool) {
+	hugeHeap()
 	cfg, ds := schema.LoadWith(dir, opts)
 	printDiagnostics(e, ds, dir)
 	if ds.HasErrors() {
