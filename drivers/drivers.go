@@ -86,6 +86,8 @@ const (
 // the hooks apply calls.
 type Driver interface {
 	Descriptor() Descriptor
+	// Expand is called for many targets at once, on several goroutines:
+	// it reads cfg and t and changes neither, nor anything shared.
 	Expand(cfg *config.Config, t *config.Target) (*plan.DesiredTarget, error)
 	// Steps is the dispatch table: the executors of the step kinds the
 	// driver adds to plans. Health, app and route changes are apply's own.

@@ -48,6 +48,9 @@ func fingerprint(cfg *config.Config, desired plan.Desired, recorded plan.Recorde
 			if r.Kind != plan.KindApp {
 				continue
 			}
+			if !mayHaveSecrets(r.Attrs) {
+				continue // as AppOf would find none
+			}
 			// desired attrs are built from a plan.App by the driver
 			app, err := plan.AppOf(r.Attrs)
 			if err != nil || len(app.Secrets) == 0 {
@@ -109,19 +112,18 @@ func comparable(desired plan.Desired, recorded plan.Recorded, checked bool) []st
 		if dt == nil {
 			continue
 		}
-		want := map[string]map[string]plan.SecretRef{}
-		for _, r := range dt.Resources {
-			if r.Kind == plan.KindApp {
-				if app, err := plan.AppOf(r.Attrs); err == nil {
-					want[r.Address] = app.Secrets
-				}
-			}
-		}
+		var want map[string]map[string]plan.SecretRef // made when needed
 		res := recorded.Targets[tk]
 		for i := range res {
 			r := &res[i]
+			if r.Kind != plan.KindApp || !mayHaveSecrets(r.Attrs) {
+				continue // as AppOf would find no secrets
+			}
+			if want == nil {
+				want = wantedSecrets(dt)
+			}
 			w, ok := want[r.Address]
-			if !ok || r.Kind != plan.KindApp {
+			if !ok {
 				continue
 			}
 			app, err := plan.AppOf(r.Attrs)
@@ -169,6 +171,31 @@ func comparable(desired plan.Desired, recorded plan.Recorded, checked bool) []st
 		}
 	}
 	return notes
+}
+
+// wantedSecrets are the secret entries of dt's apps, by address.
+func wantedSecrets(dt *plan.DesiredTarget) map[string]map[string]plan.SecretRef {
+	want := map[string]map[string]plan.SecretRef{}
+	for _, r := range dt.Resources {
+		if r.Kind == plan.KindApp {
+			if app, err := plan.AppOf(r.Attrs); err == nil {
+				want[r.Address] = app.Secrets
+			}
+		}
+	}
+	return want
+}
+
+// mayHaveSecrets is false when app attrs have no secret entry for AppOf
+// to decode: no "secrets", or an empty object. Anything else, even a
+// malformed value, is left for AppOf to judge.
+func mayHaveSecrets(attrs map[string]any) bool {
+	v, ok := attrs["secrets"]
+	if !ok {
+		return false
+	}
+	m, ok := v.(map[string]any)
+	return !ok || len(m) > 0
 }
 
 // rotationReasons names rotated secrets in the reason of app updates:

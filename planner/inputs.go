@@ -20,23 +20,30 @@ import (
 // only non-empty, just those target keys are expanded.
 func Desired(cfg *config.Config, only map[string]bool) (plan.Desired, error) {
 	d := plan.Desired{Targets: map[string]*plan.DesiredTarget{}}
-	var errs []error
+	var picked []*config.Target
 	for _, t := range cfg.Targets {
-		if len(only) > 0 && !only[t.Key()] {
-			continue
+		if len(only) == 0 || only[t.Key()] {
+			picked = append(picked, t)
 		}
+	}
+	// Targets expand independently (drivers.Driver.Expand), in parallel;
+	// errors are joined in config order, as expanding in order meets them.
+	out := make([]*plan.DesiredTarget, len(picked))
+	errs := make([]error, len(picked))
+	forEach(len(picked), func(i int) {
+		t := picked[i]
 		p := cfg.Product(t.Spec.Product)
 		drv, ok := drivers.Lookup(p.Spec.Driver)
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s: driver %s is not built into this binary", t.Key(), p.Spec.Driver))
-			continue
+			errs[i] = fmt.Errorf("%s: driver %s is not built into this binary", t.Key(), p.Spec.Driver)
+			return
 		}
-		dt, err := drv.Expand(cfg, t)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		out[i], errs[i] = drv.Expand(cfg, t)
+	})
+	for i, t := range picked {
+		if errs[i] == nil {
+			d.Targets[t.Key()] = out[i]
 		}
-		d.Targets[t.Key()] = dt
 	}
 	return d, errors.Join(errs...)
 }
