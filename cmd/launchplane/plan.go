@@ -73,7 +73,7 @@ func runPlan(ctx context.Context, e *env, f *planFlags) error {
 	}
 	// The state is read while the config loads (they are independent);
 	// its outcome is reported after the config's, as if read after.
-	hugeHeap() // before the state read allocates too
+	shortRun() // before the state read allocates too
 	readCtx, cancelRead := context.WithCancel(ctx)
 	read := readStateAhead(readCtx, e, f.stateLocFlag, f.targets)
 	cfg, ok := loadConfig(e, f.dir)

@@ -34,6 +34,7 @@ field, message, severity).`,
 			if err := checkOutput(output, "human", "json"); err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			shortRun()
 			if output == "json" {
 				return validateAsJSON(e, dir)
 			}

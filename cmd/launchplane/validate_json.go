@@ -68,7 +68,6 @@ func writeValidateJSON(w io.Writer, cfg *config.Config, ds diag.Diagnostics) err
 // validateAsJSON prints the diagnostics as JSON on stdout (and as text on
 // stderr, as always); any error exits 1.
 func validateAsJSON(e *env, dir string) error {
-	hugeHeap()
 	cfg, ds := schema.LoadWith(dir, validateLoad)
 	printDiagnostics(e, ds, dir)
 	if err := writeValidateJSON(e.stdout, cfg, ds); err != nil {
