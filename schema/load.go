@@ -18,11 +18,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unicode/utf8"
 
@@ -61,18 +61,22 @@ type LoadOptions struct {
 // LoadWith is Load with options.
 func LoadWith(dir string, opts LoadOptions) (*config.Config, diag.Diagnostics) {
 	var ds diag.Diagnostics
-	srcs, ok := readDir(dir, &ds)
+	root, ok := configRoot(dir, &ds)
 	if !ok {
 		ds.Sort()
 		return nil, ds
 	}
+	// Files are read and parsed while the directory is still walked.
+	q := startFiles(opts)
+	walkConfig(root, dir, &ds, q.add)
+	srcs, results := q.finish()
 	// Files refused unread (too large, a symlink leaving the directory)
 	// might define anything the others refer to.
 	refused := ds.HasErrors()
 	if len(srcs) == 0 && !refused {
 		ds.Add(diag.Pos{}, "", "no config files (*.yaml, *.yml) in %s", dir)
 	}
-	cfg := loadSources(dir, srcs, refused, opts, &ds)
+	cfg := assemble(dir, srcs, results, refused, &ds)
 	if len(srcs) > 0 && !ds.HasErrors() && len(cfg.Products)+len(cfg.Targets)+len(cfg.Providers) == 0 {
 		ds.Add(diag.Pos{}, "", "no config documents in %s: every file is empty", dir)
 	}
@@ -85,30 +89,22 @@ func LoadWith(dir string, opts LoadOptions) (*config.Config, diag.Diagnostics) {
 // (starting with "."). Load reads exactly these files, and watch reacts
 // to exactly these.
 func IsConfigFile(rel string) bool {
-	for _, elem := range strings.Split(rel, "/") {
-		if strings.HasPrefix(elem, ".") {
-			return false
-		}
+	if strings.HasPrefix(rel, ".") || strings.Contains(rel, "/.") {
+		return false // an element is hidden
 	}
 	return strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".yml")
 }
 
-// readDir lists the config files under dir (dir may itself be a symlink
-// to the directory). Hidden files and directories (.git, .github) are
-// skipped; symlinks may point anywhere inside dir, never out of it; only
-// regular files are read, so a named pipe or a device is refused, never
-// opened. It reports false when dir itself is unusable. The files are read
-// later, in parallel.
-func readDir(dir string, ds *diag.Diagnostics) ([]source, bool) {
-	root, ok := configRoot(dir, ds)
-	if !ok {
-		return nil, false
-	}
-	w := &dirWalker{root: root, ds: ds}
+// walkConfig gives found the config files under root, the real path of
+// dir (configRoot), in lexical order. Hidden files and directories (.git,
+// .github) are skipped; symlinks may point anywhere inside root, never
+// out of it; only regular files are given, so a named pipe or a device is
+// refused, never opened.
+func walkConfig(root, dir string, ds *diag.Diagnostics, found func(source)) {
+	w := &dirWalker{root: root, ds: ds, found: found}
 	if err := filepath.WalkDir(root, w.visit); err != nil {
 		ds.Add(diag.Pos{}, "", "reading config directory %s: %v", dir, err)
 	}
-	return w.srcs, true
 }
 
 // configRoot checks that dir is a directory and returns its real,
@@ -138,11 +134,11 @@ func configRoot(dir string, ds *diag.Diagnostics) (string, bool) {
 	return root, true
 }
 
-// dirWalker collects the config files under root.
+// dirWalker finds the config files under root.
 type dirWalker struct {
-	root string
-	ds   *diag.Diagnostics
-	srcs []source
+	root  string
+	ds    *diag.Diagnostics
+	found func(source)
 }
 
 // inside reports whether the real path is root or below it.
@@ -153,8 +149,11 @@ func (w *dirWalker) inside(real string) bool {
 
 // visit is readDir's filepath.WalkDirFunc.
 func (w *dirWalker) visit(path string, d fs.DirEntry, err error) error {
-	rel, _ := filepath.Rel(w.root, path)
-	rel = filepath.ToSlash(rel)
+	// WalkDir's paths are filepath.Join(root, …), root clean and absolute
+	rel := "."
+	if path != w.root {
+		rel = filepath.ToSlash(strings.TrimPrefix(path[len(w.root):], string(filepath.Separator)))
+	}
 	pos := diag.Pos{File: rel}
 	if err != nil {
 		w.ds.Add(pos, "", "%v", unwrapPathError(err))
@@ -182,7 +181,7 @@ func (w *dirWalker) visit(path string, d fs.DirEntry, err error) error {
 		w.ds.Add(pos, "", "%s; config files must be regular files", notRegular(mode))
 		return nil
 	}
-	w.srcs = append(w.srcs, source{rel: rel, path: path})
+	w.found(source{rel: rel, path: path})
 	return nil
 }
 
@@ -353,10 +352,68 @@ type docResult struct {
 	provider *config.Provider
 }
 
-// loadSources does everything after reading: parse, validate, decode,
-// semantic checks. It does no I/O, so tests and the fuzzer call it.
-// incomplete says config files were refused unread.
+// loadSources is Load over sources already found: tests and the fuzzer
+// call it with their data. incomplete says config files were refused
+// unread.
 func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, ds *diag.Diagnostics) *config.Config {
+	q := startFiles(opts)
+	for _, s := range srcs {
+		q.add(s)
+	}
+	read, results := q.finish()
+	return assemble(dir, read, results, incomplete, ds)
+}
+
+// fileQueue reads and parses files on GOMAXPROCS workers as they are
+// added, each worker parsing into its own reused arena.
+type fileQueue struct {
+	jobs []*fileJob // in the order added
+	ch   chan *fileJob
+	wg   sync.WaitGroup
+}
+
+type fileJob struct {
+	src source
+	res fileResult
+}
+
+func startFiles(opts LoadOptions) *fileQueue {
+	q := &fileQueue{ch: make(chan *fileJob, 256)}
+	for range runtime.GOMAXPROCS(0) {
+		q.wg.Add(1)
+		go func() {
+			defer q.wg.Done()
+			var arena parseArena
+			for j := range q.ch {
+				j.res = processFileIn(&j.src, opts, &arena)
+			}
+		}()
+	}
+	return q
+}
+
+func (q *fileQueue) add(s source) {
+	j := &fileJob{src: s}
+	q.jobs = append(q.jobs, j)
+	q.ch <- j
+}
+
+// finish waits for every file and returns them, read, with their
+// results, in the order added.
+func (q *fileQueue) finish() ([]source, []fileResult) {
+	close(q.ch)
+	q.wg.Wait()
+	srcs := make([]source, len(q.jobs))
+	results := make([]fileResult, len(q.jobs))
+	for i, j := range q.jobs {
+		srcs[i], results[i] = j.src, j.res
+	}
+	return srcs, results
+}
+
+// assemble makes the Config of the processed files: every document in
+// file order, the digest of the files, then the checks across files.
+func assemble(dir string, srcs []source, results []fileResult, incomplete bool, ds *diag.Diagnostics) *config.Config {
 	l := &loader{
 		ds:         ds,
 		incomplete: incomplete,
@@ -364,27 +421,8 @@ func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, d
 		names:      map[string]map[string]*doc{},
 		docs:       map[any]*doc{},
 	}
-	results := make([]fileResult, len(srcs))
-	workers := min(runtime.GOMAXPROCS(0), len(srcs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var arena parseArena
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(srcs) {
-					return
-				}
-				results[i] = processFileIn(&srcs[i], opts, &arena)
-			}
-		}()
-	}
-	wg.Wait()
-
 	h := sha256.New()
+	var head []byte
 	for i, s := range srcs {
 		r := &results[i]
 		if r.unread {
@@ -393,7 +431,10 @@ func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, d
 			continue
 		}
 		l.cfg.Files = append(l.cfg.Files, s.rel)
-		fmt.Fprintf(h, "%s\x00%d\x00", s.rel, len(s.data))
+		// "<rel>\x00<len>\x00<data>" per file
+		head = append(append(head[:0], s.rel...), 0)
+		head = append(strconv.AppendInt(head, int64(len(s.data)), 10), 0)
+		h.Write(head)
 		h.Write(s.data)
 		*l.ds = append(*l.ds, r.ds...)
 		l.incomplete = l.incomplete || r.parseErr
@@ -404,7 +445,7 @@ func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, d
 	l.cfg.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	sort.Slice(l.cfg.Products, func(i, j int) bool { return l.cfg.Products[i].Name < l.cfg.Products[j].Name })
 	sort.Slice(l.cfg.Providers, func(i, j int) bool { return l.cfg.Providers[i].Name < l.cfg.Providers[j].Name })
-	sort.SliceStable(l.cfg.Targets, func(i, j int) bool { return l.cfg.Targets[i].Key() < l.cfg.Targets[j].Key() })
+	sortTargets(l.cfg.Targets)
 	l.semantic()
 	// What later stages ask of a document is only where its fields are,
 	// and that rarely: let the values go; positions are found again from
@@ -413,6 +454,22 @@ func loadSources(dir string, srcs []source, incomplete bool, opts LoadOptions, d
 		d.value = nil
 	}
 	return l.cfg
+}
+
+// sortTargets sorts targets by key, stably; each key is made once.
+func sortTargets(ts []*config.Target) {
+	type keyed struct {
+		key string
+		t   *config.Target
+	}
+	ks := make([]keyed, len(ts))
+	for i, t := range ts {
+		ks[i] = keyed{t.Key(), t}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i := range ks {
+		ts[i] = ks[i].t
+	}
 }
 
 // collect registers a document's name, in file order, and keeps its typed

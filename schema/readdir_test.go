@@ -127,6 +127,7 @@ func TestIsConfigFile(t *testing.T) {
 	for rel, want := range map[string]bool{
 		"a.yaml": true, "a.yml": true, "products/a.yaml": true, "a.yaml~": false, ".a.yaml": false,
 		".git/a.yaml": false, "x/.hidden/a.yaml": false, "a.json": false, "#a.yaml#": false, "4913": false,
+		"a/b/.c/d.yaml": false, "x/..yaml": false, "a.b/c.yaml": true, "a..yaml": true, "a/b.yaml/c.yml": true,
 	} {
 		if got := IsConfigFile(rel); got != want {
 			t.Errorf("IsConfigFile(%q) = %v, want %v", rel, got, want)
