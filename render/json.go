@@ -168,22 +168,45 @@ func fix(v any) any {
 // indentation and no HTML escaping (TestWriteJSONStreamsTheSameBytes and
 // TestWriteJSONWritesEveryMember compare them). It streams: each change
 // is written from the plan as it is and flushed, so a plan of thousands
-// of changes is never held as one document nor copied into ChangeJSONs.
+// of changes is never copied into ChangeJSONs; only what is written while
+// the hash that heads it is computed, beside, waits in memory.
 func WriteJSON(w io.Writer, p *plan.Plan) error {
+	// The hash heads the document but covers every change: it is computed
+	// beside the writing of the rest, which is held until it is known.
+	hashed := make(chan string, 1)
+	go func() { hashed <- p.Hash() }()
 	e := &plan.JSON{Indent: true, B: make([]byte, 0, 64<<10)}
 	var err error
-	flush := func() {
+	var held [][]byte // written while the hash was computed
+	headed := false
+	write := func(b []byte) {
 		if err == nil {
-			_, err = w.Write(e.B)
+			_, err = w.Write(b)
 		}
+	}
+	flush := func(last bool) {
+		if !headed {
+			var hash string
+			if last {
+				hash = <-hashed
+			} else {
+				select {
+				case hash = <-hashed:
+				default:
+					held = append(held, e.B)
+					e.B = make([]byte, 0, 64<<10)
+					return
+				}
+			}
+			write(jsonHead(hash))
+			for _, b := range held {
+				write(b)
+			}
+			headed, held = true, nil
+		}
+		write(e.B)
 		e.B = e.B[:0]
 	}
-	e.B = append(e.B, '{')
-	e.Newline(1)
-	e.Key("format_version")
-	e.String(plan.FormatVersion)
-	member(e, "plan_hash")
-	e.String(p.Hash())
 	member(e, "base")
 	e.B = append(e.B, '{')
 	e.Newline(2)
@@ -219,7 +242,7 @@ func WriteJSON(w io.Writer, p *plan.Plan) error {
 			e.Newline(2)
 			writeChange(e, &p.Changes[i])
 			if len(e.B) >= 48<<10 {
-				flush()
+				flush(false)
 			}
 		}
 		e.Newline(1)
@@ -253,8 +276,20 @@ func WriteJSON(w io.Writer, p *plan.Plan) error {
 	if e.Err != nil {
 		return e.Err
 	}
-	flush()
+	flush(true)
 	return err
+}
+
+// jsonHead is the plan document up to its hash.
+func jsonHead(hash string) []byte {
+	e := &plan.JSON{Indent: true}
+	e.B = append(e.B, '{')
+	e.Newline(1)
+	e.Key("format_version")
+	e.String(plan.FormatVersion)
+	member(e, "plan_hash")
+	e.String(hash)
+	return e.B
 }
 
 // member starts a member of the plan object after the first.

@@ -48,9 +48,9 @@ func TestJSONPlanHashRoundTrip(t *testing.T) {
 // every optional member of the wire form (plan_hash, only, refreshed).
 func TestWriteJSONStreamsTheSameBytes(t *testing.T) {
 	many := &plan.Plan{Base: plan.Base{StateCommit: "abc", ConfigDigest: "sha256:00", ConfigCommit: "c0ffee"}, Only: []string{"app01/prod"}, SecretsChecked: true, Refreshed: true, Diagnostics: []string{"provider x: <render-only> & skipped"}}
-	for i := 0; i < 50; i++ {
+	for i := 0; i < 500; i++ { // over 48 KiB: flushed while the hash is computed, and after
 		many.Changes = append(many.Changes, plan.Change{
-			Address: fmt.Sprintf("app%02d/prod/app", i), Target: fmt.Sprintf("app%02d/prod", i), Kind: plan.KindApp, Action: plan.Update,
+			Address: fmt.Sprintf("app%03d/prod/app", i), Target: fmt.Sprintf("app%03d/prod", i), Kind: plan.KindApp, Action: plan.Update,
 			Reason: "image changed", Provider: "local",
 			Before:    map[string]any{"image": "a@sha256:1", "env": map[string]any{"A": "<b>&"}, "port": 8080},
 			After:     map[string]any{"image": "a@sha256:2", "env": map[string]any{}, "list": []any{1.5, nil, true}},
