@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -47,11 +48,20 @@ var hugeHeapOnce sync.Once
 // no-op.
 func hugeHeap() {
 	hugeHeapOnce.Do(func() {
-		if thpDisabled(os.Getenv("GODEBUG")) {
-			return
+		if !thpDisabled(os.Getenv("GODEBUG")) {
+			hugeRegion(hugeHeapBytes)
 		}
-		adviseHugePages(make([]byte, hugeHeapBytes))
 	})
+}
+
+// hugeRegion advises a fresh n-byte range of the heap and leaves it free.
+func hugeRegion(n int) {
+	adviseHugePages(make([]byte, n))
+	// The block is garbage now, but a collection its allocation set off
+	// may have found it live: one that sees it gone frees the range (else
+	// it would stay taken, objects would go to fresh 4 KiB pages beyond
+	// it, and the heap goal would be set from it).
+	runtime.GC()
 }
 
 // thpDisabled reports whether godebug sets disablethp=1 (the last

