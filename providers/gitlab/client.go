@@ -62,10 +62,12 @@ func newREST(apiURL, token, project string, hc *http.Client, retryMax int, red *
 	if err != nil {
 		return nil, fmt.Errorf("GitLab client: %w", red.Error(err))
 	}
-	if hc == nil {
-		hc = &http.Client{}
+	c := http.Client{}
+	if hc != nil {
+		c = *hc
 	}
-	return &rest{hc: hc, base: base, token: token, project: project, red: red, timeout: 30 * time.Second, retryMax: retryMax, backoff: backoff}, nil
+	c.CheckRedirect = sameAPI(c.CheckRedirect)
+	return &rest{hc: &c, base: base, token: token, project: project, red: red, timeout: 30 * time.Second, retryMax: retryMax, backoff: backoff}, nil
 }
 
 // baseURL is apiURL with a slash at the end and "api/v4/" after it
@@ -90,6 +92,26 @@ func baseURL(apiURL string) (*url.URL, error) {
 }
 
 const apiVersionPath = "api/v4/"
+
+// sameAPI follows a redirect (as next would, or Go's client) only to the
+// same host, over the same scheme or from http to https; elsewhere the
+// redirect is the answer, a refusal. Go's client sends the PRIVATE-TOKEN
+// header on to any host (it strips only Authorization and cookies).
+func sameAPI(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		from, to := via[0].URL, req.URL
+		if to.Host != from.Host || (to.Scheme != from.Scheme && !(from.Scheme == "http" && to.Scheme == "https")) {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
 
 // pathEscape puts a project id or path, or a sha, in one path segment:
 // "acme/platform" is "acme%2Fplatform"; dots are escaped too, as GitLab's

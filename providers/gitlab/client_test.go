@@ -43,8 +43,7 @@ type call struct {
 // with ok (200, or 201 to a POST), and records what arrived.
 type scripted struct {
 	*httptest.Server
-	ok      answer
-	arrived chan struct{} // one send per request, when not nil
+	ok answer
 
 	mu      sync.Mutex
 	answers []answer
@@ -65,9 +64,6 @@ func script(t *testing.T, ok answer, answers ...answer) *scripted {
 			a.status = http.StatusCreated
 		}
 		s.mu.Unlock()
-		if s.arrived != nil {
-			s.arrived <- struct{}{}
-		}
 		for k, v := range a.header {
 			w.Header().Set(k, v)
 		}
@@ -254,14 +250,21 @@ func TestRESTCancelDuringBackoff(t *testing.T) {
 	reset := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 	srv := script(t, answer{status: http.StatusOK, body: `{"id":901}`},
 		answer{status: http.StatusTooManyRequests, header: map[string]string{"RateLimit-Reset": reset}, body: `{"message":"slow down"}`})
-	srv.arrived = make(chan struct{}, 1)
-	r, err := newREST(srv.URL+"/api/v4", restToken, "42", nil, 3, redact.New(restToken)) // the real backoff
+	r, err := newREST(srv.URL+"/api/v4", restToken, "42", nil, 3, redact.New(restToken))
 	if err != nil {
 		t.Fatal(err)
 	}
+	waiting := make(chan time.Duration, 1)
+	r.backoff = func(attempt int, resp *http.Response) time.Duration {
+		d := backoff(attempt, resp) // the real one
+		waiting <- d
+		return d
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		<-srv.arrived
+		if d := <-waiting; d < 50*time.Minute {
+			t.Errorf("backoff %v, want until RateLimit-Reset", d)
+		}
 		cancel()
 	}()
 	_, err = r.currentUser(ctx)
@@ -493,5 +496,31 @@ func TestRESTBackoff(t *testing.T) {
 				t.Fatalf("%s: %v, want in [%v, %v)", tt.name, d, tt.lo, tt.hi)
 			}
 		}
+	}
+}
+
+// A redirect to another host is not followed: GitLab's client did, and
+// Go's sends the PRIVATE-TOKEN header along to any host. One on the same
+// host is.
+func TestRESTRedirectKeepsToken(t *testing.T) {
+	other := script(t, answer{status: http.StatusOK, body: `{"id":666}`})
+	for _, op := range []string{"GET /user", "POST note", "PUT note", "GET notes"} {
+		away := script(t, answer{status: http.StatusTemporaryRedirect, header: map[string]string{"Location": other.URL + "/api/v4/elsewhere"}})
+		err := ops[op].do(restOn(t, away.URL+"/api/v4", "acme/platform", nil, 0))
+		var ae *providers.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusTemporaryRedirect {
+			t.Errorf("%s: error %v, want the 307 as a refusal", op, err)
+		}
+	}
+	if got := other.got(); len(got) != 0 {
+		t.Fatalf("the other host got %d calls, the first with headers %v", len(got), got[0].header)
+	}
+	moved := script(t, answer{status: http.StatusOK, body: `{"id":901}`},
+		answer{status: http.StatusMovedPermanently, header: map[string]string{"Location": "/api/v4/user?moved=1"}})
+	if id, err := restOn(t, moved.URL+"/api/v4", "42", nil, 0).currentUser(context.Background()); err != nil || id != 901 {
+		t.Fatalf("same host: %d, %v", id, err)
+	}
+	if got := moved.got(); len(got) != 2 || got[1].header.Get("Private-Token") != restToken {
+		t.Fatalf("same host: calls %+v", got)
 	}
 }

@@ -1,7 +1,8 @@
 // Package gitlab posts plan notes on merge requests and commit statuses
 // on GitLab (gitlab.com or self-managed), through GitLab's REST API v4
-// called with net/http (client.go). It is the second implementation of the Feedback role, next to
-// github, and reaches the binary only through the provider registry.
+// called with net/http (client.go). It is the second implementation of
+// the Feedback role, next to github, and reaches the binary only through
+// the provider registry.
 package gitlab
 
 import (
