@@ -52,11 +52,11 @@ type rest struct {
 
 // newREST builds the client; it does no I/O. token goes in the
 // PRIVATE-TOKEN header (personal, project or group access token). A call
-// is tried again, at most retryMax times, after a 429; a read or a PUT
-// (idempotent) also after a 5xx other than 501 or a network failure; a
-// POST after a network failure only when nothing was sent (the
-// connection was refused, the name did not resolve for now), so a note
-// is never posted twice.
+// is tried again, at most retryMax times (retryable says when): any call
+// after a 429 or a failure to connect; a read or a PUT (idempotent) also
+// after a 5xx other than 501 or a timeout; a POST never once it was sent,
+// so a note is never posted twice. hc, when not nil, makes the calls
+// (redirects kept to the API's host).
 func newREST(apiURL, token, project string, hc *http.Client, retryMax int, red *redact.Redactor) (*rest, error) {
 	base, err := baseURL(apiURL)
 	if err != nil {
@@ -115,8 +115,7 @@ func sameAPI(next func(*http.Request, []*http.Request) error) func(*http.Request
 
 // pathEscape puts a project id or path, or a sha, in one path segment:
 // "acme/platform" is "acme%2Fplatform"; dots are escaped too, as GitLab's
-// client did (a project path may end in ".git"-like suffixes GitLab
-// would otherwise read as a format).
+// client did.
 func pathEscape(s string) string {
 	return strings.ReplaceAll(url.PathEscape(s), ".", "%2E")
 }

@@ -524,3 +524,18 @@ func TestRESTRedirectKeepsToken(t *testing.T) {
 		t.Fatalf("same host: calls %+v", got)
 	}
 }
+
+// An API URL that cannot name an HTTP API is refused when the client is
+// built, before any call, without the token.
+func TestRESTBadAPIURL(t *testing.T) {
+	for _, u := range []string{"gitlab.example.com/api/v4", "ftp://gitlab.example.com/api/v4", "http://[::1/api/v4", "https:///api/v4", ""} {
+		_, err := newREST(u, restToken, "42", nil, 0, redact.New(restToken))
+		if err == nil || !strings.HasPrefix(err.Error(), "GitLab client: ") || strings.Contains(err.Error(), restToken) {
+			t.Errorf("newREST(%q): %v", u, err)
+		}
+	}
+	_, err := newREST("https://u:"+restToken+"@gitlab.example.com:port/api/v4", restToken, "42", nil, 0, redact.New(restToken))
+	if err == nil || strings.Contains(err.Error(), restToken) {
+		t.Errorf("a URL holding the token: %v", err)
+	}
+}

@@ -56,7 +56,8 @@ type Options struct {
 	// Redactor removes secrets from errors and from what is posted; nil
 	// means a fresh one.
 	Redactor *redact.Redactor
-	// HTTPClient makes the calls; nil means the client's own.
+	// HTTPClient makes the calls; nil means one with Go's default
+	// transport.
 	HTTPClient *http.Client
 }
 
