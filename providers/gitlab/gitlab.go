@@ -1,7 +1,8 @@
 // Package gitlab posts plan notes on merge requests and commit statuses
-// on GitLab (gitlab.com or self-managed), through GitLab's official Go
-// client. It is the second implementation of the Feedback role, next to
-// github, and reaches the binary only through the provider registry.
+// on GitLab (gitlab.com or self-managed), through GitLab's REST API v4
+// called with net/http (client.go). It is the second implementation of
+// the Feedback role, next to github, and reaches the binary only through
+// the provider registry.
 package gitlab
 
 import (
@@ -55,7 +56,8 @@ type Options struct {
 	// Redactor removes secrets from errors and from what is posted; nil
 	// means a fresh one.
 	Redactor *redact.Redactor
-	// HTTPClient makes the calls; nil means the client's own.
+	// HTTPClient makes the calls; nil means one with Go's default
+	// transport.
 	HTTPClient *http.Client
 }
 
