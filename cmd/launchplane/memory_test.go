@@ -2,6 +2,8 @@ package main
 
 import (
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -23,17 +25,38 @@ func TestThpDisabled(t *testing.T) {
 	}
 }
 
-// TestHugeRegionLeavesTheRangeFree: the block that marks the range is
-// freed before hugeRegion returns, so the objects that follow reuse the
-// range and the heap goal is not set from it.
+// TestHugeRegionLeavesTheRangeFree: the first collection after hugeRegion
+// frees the block that marks the range (one that found it live would keep
+// the range taken and the heap goal set from it), and no collection runs
+// while it is live.
 func TestHugeRegionLeavesTheRangeFree(t *testing.T) {
 	const n = 256 << 20
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	hugeRegion(n)
-	runtime.ReadMemStats(&after)
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew >= n/2 {
-		t.Fatalf("hugeRegion(%d MiB) left the heap %d MiB larger: the block is still live", n>>20, grew>>20)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("hugeRegion left the GC percent at %d, want it restored to 100", got)
 	}
+	// Allocate until a collection has completed since.
+	var sink [][]byte
+	for i := 0; cycles() == uint64(before.NumGC) && i < 1<<14; i++ {
+		sink = append(sink[:0], make([]byte, 32<<10))
+	}
+	runtime.ReadMemStats(&after)
+	if after.NumGC == before.NumGC {
+		t.Fatal("no collection ran")
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew >= n/2 {
+		t.Fatalf("after hugeRegion(%d MiB) and %d collections the heap is %d MiB larger: the block was kept", n>>20, after.NumGC-before.NumGC, grew>>20)
+	}
+	runtime.KeepAlive(sink)
+}
+
+// cycles is the number of completed collections, without stopping the
+// world as ReadMemStats does.
+func cycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
