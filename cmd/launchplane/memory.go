@@ -18,8 +18,8 @@ const shortRunGOGC = 200
 // shortRun tunes memory for a command that loads the whole config (and
 // state), answers and exits: plan and validate. It backs the heap with
 // huge pages (hugeHeap) and, unless GOGC is set, collects garbage less
-// often (shortRunGOGC): the live heap of such a run only grows, so a
-// collection frees little. At 3,000 and 5,000 targets that took 5–15% off
+// often (shortRunGOGC): most of what such a run allocates stays live
+// until it exits, so a collection frees little. At 3,000 and 5,000 targets that took 5–15% off
 // a no-change plan, for 5–10% more peak memory (bench/README.md).
 func shortRun() {
 	hugeHeap()
@@ -35,7 +35,7 @@ var hugeHeapOnce sync.Once
 //
 // Go's heap is faulted in a 4 KiB page at a time, and Go asks for no huge
 // pages for it, so on Linux's default THP setting ("madvise") a plan of
-// 3,000 targets takes about 7,000 page faults for 30 MB of heap. Where a
+// 3,000 targets took about 7,000 page faults on the heap alone. Where a
 // fault traps to a hypervisor, as on many CI virtual machines, those
 // faults were a quarter of the plan's wall time (bench/README.md). It
 // allocates a block the runtime takes from fresh, untouched memory, marks
