@@ -147,7 +147,7 @@ func (w *dirWalker) inside(real string) bool {
 	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
-// visit is readDir's filepath.WalkDirFunc.
+// visit is walkConfig's filepath.WalkDirFunc.
 func (w *dirWalker) visit(path string, d fs.DirEntry, err error) error {
 	// WalkDir's paths are filepath.Join(root, …), root clean and absolute
 	rel := "."

@@ -71,9 +71,9 @@ func runPlan(ctx context.Context, e *env, f *planFlags) error {
 	if err := checkOutput(f.output, "human", "json", "markdown"); err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
+	shortRun() // before the state read allocates too
 	// The state is read while the config loads (they are independent);
 	// its outcome is reported after the config's, as if read after.
-	shortRun() // before the state read allocates too
 	readCtx, cancelRead := context.WithCancel(ctx)
 	read := readStateAhead(readCtx, e, f.stateLocFlag, f.targets)
 	cfg, ok := loadConfig(e, f.dir)
